@@ -1,0 +1,42 @@
+# aitrack: build, install and test with PGXS.
+#
+#   make && make install        build and install into the pg_config found
+#   make installcheck           regression, isolation and TAP tests against a
+#                               running server (PGHOST/PGPORT); scripts/test.sh
+#                               does all of it on a throwaway cluster
+
+EXTENSION = aitrack
+MODULE_big = aitrack
+OBJS = \
+	src/aitrack.o \
+	src/validate.o \
+	src/metrics.o \
+	src/model_cache.o \
+	src/record.o \
+	src/stats.o
+
+DATA = $(wildcard sql/aitrack--*.sql)
+
+# One regression file per feature; sql/ holds them next to the extension
+# scripts (sql/aitrack--*.sql), expected/ their reviewed output.
+REGRESS = schema record record_metrics validation cascade stats privileges \
+	search_path upgrade
+REGRESS_OPTS = --inputdir=.
+
+# Concurrency: isolationtester specs under test/specs.
+ISOLATION = model_create model_delete
+ISOLATION_OPTS = --inputdir=test
+
+# Restarts, crashes, dump/restore and upgrades: TAP under test/t.
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CPPFLAGS = -I$(srcdir)/src
+# -Wextra's unused-parameter fires inside PostgreSQL's own headers.
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
+
+EXTRA_CLEAN = output_iso test/output_iso tmp_check
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

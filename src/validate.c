@@ -1,0 +1,160 @@
+/*
+ * validate.c
+ *		Checks one call's values before anything is written.
+ *
+ * Every rule here has a CHECK constraint twin in the install script, so a
+ * row written by hand obeys the same rules; the checks are repeated in C to
+ * give an error a caller can act on (which argument, what it got, what is
+ * allowed) instead of a constraint name, and to refuse before any SPI work.
+ */
+#include "aitrack.h"
+
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+static const char *const valid_statuses[] = {
+	"success", "error", "timeout", "cancelled", "rate_limited", "filtered"
+};
+
+#define VALID_STATUSES_HINT \
+	"Valid statuses are: success, error, timeout, cancelled, rate_limited, filtered."
+
+static void
+require_not_null(AiCall *call, AiCallField field, const char *hint)
+{
+	if (call->isnull[field])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", ai_call_field_names[field]),
+				 hint ? errhint("%s", hint) : 0));
+}
+
+/* A short label: non-empty and at most AITRACK_MAX_NAME_CHARS characters. */
+static void
+check_label(AiCall *call, AiCallField field)
+{
+	text	   *value;
+	int			chars;
+
+	if (call->isnull[field])
+		return;
+	value = DatumGetTextPP(call->values[field]);
+	if (VARSIZE_ANY_EXHDR(value) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", ai_call_field_names[field])));
+	chars = pg_mbstrlen_with_len(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+	if (chars > AITRACK_MAX_NAME_CHARS)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("%s is too long", ai_call_field_names[field]),
+				 errdetail("It has %d characters; the limit is %d.",
+						   chars, AITRACK_MAX_NAME_CHARS)));
+}
+
+static void
+check_count(AiCall *call, AiCallField field)
+{
+	int32		count;
+
+	if (call->isnull[field])
+		return;
+	count = DatumGetInt32(call->values[field]);
+	if (count < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must not be negative", ai_call_field_names[field]),
+				 errdetail("Got %d.", count)));
+}
+
+static void
+check_cost(AiCall *call)
+{
+	Numeric		cost;
+
+	if (call->isnull[AI_COST_USD])
+		return;
+	cost = DatumGetNumeric(call->values[AI_COST_USD]);
+	if (numeric_is_nan(cost) || numeric_is_inf(cost))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("cost_usd must be a finite number"),
+				 errdetail("Got %s.",
+						   DatumGetCString(DirectFunctionCall1(numeric_out,
+															   NumericGetDatum(cost)))),
+				 errhint("Pass NULL when the cost is unknown.")));
+	if (DatumGetInt32(DirectFunctionCall1(numeric_sign,
+										  NumericGetDatum(cost))) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("cost_usd must not be negative"),
+				 errdetail("Got %s.",
+						   DatumGetCString(DirectFunctionCall1(numeric_out,
+															   NumericGetDatum(cost))))));
+}
+
+void
+ai_validate_status_name(const char *status)
+{
+	for (size_t i = 0; i < lengthof(valid_statuses); i++)
+		if (strcmp(status, valid_statuses[i]) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown status \"%s\"", status),
+			 errhint(VALID_STATUSES_HINT)));
+}
+
+static void
+check_extra(AiCall *call)
+{
+	Jsonb	   *extra;
+
+	/* The seed defaults extra to {}; an explicit NULL means the same. */
+	if (call->isnull[AI_EXTRA])
+	{
+		call->values[AI_EXTRA] = DirectFunctionCall1(jsonb_in,
+													 CStringGetDatum("{}"));
+		call->isnull[AI_EXTRA] = false;
+		return;
+	}
+	extra = DatumGetJsonbP(call->values[AI_EXTRA]);
+	if (!JB_ROOT_IS_OBJECT(extra))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("extra must be a JSON object"),
+				 errdetail("Got a JSON %s.",
+						   TextDatumGetCString(DirectFunctionCall1(jsonb_typeof,
+																   JsonbPGetDatum(extra)))),
+				 errhint("Wrap the value in an object, for example {\"value\": ...}.")));
+}
+
+/*
+ * Check every field of a call; may replace a NULL extra with {}.  Raises the
+ * first problem found, in argument order.
+ */
+void
+ai_call_validate(AiCall *call)
+{
+	require_not_null(call, AI_MODELNAME, NULL);
+	check_label(call, AI_MODELNAME);
+	require_not_null(call, AI_VERSION,
+					 "Use a fixed string such as 'latest' when the provider gives no version.");
+	check_label(call, AI_VERSION);
+	require_not_null(call, AI_PROMPT,
+					 "Pass an empty string when the call had no prompt.");
+	require_not_null(call, AI_RESPONSE,
+					 "Pass 'null'::jsonb or an error object when the call had no response.");
+	check_count(call, AI_INPUT_TOKENS);
+	check_count(call, AI_REASONING_TOKENS);
+	check_count(call, AI_OUTPUT_TOKENS);
+	check_cost(call);
+	check_count(call, AI_DURATION_MS);
+	check_label(call, AI_CALL_TYPE);
+	require_not_null(call, AI_STATUS,
+					 "Omit status to record 'success'. " VALID_STATUSES_HINT);
+	ai_validate_status_name(text_to_cstring(DatumGetTextPP(call->values[AI_STATUS])));
+	check_extra(call);
+}
