@@ -14,6 +14,8 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -246,6 +248,26 @@ stats_plan(Oid schema, uint32 key)
 	return entry->plan;
 }
 
+/*
+ * The stats run with the caller's rights.  Check them up front so that a
+ * role without SELECT gets a message naming the grant it lacks, not one
+ * buried under the text of the generated query.
+ */
+static void
+check_read_privilege(Oid schema, const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, schema);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "aitrack table %s is missing", relname);
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", relname),
+				 errhint("ai_usage_stats() reads ai_call and ai_model with the caller's rights: "
+						 "grant this role SELECT on both.")));
+}
+
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_0);
 
 /*
@@ -277,6 +299,9 @@ ai_usage_stats_1_0(PG_FUNCTION_ARGS)
 		if (!PG_ARGISNULL(arg))
 			key |= 1 << (FILTER_SHIFT + f);
 	}
+
+	check_read_privilege(schema, "ai_call");
+	check_read_privilege(schema, "ai_model");
 
 	InitMaterializedSRF(fcinfo, 0);
 

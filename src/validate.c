@@ -85,8 +85,8 @@ check_cost(AiCall *call)
 						   DatumGetCString(DirectFunctionCall1(numeric_out,
 															   NumericGetDatum(cost)))),
 				 errhint("Pass NULL when the cost is unknown.")));
-	if (DatumGetInt32(DirectFunctionCall1(numeric_sign,
-										  NumericGetDatum(cost))) < 0)
+	if (DatumGetBool(DirectFunctionCall2(numeric_lt, NumericGetDatum(cost),
+										 NumericGetDatum(int64_to_numeric(0)))))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("cost_usd must not be negative"),

@@ -1,0 +1,176 @@
+# scripts/cluster.sh: bash functions shared by scripts/demo.sh and
+# scripts/test.sh to build aitrack and run a throwaway PostgreSQL 15 cluster.
+# Source it; sourcing only defines variables and functions.
+#
+#   as_pg CMD...          run CMD as the `postgres` user (PostgreSQL refuses
+#                         root), with the PostgreSQL 15 binaries first in PATH
+#                         and the PG* variables of the running cluster
+#   build_install [clean] (as root, in the repo) [make clean,] make, make install
+#   run_dir_init          set AITRACK_RUN, the run folder, creating it on first
+#                         use: $REPO/.run owned by postgres, or a fresh
+#                         /tmp/aitrack.XXXXXX when postgres cannot reach the
+#                         repo (e.g. it is under /root) or the socket path
+#                         would be too long
+#   cluster_start NAME    initdb + start a cluster in $AITRACK_RUN/NAME, on a unix
+#                         socket only, at a free port in 54320-54399; exports
+#                         PGHOST PGPORT PGUSER=postgres
+#   cluster_stop          stop it (fast, else immediate); safe to call twice
+#                         or when nothing was started.  Callers:
+#                         trap cluster_stop EXIT
+#   run_dir_cleanup       remove the run folder if it is a /tmp fallback
+
+AITRACK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+AITRACK_PG_BIN=/usr/lib/postgresql/15/bin
+AITRACK_PG_CONFIG=$AITRACK_PG_BIN/pg_config
+AITRACK_PORTS=(54320 54399)
+AITRACK_RUN=          # set by run_dir_init
+AITRACK_RUN_IS_TMP=0  # 1 when AITRACK_RUN is a mktemp fallback
+CLUSTER_DIR=          # set by cluster_start: data/, sock/, server.log
+CLUSTER_PORT=
+
+# Longest unix socket path we accept (the kernel's limit is 107 bytes).
+AITRACK_MAX_SOCKET_PATH=100
+# Longest NAME for cluster_start; run_dir_init reserves room for it.
+AITRACK_MAX_NAME=16
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# as_pg CMD...: run CMD as postgres, from the current folder when postgres
+# may enter it, else from /.
+as_pg() {
+    local dir=/ var
+    if runuser -u postgres -- test -x "$PWD" 2>/dev/null; then dir=$PWD; fi
+    local envs=(PATH="$AITRACK_PG_BIN:/usr/local/bin:/usr/bin:/bin"
+                HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres
+                LC_ALL=C.UTF-8)
+    for var in PGHOST PGPORT PGUSER PGDATABASE; do
+        [[ -n ${!var:-} ]] && envs+=("$var=${!var}")
+    done
+    (cd "$dir" && runuser -u postgres -- env "${envs[@]}" "$@")
+}
+
+# build_install [clean]: build and install the extension, as root, in the repo.
+build_install() {
+    local make=(make -C "$AITRACK_REPO" --no-print-directory
+                PG_CONFIG="$AITRACK_PG_CONFIG")
+    if [[ ${1:-} == clean ]]; then
+        log "make clean"
+        "${make[@]}" clean >/dev/null || return 1
+    fi
+    log "make"
+    "${make[@]}" || return 1
+    log "make install"
+    "${make[@]}" install >/dev/null || return 1
+}
+
+# _postgres_can_use DIR: can postgres create files in DIR?
+_postgres_can_use() {
+    runuser -u postgres -- sh -c 'cd "$1" && touch .aitrack-probe && rm -f .aitrack-probe' \
+        sh "$1" >/dev/null 2>&1
+}
+
+run_dir_init() {
+    [[ -z $AITRACK_RUN ]] || return 0
+    local dir=$AITRACK_REPO/.run
+    local sock_tail=/sock/.s.PGSQL.54320   # <run>/<NAME>/sock/.s.PGSQL.<port>
+    local sock_len=$(( ${#dir} + 1 + AITRACK_MAX_NAME + ${#sock_tail} ))
+    mkdir -p "$dir" || return 1
+    if (( sock_len <= AITRACK_MAX_SOCKET_PATH )) &&
+       chown postgres:postgres "$dir" && _postgres_can_use "$dir"; then
+        AITRACK_RUN=$dir
+    else
+        AITRACK_RUN=$(mktemp -d /tmp/aitrack.XXXXXX) || return 1
+        AITRACK_RUN_IS_TMP=1
+        chown postgres:postgres "$AITRACK_RUN" || return 1
+    fi
+}
+
+run_dir_cleanup() {
+    if [[ $AITRACK_RUN_IS_TMP == 1 && -n $AITRACK_RUN ]]; then
+        rm -rf -- "$AITRACK_RUN"
+        AITRACK_RUN=
+        AITRACK_RUN_IS_TMP=0
+    fi
+}
+
+# _port_free PORT: nothing listens on PORT (TCP) and no socket file of it
+# is in our socket folder.
+_port_free() {
+    local port=$1
+    [[ -e $CLUSTER_DIR/sock/.s.PGSQL.$port ]] && return 1
+    if command -v ss >/dev/null 2>&1; then
+        [[ -z $(ss -Hltn "sport = :$port" 2>/dev/null) ]]
+    else
+        # No ss: a refused connection means nothing listens.
+        ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+    fi
+}
+
+_server_log_tail() {
+    if [[ -n $CLUSTER_DIR && -f $CLUSTER_DIR/server.log ]]; then
+        echo "---- last lines of $CLUSTER_DIR/server.log ----" >&2
+        tail -n 40 "$CLUSTER_DIR/server.log" >&2
+        echo "----" >&2
+    fi
+}
+
+cluster_start() {
+    local name=${1:?usage: cluster_start NAME}
+    if [[ ! $name =~ ^[A-Za-z0-9_-]+$ || ${#name} -gt $AITRACK_MAX_NAME ]]; then
+        echo "cluster_start: NAME must be 1-$AITRACK_MAX_NAME of [A-Za-z0-9_-]" >&2
+        return 1
+    fi
+    cluster_stop
+    run_dir_init || return 1
+    CLUSTER_DIR=$AITRACK_RUN/$name
+    rm -rf -- "$CLUSTER_DIR"
+    mkdir -p "$CLUSTER_DIR/sock"
+    chown -R postgres:postgres "$CLUSTER_DIR"
+
+    log "initdb $CLUSTER_DIR/data"
+    if ! as_pg initdb -D "$CLUSTER_DIR/data" -U postgres -A trust \
+            --no-locale -E UTF8 --no-sync >"$CLUSTER_DIR/initdb.log" 2>&1; then
+        echo "cluster_start: initdb failed:" >&2
+        cat "$CLUSTER_DIR/initdb.log" >&2
+        return 1
+    fi
+
+    local port
+    CLUSTER_PORT=
+    for (( port = AITRACK_PORTS[0]; port <= AITRACK_PORTS[1]; port++ )); do
+        if _port_free "$port"; then CLUSTER_PORT=$port; break; fi
+    done
+    if [[ -z $CLUSTER_PORT ]]; then
+        echo "cluster_start: no free port in ${AITRACK_PORTS[0]}-${AITRACK_PORTS[1]}" >&2
+        return 1
+    fi
+
+    cat >>"$CLUSTER_DIR/data/postgresql.conf" <<EOF
+
+# Added by scripts/cluster.sh: throwaway test cluster, unix socket only.
+listen_addresses = ''
+port = $CLUSTER_PORT
+unix_socket_directories = '$CLUSTER_DIR/sock'
+fsync = off
+EOF
+
+    log "starting cluster '$name' (socket $CLUSTER_DIR/sock, port $CLUSTER_PORT)"
+    if ! as_pg pg_ctl -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
+            -w -t 60 start >/dev/null; then
+        echo "cluster_start: pg_ctl start failed" >&2
+        _server_log_tail
+        return 1
+    fi
+    export PGHOST=$CLUSTER_DIR/sock PGPORT=$CLUSTER_PORT PGUSER=postgres
+}
+
+cluster_stop() {
+    [[ -n $CLUSTER_DIR && -f $CLUSTER_DIR/data/postmaster.pid ]] || return 0
+    log "stopping cluster in $CLUSTER_DIR"
+    if ! as_pg pg_ctl -D "$CLUSTER_DIR/data" -m fast -w -t 30 stop >/dev/null 2>&1; then
+        echo "cluster_stop: fast shutdown failed, trying immediate" >&2
+        as_pg pg_ctl -D "$CLUSTER_DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
+            { echo "cluster_stop: could not stop the server" >&2; _server_log_tail; }
+    fi
+    return 0
+}

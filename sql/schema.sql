@@ -1,0 +1,74 @@
+-- The seed's tables: every field, its type, nullability and default; the
+-- constraints that keep garbage out; the indexes; pg_dump registration; and
+-- updated_at following updates.
+CREATE EXTENSION aitrack;
+
+SELECT c.relname AS table, a.attname AS column,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull AS not_null,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default
+  FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE c.relname IN ('ai_model', 'ai_call') AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY c.relname DESC, a.attnum;
+
+SELECT conrelid::regclass AS table, conname, pg_catalog.pg_get_constraintdef(oid) AS definition
+  FROM pg_catalog.pg_constraint
+ WHERE conrelid IN ('ai_model'::regclass, 'ai_call'::regclass)
+ ORDER BY conrelid::regclass::text DESC, conname;
+
+SELECT indexrelid::regclass AS index, pg_catalog.pg_get_indexdef(indexrelid) AS definition
+  FROM pg_catalog.pg_index
+ WHERE indrelid IN ('ai_model'::regclass, 'ai_call'::regclass)
+ ORDER BY indexrelid::regclass::text;
+
+-- Tables and sequences whose contents pg_dump keeps.
+SELECT cfg::regclass AS dumped, cond AS condition
+  FROM pg_catalog.pg_extension, unnest(extconfig, extcondition) AS u(cfg, cond)
+ WHERE extname = 'aitrack'
+ ORDER BY cfg::regclass::text;
+
+-- The CHECK constraints hold for rows written without record_ai_call().
+-- (terse: the failing rows' DETAIL would print the clock)
+\set VERBOSITY terse
+INSERT INTO ai_model (modelname, version) VALUES ('gpt-4o', '2024-08-06');
+INSERT INTO ai_model (modelname, version) VALUES ('gpt-4o', '2024-08-06');
+INSERT INTO ai_model (modelname, version) VALUES ('', 'x');
+INSERT INTO ai_model (modelname, version, extra) VALUES ('m', 'x', '[]');
+INSERT INTO ai_call (model_id, prompt, response, input_tokens)
+     SELECT id, 'p', '{}', -1 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, output_tokens)
+     SELECT id, 'p', '{}', -1 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, reasoning_tokens)
+     SELECT id, 'p', '{}', -1 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, duration_ms)
+     SELECT id, 'p', '{}', -1 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, cost_usd)
+     SELECT id, 'p', '{}', 'NaN' FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, cost_usd)
+     SELECT id, 'p', '{}', 'Infinity' FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, cost_usd)
+     SELECT id, 'p', '{}', -0.5 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, status)
+     SELECT id, 'p', '{}', 'ok' FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, call_type)
+     SELECT id, 'p', '{}', '' FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, extra)
+     SELECT id, 'p', '{}', '"x"' FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response) VALUES (424242, 'p', '{}');
+\set VERBOSITY default
+-- The seed's nullable fields may be NULL, and status too.
+INSERT INTO ai_call (model_id, prompt, response, status)
+     SELECT id, '', 'null', NULL FROM ai_model;
+SELECT prompt, response, input_tokens, reasoning_tokens, output_tokens, cost_usd,
+       duration_ms, call_type, status, user_id, extra
+  FROM ai_call;
+
+-- updated_at follows every UPDATE, even one that sets it; created_at stays.
+SELECT updated_at = created_at AS untouched FROM ai_model;
+SELECT updated_at = created_at AS untouched FROM ai_call;
+UPDATE ai_model SET extra = '{"provider": "openai"}';
+UPDATE ai_call SET call_type = 'chat', updated_at = '2000-01-01';
+SELECT updated_at > created_at AS model_touched, extra FROM ai_model;
+SELECT updated_at > created_at AS call_touched, call_type FROM ai_call;
