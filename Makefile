@@ -19,7 +19,7 @@ DATA = $(wildcard sql/aitrack--*.sql)
 
 # One regression file per feature; sql/ holds them next to the extension
 # scripts (sql/aitrack--*.sql), expected/ their reviewed output.
-REGRESS = schema record record_metrics validation cascade stats privileges \
+REGRESS = schema install_schema record record_metrics validation cascade stats privileges \
 	search_path upgrade
 REGRESS_OPTS = --inputdir=.
 
