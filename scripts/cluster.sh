@@ -3,8 +3,10 @@
 # Source it; sourcing only defines variables and functions.
 #
 #   as_pg CMD...          run CMD as the `postgres` user (PostgreSQL refuses
-#                         root), with the PostgreSQL 15 binaries first in PATH
-#                         and the PG* variables of the running cluster
+#                         root), with the PostgreSQL 15 binaries first in PATH,
+#                         the PG* variables of the running cluster, and
+#                         PG_TEST_NOCLEAN, PG_TEST_TIMEOUT_DEFAULT, PROVE_FLAGS
+#                         passed on when set
 #   build_install [clean] (as root, in the repo) [make clean,] make, make install
 #   run_dir_init          set AITRACK_RUN, the run folder, creating it on first
 #                         use: $REPO/.run owned by postgres, or a fresh
@@ -15,9 +17,11 @@
 #                         socket only, at a free port in 54320-54399; exports
 #                         PGHOST PGPORT PGUSER=postgres
 #   cluster_stop          stop it (fast, else immediate); safe to call twice
-#                         or when nothing was started.  Callers:
-#                         trap cluster_stop EXIT
+#                         or when nothing was started
 #   run_dir_cleanup       remove the run folder if it is a /tmp fallback
+#
+# Callers stop the cluster on every exit, failures included:
+#   trap 'cluster_stop; run_dir_cleanup' EXIT
 
 AITRACK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AITRACK_PG_BIN=/usr/lib/postgresql/15/bin
@@ -43,7 +47,9 @@ as_pg() {
     local envs=(PATH="$AITRACK_PG_BIN:/usr/local/bin:/usr/bin:/bin"
                 HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres
                 LC_ALL=C.UTF-8)
-    for var in PGHOST PGPORT PGUSER PGDATABASE; do
+    # the cluster, and knobs a human may set for the TAP tests
+    for var in PGHOST PGPORT PGUSER PGDATABASE \
+               PG_TEST_NOCLEAN PG_TEST_TIMEOUT_DEFAULT PROVE_FLAGS; do
         [[ -n ${!var:-} ]] && envs+=("$var=${!var}")
     done
     (cd "$dir" && runuser -u postgres -- env "${envs[@]}" "$@")

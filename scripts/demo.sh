@@ -3,7 +3,7 @@
 # root: install the dependencies, build and install the extension, start a
 # throwaway PostgreSQL 15 cluster, CREATE EXTENSION aitrack, record a few AI
 # calls with record_ai_call() in both of its shapes, print ai_usage_stats()
-# grouped by model and by day and model, and stop the cluster.
+# by model, by day, user and status, and as totals; stop the cluster.
 # Exits non-zero if any step fails.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ source scripts/cluster.sh
 bash scripts/install-deps.sh
 build_install
 
-trap cluster_stop EXIT
+trap 'cluster_stop; run_dir_cleanup' EXIT
 cluster_start demo
 
 psql_demo() {
@@ -87,12 +87,20 @@ psql_demo -c "SELECT c.id, m.modelname, m.version, c.call_type, c.status,
                ORDER BY c.id"
 
 echo
-echo "== SELECT * FROM ai_usage_stats()"
-psql_demo -c '\x on' -c 'SELECT * FROM ai_usage_stats()'
+echo "== usage by model: ai_usage_stats()"
+psql_demo -c "SELECT modelname, version, calls, errors, input_tokens AS \"in\",
+                     output_tokens AS out, cost_usd, avg_duration_ms AS avg_ms,
+                     p95_duration_ms AS p95_ms
+                FROM ai_usage_stats()"
 
 echo
-echo "== SELECT * FROM ai_usage_stats(group_by => '{day,model}')"
-psql_demo -c '\x on' -c "SELECT * FROM ai_usage_stats(group_by => '{day,model}')"
+echo "== cost per day, user and status: ai_usage_stats(group_by => '{day,user,status}')"
+psql_demo -c "SELECT bucket::date AS day, user_id, status, calls, cost_usd
+                FROM ai_usage_stats(group_by => '{day,user,status}')"
+
+echo
+echo "== one row of totals, every column: ai_usage_stats(group_by => '{}')"
+psql_demo -c '\x on' -c "SELECT * FROM ai_usage_stats(group_by => '{}')"
 
 echo
 echo "demo: ok"

@@ -29,16 +29,16 @@ ARTIFACTS=$REPO/.run/test-artifacts
 SUITES=(regress isolation tap)
 declare -A LISTED=() PASSED=() RAN=()
 TREE=          # the postgres-owned copy the suites run in
-FAILED_TAP=()  # TAP files that did not pass, for the logs
 
 # make_var VAR: the value of VAR in the repo's Makefile.
 make_var() {
-    local mk
+    local mk rc=0
     mk=$(mktemp /tmp/aitrack-var.XXXXXX.mk)
     printf 'aitrack-print-var:\n\t@echo $(%s)\n' "$1" >"$mk"
     make -s --no-print-directory -C "$REPO" PG_CONFIG="$AITRACK_PG_CONFIG" \
-        -f Makefile -f "$mk" aitrack-print-var
+        -f Makefile -f "$mk" aitrack-print-var || rc=$?
     rm -f "$mk"
+    return $rc
 }
 
 list_tests() {
@@ -65,10 +65,10 @@ passed_in() {
 
 copy_tree() {
     TREE=$AITRACK_RUN/tree
-    rm -rf -- "$TREE"
-    mkdir -p "$TREE"
+    rm -rf -- "$TREE" "$AITRACK_RUN/tmp"
+    mkdir -p "$TREE" "$AITRACK_RUN/tmp"
     tar -C "$REPO" --exclude=./.git --exclude=./.run -cf - . | tar -C "$TREE" -xf -
-    chown -R postgres:postgres "$TREE"
+    chown -R postgres:postgres "$TREE" "$AITRACK_RUN/tmp"
 }
 
 run_suite() {
@@ -81,7 +81,9 @@ run_suite() {
     esac
     echo
     log "suite $suite: make installcheck ${skip[*]}"
-    as_pg make -C "$TREE" --no-print-directory PG_CONFIG="$AITRACK_PG_CONFIG" \
+    # TMPDIR: the TAP nodes' socket folders go into the run folder too
+    as_pg env TMPDIR="$AITRACK_RUN/tmp" \
+        make -C "$TREE" --no-print-directory PG_CONFIG="$AITRACK_PG_CONFIG" \
         installcheck "${skip[@]}" </dev/null 2>&1 | tee "$out" || rc=$?
     RAN[$suite]=1
     PASSED[$suite]=$(passed_in "$suite" "$out" | sort -u | xargs)
@@ -91,7 +93,7 @@ run_suite() {
 # failed_of SUITE: listed tests of SUITE that did not pass.
 failed_of() {
     local t
-    for t in ${LISTED[$1]}; do
+    for t in ${LISTED[$1]:-}; do
         [[ " ${PASSED[$1]:-} " == *" $t "* ]] || echo "$t"
     done
 }
@@ -99,8 +101,12 @@ failed_of() {
 show() {  # show FILE HOW N: print a file into the CI output, capped
     local file=$1 how=$2 n=$3
     [[ -s $file ]] || return 0
+    local lines what
+    lines=$(wc -l <"$file")
+    what="$lines lines"
+    (( lines <= n )) || what="$([[ $how == tail ]] && echo last || echo first) $n of $lines lines"
     echo
-    echo "==== $file ($how $n lines of $(wc -l <"$file")) ===="
+    echo "==== $file ($what) ===="
     "$how" -n "$n" "$file"
 }
 
@@ -166,7 +172,7 @@ cluster_start test
 
 status=0
 for suite in "${SUITES[@]}"; do
-    [[ -n ${LISTED[$suite]} ]] || continue
+    [[ -n ${LISTED[$suite]:-} ]] || continue
     run_suite "$suite" || status=1
 done
 exit "$status"

@@ -45,3 +45,5 @@ TRUNCATE ai_model CASCADE;
 SELECT count(*) AS calls FROM ai_call;
 SELECT record_ai_call('gpt-4o', 'v1', 'p8', '{}') > 0 AS recorded;
 SELECT m.modelname, c.prompt FROM ai_call c JOIN ai_model m ON m.id = c.model_id;
+
+DROP EXTENSION aitrack;

@@ -74,3 +74,5 @@ SELECT m.version, count(*), sum(c.input_tokens)
 
 -- The two call shapes need a jsonb 5th argument to tell them apart.
 SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{"input_tokens": 1}');
+
+DROP EXTENSION aitrack;

@@ -38,3 +38,5 @@ SELECT c.id, m.modelname, m.version, c.input_tokens, c.reasoning_tokens,
        c.user_id, c.extra
   FROM ai_call c JOIN ai_model m ON m.id = c.model_id
  ORDER BY c.id;
+
+DROP EXTENSION aitrack;

@@ -72,3 +72,5 @@ UPDATE ai_model SET extra = '{"provider": "openai"}';
 UPDATE ai_call SET call_type = 'chat', updated_at = '2000-01-01';
 SELECT updated_at > created_at AS model_touched, extra FROM ai_model;
 SELECT updated_at > created_at AS call_touched, call_type FROM ai_call;
+
+DROP EXTENSION aitrack;

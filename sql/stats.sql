@@ -340,3 +340,5 @@ SELECT bucket, calls, errors, input_tokens, cost_usd
 SELECT bucket, call_type, user_id, calls, errors
   FROM ai_usage_stats('2024-03-01 00:00+00', '2024-03-26 00:00+00',
                       '{call_type,user,month}', 'gpt', 'chat');
+
+DROP EXTENSION aitrack;

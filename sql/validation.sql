@@ -97,3 +97,5 @@ SELECT count(*) AS calls FROM ai_call;
 -- The same errors as psql prints them.
 SELECT record_ai_call('m', 'v', 'p', '{}', status => 'ok');
 SELECT record_ai_call('m', 'v', 'p', '{}', '{"output_token": 5}'::jsonb);
+
+DROP EXTENSION aitrack;
