@@ -11,21 +11,23 @@ OBJS = \
 	src/aitrack.o \
 	src/validate.o \
 	src/metrics.o \
+	src/usage.o \
+	src/price.o \
 	src/model_cache.o \
 	src/record.o \
 	src/stats.o
 
-DATA = $(wildcard sql/aitrack--*.sql)
+DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 
 # One regression file per feature; sql/ holds them next to the extension
 # scripts (sql/aitrack--*.sql), expected/ their reviewed output.
 REGRESS = schema install_schema record record_metrics validation cascade stats privileges \
 	search_path upgrade
-REGRESS_OPTS = --inputdir=.
+REGRESS_OPTS = --inputdir=. --load-extension=btree_gist
 
 # Concurrency: isolationtester specs under test/specs.
 ISOLATION = model_create model_delete
-ISOLATION_OPTS = --inputdir=test
+ISOLATION_OPTS = --inputdir=test --load-extension=btree_gist
 
 # Restarts, crashes, dump/restore and upgrades: TAP under test/t.
 TAP_TESTS = 1

@@ -23,6 +23,10 @@ const char *const ai_call_field_names[AI_NUM_FIELDS] = {
 	[AI_STATUS] = "status",
 	[AI_USER_ID] = "user_id",
 	[AI_EXTRA] = "extra",
+	[AI_CACHE_READ_INPUT_TOKENS] = "cache_read_input_tokens",
+	[AI_CACHE_CREATION_INPUT_TOKENS] = "cache_creation_input_tokens",
+	[AI_TIME_TO_FIRST_TOKEN_MS] = "time_to_first_token_ms",
+	[AI_COST_SOURCE] = "cost_source",
 };
 
 /*

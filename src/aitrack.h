@@ -8,9 +8,15 @@
  *		aitrack.c		module magic, the extension's schema, SPI plan helper
  *		validate.c		checks one call's values before anything is written
  *		metrics.c		reads the seed's metrics jsonb into a call
+ *		usage.c			reads token counts from a provider's response
+ *		price.c			the price in force for a model, and a call's cost
  *		model_cache.c	backend-local (modelname, version) -> ai_model.id
  *		record.c		record_ai_call(): get-or-create the model, insert
  *		stats.c			ai_usage_stats(): grouped aggregates over ai_call
+ *
+ * One shared library serves every installed version of the extension: a
+ * database still on 1.0 calls the *_1_0 entry points, which must keep 1.0's
+ * behaviour and touch only 1.0's columns (as pg_stat_statements does).
  */
 #ifndef AITRACK_H
 #define AITRACK_H
@@ -23,12 +29,23 @@
 /* Longest modelname, version and call_type, in characters (as the CHECKs). */
 #define AITRACK_MAX_NAME_CHARS 256
 
+/* The SQL-level API a function was called through; see the comment above. */
+typedef enum AitrackApi
+{
+	AITRACK_API_1_0,
+	AITRACK_API_1_1,
+	AITRACK_NUM_APIS
+} AitrackApi;
+
 /* Tries of "find the model, else create it" before giving up on a call. */
 #define AITRACK_MODEL_RETRIES 5
 
 /*
  * The fields of one call, in the order of the SPI parameters of the insert
- * statements in record.c ($1 is the cached model id, then these from $2).
+ * statements in record.c ($1 is the cached model id, then these from $2),
+ * which is also the argument order of record_ai_call(): 1.0's arguments end
+ * at AI_EXTRA, 1.1 appended three more.  AI_COST_SOURCE is never an
+ * argument; record.c decides it.
  */
 typedef enum AiCallField
 {
@@ -45,8 +62,16 @@ typedef enum AiCallField
 	AI_STATUS,
 	AI_USER_ID,
 	AI_EXTRA,
+	/* 1.1 */
+	AI_CACHE_READ_INPUT_TOKENS,
+	AI_CACHE_CREATION_INPUT_TOKENS,
+	AI_TIME_TO_FIRST_TOKEN_MS,
+	AI_COST_SOURCE,
 	AI_NUM_FIELDS
 } AiCallField;
+
+/* How many AiCallFields a version's ai_call has columns for. */
+#define AI_CALL_FIELDS(api) ((api) == AITRACK_API_1_0 ? AI_EXTRA + 1 : AI_NUM_FIELDS)
 
 typedef struct AiCall
 {
@@ -63,11 +88,18 @@ extern SPIPlanPtr aitrack_prepare_plan(const char *query, int nargs,
 									   Oid *argtypes, int cursor_options);
 
 /* validate.c */
-extern void ai_call_validate(AiCall *call);
+extern void ai_call_validate(AiCall *call, AitrackApi api);
 extern void ai_validate_status_name(const char *status);
 
 /* metrics.c */
-extern void ai_call_apply_metrics(AiCall *call, Datum metrics);
+extern void ai_call_apply_metrics(AiCall *call, Datum metrics, AitrackApi api);
+
+/* usage.c */
+extern bool ai_call_has_token_counts(AiCall *call);
+extern bool ai_call_usage_from_response(AiCall *call);
+
+/* price.c */
+extern void ai_call_price(Oid schema, AiCall *call);
 
 /* model_cache.c */
 extern bool model_cache_lookup(Oid schema, text *modelname, text *version,
@@ -77,6 +109,6 @@ extern void model_cache_store(Oid schema, text *modelname, text *version,
 extern void model_cache_forget(Oid schema, text *modelname, text *version);
 
 /* record.c */
-extern int64 ai_call_insert(Oid schema, AiCall *call);
+extern int64 ai_call_insert(Oid schema, AiCall *call, AitrackApi api);
 
 #endif							/* AITRACK_H */

@@ -12,12 +12,10 @@
  */
 #include "aitrack.h"
 
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
-
-#define VALID_METRICS_HINT \
-	"Valid keys are: input_tokens, reasoning_tokens, output_tokens, cost_usd, duration_ms, status, extra."
 
 static const char *
 json_type_name(JsonbValue *value)
@@ -81,28 +79,47 @@ typedef struct MetricKey
 	const char *name;
 	AiCallField field;
 	MetricKind	kind;
+	AitrackApi	since;			/* first version that knows the key */
 } MetricKey;
 
 static const MetricKey metric_keys[] = {
-	{"input_tokens", AI_INPUT_TOKENS, METRIC_COUNT},
-	{"reasoning_tokens", AI_REASONING_TOKENS, METRIC_COUNT},
-	{"output_tokens", AI_OUTPUT_TOKENS, METRIC_COUNT},
-	{"cost_usd", AI_COST_USD, METRIC_COST},
-	{"duration_ms", AI_DURATION_MS, METRIC_DURATION},
-	{"status", AI_STATUS, METRIC_STATUS},
-	{"extra", AI_EXTRA, METRIC_EXTRA},
+	{"input_tokens", AI_INPUT_TOKENS, METRIC_COUNT, AITRACK_API_1_0},
+	{"reasoning_tokens", AI_REASONING_TOKENS, METRIC_COUNT, AITRACK_API_1_0},
+	{"output_tokens", AI_OUTPUT_TOKENS, METRIC_COUNT, AITRACK_API_1_0},
+	{"cost_usd", AI_COST_USD, METRIC_COST, AITRACK_API_1_0},
+	{"duration_ms", AI_DURATION_MS, METRIC_DURATION, AITRACK_API_1_0},
+	{"status", AI_STATUS, METRIC_STATUS, AITRACK_API_1_0},
+	{"extra", AI_EXTRA, METRIC_EXTRA, AITRACK_API_1_0},
+	{"cache_read_input_tokens", AI_CACHE_READ_INPUT_TOKENS, METRIC_COUNT, AITRACK_API_1_1},
+	{"cache_creation_input_tokens", AI_CACHE_CREATION_INPUT_TOKENS, METRIC_COUNT, AITRACK_API_1_1},
+	{"time_to_first_token_ms", AI_TIME_TO_FIRST_TOKEN_MS, METRIC_DURATION, AITRACK_API_1_1},
 };
 
+/* "Valid keys are: ..." for the keys this version knows. */
+static char *
+valid_keys_hint(AitrackApi api)
+{
+	StringInfoData hint;
+
+	initStringInfo(&hint);
+	appendStringInfoString(&hint, "Valid keys are: ");
+	for (size_t i = 0; i < lengthof(metric_keys); i++)
+		if (metric_keys[i].since <= api)
+			appendStringInfo(&hint, "%s%s", i > 0 ? ", " : "", metric_keys[i].name);
+	appendStringInfoChar(&hint, '.');
+	return hint.data;
+}
+
 static const MetricKey *
-find_metric_key(const char *name)
+find_metric_key(const char *name, AitrackApi api)
 {
 	for (size_t i = 0; i < lengthof(metric_keys); i++)
-		if (strcmp(name, metric_keys[i].name) == 0)
+		if (metric_keys[i].since <= api && strcmp(name, metric_keys[i].name) == 0)
 			return &metric_keys[i];
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown key \"%s\" in metrics", name),
-			 errhint(VALID_METRICS_HINT)));
+			 errhint("%s", valid_keys_hint(api))));
 	pg_unreachable();
 }
 
@@ -140,7 +157,7 @@ metric_value(const MetricKey *key, JsonbValue *value)
  * caller has set the defaults (status 'success', extra {}) beforehand.
  */
 void
-ai_call_apply_metrics(AiCall *call, Datum metrics_datum)
+ai_call_apply_metrics(AiCall *call, Datum metrics_datum, AitrackApi api)
 {
 	Jsonb	   *metrics = DatumGetJsonbP(metrics_datum);
 	JsonbIterator *it;
@@ -155,7 +172,7 @@ ai_call_apply_metrics(AiCall *call, Datum metrics_datum)
 				 errdetail("Got a JSON %s.",
 						   TextDatumGetCString(DirectFunctionCall1(jsonb_typeof,
 																   metrics_datum))),
-				 errhint(VALID_METRICS_HINT)));
+				 errhint("%s", valid_keys_hint(api))));
 
 	it = JsonbIteratorInit(&metrics->root);
 	while ((token = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
@@ -164,7 +181,8 @@ ai_call_apply_metrics(AiCall *call, Datum metrics_datum)
 
 		if (token != WJB_KEY)
 			continue;
-		metric = find_metric_key(pnstrdup(key.val.string.val, key.val.string.len));
+		metric = find_metric_key(pnstrdup(key.val.string.val, key.val.string.len),
+								 api);
 		token = JsonbIteratorNext(&it, &value, true);
 		Assert(token == WJB_VALUE);
 

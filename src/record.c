@@ -9,6 +9,8 @@
  *	insert_by_name	INSERT ... SELECT from ai_model by (modelname, version)
  *	create_model	INSERT INTO ai_model ... ON CONFLICT DO NOTHING
  *
+ * (one set per API version, as a 1.0 database has fewer ai_call columns)
+ *
  * Both inserts lock the model row FOR KEY SHARE in the same statement that
  * reads it.  If another session deletes the model at that moment, the lock
  * waits for it, the row then drops out of the result and the insert writes
@@ -19,6 +21,7 @@
 #include "aitrack.h"
 
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -27,26 +30,36 @@
 #define NUM_PARAMS (1 + AI_NUM_FIELDS)
 #define PARAM(field) ((field) + 2)
 
-static Oid	plans_schema = InvalidOid;
-static SPIPlanPtr insert_by_id_plan = NULL;
-static SPIPlanPtr insert_by_name_plan = NULL;
-static SPIPlanPtr create_model_plan = NULL;
+typedef struct RecordPlans
+{
+	Oid			schema;
+	SPIPlanPtr	insert_by_id;
+	SPIPlanPtr	insert_by_name;
+	SPIPlanPtr	create_model;
+} RecordPlans;
+
+/* One set per API version: a 1.0 database has fewer ai_call columns. */
+static RecordPlans record_plans[AITRACK_NUM_APIS];
 
 static const Oid param_types[NUM_PARAMS] = {
 	INT8OID,					/* model id */
-	TEXTOID,					/* modelname */
-	TEXTOID,					/* version */
-	TEXTOID,					/* prompt */
-	JSONBOID,					/* response */
-	INT4OID,					/* input_tokens */
-	INT4OID,					/* reasoning_tokens */
-	INT4OID,					/* output_tokens */
-	NUMERICOID,					/* cost_usd */
-	INT4OID,					/* duration_ms */
-	TEXTOID,					/* call_type */
-	TEXTOID,					/* status */
-	UUIDOID,					/* user_id */
-	JSONBOID,					/* extra */
+	[PARAM(AI_MODELNAME) - 1] = TEXTOID,
+	[PARAM(AI_VERSION) - 1] = TEXTOID,
+	[PARAM(AI_PROMPT) - 1] = TEXTOID,
+	[PARAM(AI_RESPONSE) - 1] = JSONBOID,
+	[PARAM(AI_INPUT_TOKENS) - 1] = INT4OID,
+	[PARAM(AI_REASONING_TOKENS) - 1] = INT4OID,
+	[PARAM(AI_OUTPUT_TOKENS) - 1] = INT4OID,
+	[PARAM(AI_COST_USD) - 1] = NUMERICOID,
+	[PARAM(AI_DURATION_MS) - 1] = INT4OID,
+	[PARAM(AI_CALL_TYPE) - 1] = TEXTOID,
+	[PARAM(AI_STATUS) - 1] = TEXTOID,
+	[PARAM(AI_USER_ID) - 1] = UUIDOID,
+	[PARAM(AI_EXTRA) - 1] = JSONBOID,
+	[PARAM(AI_CACHE_READ_INPUT_TOKENS) - 1] = INT4OID,
+	[PARAM(AI_CACHE_CREATION_INPUT_TOKENS) - 1] = INT4OID,
+	[PARAM(AI_TIME_TO_FIRST_TOKEN_MS) - 1] = INT4OID,
+	[PARAM(AI_COST_SOURCE) - 1] = TEXTOID,
 };
 
 static void
@@ -58,61 +71,66 @@ drop_plan(SPIPlanPtr *plan)
 }
 
 /*
- * Build the statements for the extension living in schema.  Every name is
- * schema-qualified and every operator spelled OPERATOR(pg_catalog.=), so
- * neither the caller's search_path nor objects in it change what runs.
+ * Build the statements for the extension living in schema, at an API
+ * version.  Every name is schema-qualified and every operator spelled
+ * OPERATOR(pg_catalog.=), so neither the caller's search_path nor objects in
+ * it change what runs.
  */
-static void
-prepare_plans(Oid schema)
+static RecordPlans *
+prepare_plans(Oid schema, AitrackApi api)
 {
+	RecordPlans *plans = &record_plans[api];
 	const char *nsp;
-	const char *insert_head;
+	StringInfoData columns;
+	StringInfoData values;
+	char	   *insert_head;
 	char	   *query;
 
-	if (schema == plans_schema && insert_by_id_plan != NULL)
-		return;
+	if (plans->schema == schema && plans->insert_by_id != NULL)
+		return plans;
 
-	drop_plan(&insert_by_id_plan);
-	drop_plan(&insert_by_name_plan);
-	drop_plan(&create_model_plan);
-	plans_schema = InvalidOid;
+	drop_plan(&plans->insert_by_id);
+	drop_plan(&plans->insert_by_name);
+	drop_plan(&plans->create_model);
+	plans->schema = InvalidOid;
+
+	/* The call's own columns: everything after modelname and version. */
+	initStringInfo(&columns);
+	initStringInfo(&values);
+	for (int field = AI_PROMPT; field < AI_CALL_FIELDS(api); field++)
+	{
+		appendStringInfo(&columns, ", %s", ai_call_field_names[field]);
+		appendStringInfo(&values, ", $%d", PARAM(field));
+	}
 
 	nsp = quote_identifier(get_namespace_name(schema));
-	insert_head = psprintf(
-						   "INSERT INTO %s.ai_call AS c (model_id, prompt, response,"
-						   " input_tokens, reasoning_tokens, output_tokens, cost_usd,"
-						   " duration_ms, call_type, status, user_id, extra)"
-						   " SELECT m.id, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d"
-						   " FROM %s.ai_model m"
+	insert_head = psprintf("INSERT INTO %s.ai_call AS c (model_id%s)"
+						   " SELECT m.id%s FROM %s.ai_model m"
 						   " WHERE m.modelname OPERATOR(pg_catalog.=) $%d"
 						   " AND m.version OPERATOR(pg_catalog.=) $%d",
-						   nsp,
-						   PARAM(AI_PROMPT), PARAM(AI_RESPONSE),
-						   PARAM(AI_INPUT_TOKENS), PARAM(AI_REASONING_TOKENS),
-						   PARAM(AI_OUTPUT_TOKENS), PARAM(AI_COST_USD),
-						   PARAM(AI_DURATION_MS), PARAM(AI_CALL_TYPE),
-						   PARAM(AI_STATUS), PARAM(AI_USER_ID), PARAM(AI_EXTRA),
-						   nsp, PARAM(AI_MODELNAME), PARAM(AI_VERSION));
+						   nsp, columns.data, values.data, nsp,
+						   PARAM(AI_MODELNAME), PARAM(AI_VERSION));
 
 	query = psprintf("%s AND m.id OPERATOR(pg_catalog.=) $1"
 					 " FOR KEY SHARE OF m RETURNING c.id, c.model_id",
 					 insert_head);
-	insert_by_id_plan = aitrack_prepare_plan(query, NUM_PARAMS,
-											 (Oid *) param_types, 0);
+	plans->insert_by_id = aitrack_prepare_plan(query, NUM_PARAMS,
+											   (Oid *) param_types, 0);
 
 	query = psprintf("%s FOR KEY SHARE OF m RETURNING c.id, c.model_id",
 					 insert_head);
-	insert_by_name_plan = aitrack_prepare_plan(query, NUM_PARAMS,
-											   (Oid *) param_types, 0);
+	plans->insert_by_name = aitrack_prepare_plan(query, NUM_PARAMS,
+												 (Oid *) param_types, 0);
 
 	query = psprintf("INSERT INTO %s.ai_model (modelname, version)"
 					 " VALUES ($%d, $%d)"
 					 " ON CONFLICT (modelname, version) DO NOTHING",
 					 nsp, PARAM(AI_MODELNAME), PARAM(AI_VERSION));
-	create_model_plan = aitrack_prepare_plan(query, NUM_PARAMS,
-											 (Oid *) param_types, 0);
+	plans->create_model = aitrack_prepare_plan(query, NUM_PARAMS,
+											   (Oid *) param_types, 0);
 
-	plans_schema = schema;
+	plans->schema = schema;
+	return plans;
 }
 
 /*
@@ -140,18 +158,28 @@ run_insert(SPIPlanPtr plan, Datum *params, const char *nulls,
 
 /*
  * Insert one validated call into the extension's tables in schema and
- * return the new ai_call.id.
+ * return the new ai_call.id.  From 1.1 on, a call given without token counts
+ * takes them from its response, and one given without a cost gets it from
+ * the price in force.
  */
 int64
-ai_call_insert(Oid schema, AiCall *call)
+ai_call_insert(Oid schema, AiCall *call, AitrackApi api)
 {
 	Datum		params[NUM_PARAMS];
 	char		nulls[NUM_PARAMS];
 	text	   *modelname = DatumGetTextPP(call->values[AI_MODELNAME]);
 	text	   *version = DatumGetTextPP(call->values[AI_VERSION]);
+	RecordPlans *plans;
 	int64		call_id = 0;
 	int64		model_id = 0;
 	bool		done = false;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plans = prepare_plans(schema, api);
+
+	if (api >= AITRACK_API_1_1)
+		ai_call_price(schema, call);
 
 	for (int i = 0; i < AI_NUM_FIELDS; i++)
 	{
@@ -159,15 +187,11 @@ ai_call_insert(Oid schema, AiCall *call)
 		nulls[PARAM(i) - 1] = call->isnull[i] ? 'n' : ' ';
 	}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	prepare_plans(schema);
-
 	if (model_cache_lookup(schema, modelname, version, &model_id))
 	{
 		params[0] = Int64GetDatum(model_id);
 		nulls[0] = ' ';
-		done = run_insert(insert_by_id_plan, params, nulls, &call_id, &model_id);
+		done = run_insert(plans->insert_by_id, params, nulls, &call_id, &model_id);
 		if (!done)
 			model_cache_forget(schema, modelname, version);
 	}
@@ -175,13 +199,13 @@ ai_call_insert(Oid schema, AiCall *call)
 	nulls[0] = 'n';
 	for (int attempt = 0; !done && attempt < AITRACK_MODEL_RETRIES; attempt++)
 	{
-		done = run_insert(insert_by_name_plan, params, nulls, &call_id, &model_id);
+		done = run_insert(plans->insert_by_name, params, nulls, &call_id, &model_id);
 		if (done)
 		{
 			model_cache_store(schema, modelname, version, model_id);
 			break;
 		}
-		if (SPI_execute_plan(create_model_plan, params, nulls, false, 0) != SPI_OK_INSERT)
+		if (SPI_execute_plan(plans->create_model, params, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "SPI_execute_plan failed for create_model");
 	}
 
@@ -198,63 +222,95 @@ ai_call_insert(Oid schema, AiCall *call)
 	return call_id;
 }
 
-PG_FUNCTION_INFO_V1(record_ai_call_1_0);
-PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_0);
-
-/*
- * record_ai_call(modelname, version, prompt, response, input_tokens,
- *		reasoning_tokens, output_tokens, cost_usd, duration_ms, call_type,
- *		status, user_id, extra) RETURNS bigint
- *
- * The arguments are in AiCallField order.
- */
-Datum
-record_ai_call_1_0(PG_FUNCTION_ARGS)
+/* An empty call: every field NULL. */
+static void
+ai_call_init(AiCall *call)
 {
-	AiCall		call;
-
 	for (int i = 0; i < AI_NUM_FIELDS; i++)
 	{
-		call.isnull[i] = PG_ARGISNULL(i);
-		call.values[i] = call.isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i);
+		call->isnull[i] = true;
+		call->values[i] = (Datum) 0;
 	}
-	ai_call_validate(&call);
-	PG_RETURN_INT64(ai_call_insert(aitrack_function_schema(fcinfo), &call));
+}
+
+static void
+set_from_arg(AiCall *call, AiCallField field, FunctionCallInfo fcinfo, int arg)
+{
+	call->isnull[field] = PG_ARGISNULL(arg);
+	call->values[field] = PG_ARGISNULL(arg) ? (Datum) 0 : PG_GETARG_DATUM(arg);
 }
 
 /*
- * record_ai_call(modelname, version, prompt, response, metrics jsonb,
- *		call_type, user_id) RETURNS bigint: the seed's call shape.
+ * The explicit-columns form: its arguments are the AiCallFields in enum
+ * order, as many as the API version has.
  */
-Datum
-record_ai_call_metrics_1_0(PG_FUNCTION_ARGS)
+static Datum
+record_explicit(FunctionCallInfo fcinfo, AitrackApi api)
 {
 	AiCall		call;
 
-	for (int i = 0; i < AI_NUM_FIELDS; i++)
-	{
-		call.isnull[i] = true;
-		call.values[i] = (Datum) 0;
-	}
+	ai_call_init(&call);
+	for (int i = 0; i < AI_CALL_FIELDS(api) && i < AI_COST_SOURCE; i++)
+		set_from_arg(&call, i, fcinfo, i);
+	if (api >= AITRACK_API_1_1 && !ai_call_has_token_counts(&call) &&
+		!call.isnull[AI_RESPONSE])
+		ai_call_usage_from_response(&call);
+	ai_call_validate(&call, api);
+	PG_RETURN_INT64(ai_call_insert(aitrack_function_schema(fcinfo), &call, api));
+}
+
+/*
+ * The seed's form: (modelname, version, prompt, response, metrics jsonb,
+ * call_type, user_id).
+ */
+static Datum
+record_with_metrics(FunctionCallInfo fcinfo, AitrackApi api)
+{
+	AiCall		call;
+
+	ai_call_init(&call);
 	for (int i = AI_MODELNAME; i <= AI_RESPONSE; i++)
-	{
-		call.isnull[i] = PG_ARGISNULL(i);
-		call.values[i] = call.isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i);
-	}
+		set_from_arg(&call, i, fcinfo, i);
 	call.values[AI_STATUS] = CStringGetTextDatum("success");
 	call.isnull[AI_STATUS] = false;
 	if (!PG_ARGISNULL(4))
-		ai_call_apply_metrics(&call, PG_GETARG_DATUM(4));
+		ai_call_apply_metrics(&call, PG_GETARG_DATUM(4), api);
 	if (!PG_ARGISNULL(5))
-	{
-		call.values[AI_CALL_TYPE] = PG_GETARG_DATUM(5);
-		call.isnull[AI_CALL_TYPE] = false;
-	}
+		set_from_arg(&call, AI_CALL_TYPE, fcinfo, 5);
 	if (!PG_ARGISNULL(6))
-	{
-		call.values[AI_USER_ID] = PG_GETARG_DATUM(6);
-		call.isnull[AI_USER_ID] = false;
-	}
-	ai_call_validate(&call);
-	PG_RETURN_INT64(ai_call_insert(aitrack_function_schema(fcinfo), &call));
+		set_from_arg(&call, AI_USER_ID, fcinfo, 6);
+	if (api >= AITRACK_API_1_1 && !ai_call_has_token_counts(&call) &&
+		!call.isnull[AI_RESPONSE])
+		ai_call_usage_from_response(&call);
+	ai_call_validate(&call, api);
+	PG_RETURN_INT64(ai_call_insert(aitrack_function_schema(fcinfo), &call, api));
+}
+
+PG_FUNCTION_INFO_V1(record_ai_call_1_0);
+PG_FUNCTION_INFO_V1(record_ai_call_1_1);
+PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_0);
+PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_1);
+
+Datum
+record_ai_call_1_0(PG_FUNCTION_ARGS)
+{
+	return record_explicit(fcinfo, AITRACK_API_1_0);
+}
+
+Datum
+record_ai_call_1_1(PG_FUNCTION_ARGS)
+{
+	return record_explicit(fcinfo, AITRACK_API_1_1);
+}
+
+Datum
+record_ai_call_metrics_1_0(PG_FUNCTION_ARGS)
+{
+	return record_with_metrics(fcinfo, AITRACK_API_1_0);
+}
+
+Datum
+record_ai_call_metrics_1_1(PG_FUNCTION_ARGS)
+{
+	return record_with_metrics(fcinfo, AITRACK_API_1_1);
 }

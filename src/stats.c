@@ -34,6 +34,12 @@
 #define FILTER_SHIFT	8
 #define NUM_FILTERS		5
 
+/* The API version, in the plan key above the filter bits. */
+#define API_SHIFT		16
+
+/* Output columns of the widest version. */
+#define MAX_STATS_COLUMNS 22
+
 #define STATS_ARG_GROUP_BY 2
 
 static const char *const bucket_units[] = {NULL, "hour", "day", "week", "month"};
@@ -140,6 +146,7 @@ add_dimension(StringInfo select, StringInfo group, bool grouped,
 static char *
 build_stats_query(Oid schema, uint32 key)
 {
+	AitrackApi	api = (AitrackApi) (key >> API_SHIFT);
 	const char *nsp = quote_identifier(get_namespace_name(schema));
 	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
 	int			bucket = (dims >> DIM_BUCKET_SHIFT) & 7;
@@ -187,7 +194,14 @@ build_stats_query(Oid schema, uint32 key)
 					 " (pg_catalog.percentile_cont('{0.5,0.95,0.99}'::pg_catalog.float8[])"
 					 " WITHIN GROUP (ORDER BY c.duration_ms::pg_catalog.float8))[3],"
 					 " pg_catalog.min(c.created_at),"
-					 " pg_catalog.max(c.created_at)"
+					 " pg_catalog.max(c.created_at)");
+	if (api >= AITRACK_API_1_1)
+		appendStringInfoString(&select,
+							   ", pg_catalog.sum(c.cache_read_input_tokens),"
+							   " pg_catalog.sum(c.cache_creation_input_tokens),"
+							   " pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL),"
+							   " pg_catalog.avg(c.time_to_first_token_ms)::pg_catalog.float8");
+	appendStringInfo(&select,
 					 " FROM %s.ai_call c JOIN %s.ai_model m"
 					 " ON m.id OPERATOR(pg_catalog.=) c.model_id",
 					 nsp, nsp);
@@ -268,18 +282,17 @@ check_read_privilege(Oid schema, const char *relname)
 						 "grant this role SELECT on both.")));
 }
 
-PG_FUNCTION_INFO_V1(ai_usage_stats_1_0);
-
 /*
  * ai_usage_stats(since, until, group_by, modelname, call_type, user_id)
- * RETURNS TABLE (...): see the install script for the columns.
+ * RETURNS TABLE (...): see the install and upgrade scripts for the columns
+ * of each version; 1.1 appended four to 1.0's.
  */
-Datum
-ai_usage_stats_1_0(PG_FUNCTION_ARGS)
+static Datum
+usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			schema = aitrack_function_schema(fcinfo);
-	uint32		key = 0;
+	uint32		key = (uint32) api << API_SHIFT;
 	Datum		params[NUM_FILTERS];
 	char		nulls[NUM_FILTERS];
 	SPIPlanPtr	plan;
@@ -287,7 +300,7 @@ ai_usage_stats_1_0(PG_FUNCTION_ARGS)
 
 	/* NULL group_by, like an empty one, means one row of totals. */
 	if (!PG_ARGISNULL(STATS_ARG_GROUP_BY))
-		key = parse_group_by(PG_GETARG_ARRAYTYPE_P(STATS_ARG_GROUP_BY));
+		key |= parse_group_by(PG_GETARG_ARRAYTYPE_P(STATS_ARG_GROUP_BY));
 
 	for (int f = 0; f < NUM_FILTERS; f++)
 	{
@@ -314,14 +327,32 @@ ai_usage_stats_1_0(PG_FUNCTION_ARGS)
 
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
-		Datum		values[18];
-		bool		isnull[18];
+		Datum		values[MAX_STATS_COLUMNS];
+		bool		isnull[MAX_STATS_COLUMNS];
 
-		Assert(SPI_tuptable->tupdesc->natts == rsinfo->setDesc->natts);
+		if (SPI_tuptable->tupdesc->natts != rsinfo->setDesc->natts ||
+			rsinfo->setDesc->natts > MAX_STATS_COLUMNS)
+			elog(ERROR, "ai_usage_stats: query returned %d columns, function has %d",
+				 SPI_tuptable->tupdesc->natts, rsinfo->setDesc->natts);
 		heap_deform_tuple(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
 						  values, isnull);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ai_usage_stats_1_0);
+PG_FUNCTION_INFO_V1(ai_usage_stats_1_1);
+
+Datum
+ai_usage_stats_1_0(PG_FUNCTION_ARGS)
+{
+	return usage_stats(fcinfo, AITRACK_API_1_0);
+}
+
+Datum
+ai_usage_stats_1_1(PG_FUNCTION_ARGS)
+{
+	return usage_stats(fcinfo, AITRACK_API_1_1);
 }

@@ -132,11 +132,53 @@ check_extra(AiCall *call)
 }
 
 /*
+ * 1.1 counts cache tokens inside input_tokens and reasoning tokens inside
+ * output_tokens (as OpenAI's usage object and the OpenTelemetry GenAI
+ * conventions do); a call whose parts exceed the whole would be priced
+ * wrong, so it is refused.
+ */
+#define NO_FIELD AI_NUM_FIELDS
+
+static void
+check_part_within(AiCall *call, AiCallField part1, AiCallField part2,
+				  AiCallField whole, const char *hint)
+{
+	int64		parts = 0;
+
+	if (call->isnull[whole])
+		return;
+	if (!call->isnull[part1])
+		parts += DatumGetInt32(call->values[part1]);
+	if (part2 != NO_FIELD && !call->isnull[part2])
+		parts += DatumGetInt32(call->values[part2]);
+	if (parts > DatumGetInt32(call->values[whole]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s%s%s exceed%s %s",
+						ai_call_field_names[part1],
+						part2 != NO_FIELD ? " and " : "",
+						part2 != NO_FIELD ? ai_call_field_names[part2] : "",
+						part2 != NO_FIELD ? "" : "s",
+						ai_call_field_names[whole]),
+				 part2 != NO_FIELD ?
+				 errdetail("%s is %d; %s and %s add up to " INT64_FORMAT ".",
+						   ai_call_field_names[whole],
+						   DatumGetInt32(call->values[whole]),
+						   ai_call_field_names[part1], ai_call_field_names[part2],
+						   parts) :
+				 errdetail("%s is %d; %s is " INT64_FORMAT ".",
+						   ai_call_field_names[whole],
+						   DatumGetInt32(call->values[whole]),
+						   ai_call_field_names[part1], parts),
+				 errhint("%s", hint)));
+}
+
+/*
  * Check every field of a call; may replace a NULL extra with {}.  Raises the
  * first problem found, in argument order.
  */
 void
-ai_call_validate(AiCall *call)
+ai_call_validate(AiCall *call, AitrackApi api)
 {
 	require_not_null(call, AI_MODELNAME, NULL);
 	check_label(call, AI_MODELNAME);
@@ -157,4 +199,17 @@ ai_call_validate(AiCall *call)
 					 "Omit status to record 'success'. " VALID_STATUSES_HINT);
 	ai_validate_status_name(text_to_cstring(DatumGetTextPP(call->values[AI_STATUS])));
 	check_extra(call);
+	if (api == AITRACK_API_1_0)
+		return;
+
+	check_count(call, AI_CACHE_READ_INPUT_TOKENS);
+	check_count(call, AI_CACHE_CREATION_INPUT_TOKENS);
+	check_count(call, AI_TIME_TO_FIRST_TOKEN_MS);
+	check_part_within(call, AI_CACHE_READ_INPUT_TOKENS, AI_CACHE_CREATION_INPUT_TOKENS,
+					  AI_INPUT_TOKENS,
+					  "input_tokens counts every input token, cached ones included; "
+					  "for Anthropic, add cache_read_input_tokens and cache_creation_input_tokens to its input_tokens.");
+	check_part_within(call, AI_REASONING_TOKENS, NO_FIELD, AI_OUTPUT_TOKENS,
+					  "output_tokens counts every output token, reasoning ones included, "
+					  "as OpenAI's completion_tokens does; for Gemini, add thoughtsTokenCount to candidatesTokenCount.");
 }
