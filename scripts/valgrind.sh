@@ -20,7 +20,7 @@
 #      valgrind log: an error report with a stack frame in aitrack.so
 #      (`fn (record.c:123)` for a file of src/, or `(in .../aitrack.so)`) is
 #      an aitrack error and is printed; a report entirely inside PostgreSQL
-#      (e.g. pwrite64(buf) from XLogWrite, which PostgreSQL's own
+#      (e.g. pwrite64(buf) from XLogFlush, which PostgreSQL's own
 #      src/tools/valgrind.supp suppresses) is only summarised
 #
 # Exits 1 if there is an aitrack error, or pg_regress failed, or the server
@@ -93,6 +93,13 @@ vg_start() {
 # of it to end so that the logs are complete.  Safe to call twice.
 vg_stop() {
     local i
+    # A postmaster still starting up: let it write postmaster.pid first, so
+    # that pg_ctl can stop it and its children cleanly.
+    for (( i = 0; i < 60 && ${#VG_JOB} > 0; i++ )); do
+        [[ ! -f $CLUSTER_DIR/data/postmaster.pid ]] || break
+        kill -0 "$VG_JOB" 2>/dev/null || break
+        sleep 1
+    done
     if [[ -n $CLUSTER_DIR && -f $CLUSTER_DIR/data/postmaster.pid ]]; then
         log "stopping postgres under valgrind (up to $STOP_TIMEOUT s)"
         as_pg pg_ctl -D "$CLUSTER_DIR/data" -m fast -w -t "$STOP_TIMEOUT" \
@@ -212,7 +219,12 @@ finish() {
         out=$(analyse_logs)
         read -r n_ai n_pg <<<"$(tail -n 1 <<<"$out")"
         sed '$d' <<<"$out"
-        (( n_ai == 0 )) || rc=1
+        if [[ ! $n_ai =~ ^[0-9]+$ || ! $n_pg =~ ^[0-9]+$ ]]; then
+            echo "valgrind.sh: could not read the valgrind logs" >&2
+            n_ai="?" n_pg="?" rc=1
+        elif (( n_ai > 0 )); then
+            rc=1
+        fi
     fi
     run_dir_cleanup
     echo
