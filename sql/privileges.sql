@@ -37,13 +37,13 @@ RESET ROLE;
 
 -- The application role: EXECUTE on record_ai_call and nothing else.
 GRANT EXECUTE ON FUNCTION
-    record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb),
+    record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb, integer, integer, integer),
     record_ai_call(text, text, text, jsonb, jsonb, text, uuid)
     TO regress_aitrack_writer;
 SET ROLE regress_aitrack_writer;
-SELECT record_ai_call('gpt-4o', 'v1', 'secret prompt', '{"text": "secret"}') AS id;
+SELECT record_ai_call('gpt-4o', 'v1', 'secret prompt', '{"text": "secret"}', 100, NULL, 10) AS id;
 SELECT record_ai_call('gpt-4o', 'v1', 'secret prompt', '{"text": "secret"}',
-                      '{"input_tokens": 3}'::jsonb) AS id;
+                      '{"input_tokens": 3, "output_tokens": 1}'::jsonb) AS id;
 -- It can record but not read prompts, responses or stats, nor write directly.
 SELECT prompt FROM ai_call;
 SELECT * FROM ai_usage_stats();
@@ -66,8 +66,36 @@ SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}');
 DELETE FROM ai_call;
 RESET ROLE;
 
+-- Prices are an administrator's job: ai_load_prices and ai_reprice run with
+-- the caller's rights, so the writer and the reader can do neither, and the
+-- administrator needs no access to prompts or responses.
+SET ROLE regress_aitrack_writer;
+SELECT * FROM ai_load_prices('{}');
+SELECT * FROM ai_reprice(NULL, NULL);
+RESET ROLE;
+CREATE ROLE regress_aitrack_admin;
+GRANT EXECUTE ON FUNCTION ai_load_prices(jsonb, timestamptz, text),
+                          ai_reprice(timestamptz, timestamptz, boolean),
+                          ai_price_at(text, text, timestamptz),
+                          ai_cost(ai_model_price, integer, integer, integer, integer, integer)
+    TO regress_aitrack_admin;
+GRANT SELECT, INSERT, UPDATE ON ai_model_price TO regress_aitrack_admin;
+GRANT USAGE ON SEQUENCE ai_model_price_id_seq TO regress_aitrack_admin;
+GRANT SELECT ON ai_model TO regress_aitrack_admin;
+-- The numbers of a call, not its content.
+GRANT SELECT (id, created_at, model_id, input_tokens, cache_read_input_tokens,
+              cache_creation_input_tokens, output_tokens, reasoning_tokens,
+              cost_usd, cost_source),
+      UPDATE (cost_usd, cost_source, updated_at)
+   ON ai_call TO regress_aitrack_admin;
+SET ROLE regress_aitrack_admin;
+SELECT * FROM ai_load_prices('{"gpt-4o": {"input_cost_per_token": 0.0000025, "output_cost_per_token": 0.00001}}');
+SELECT calls_checked, calls_changed, newly_priced, change_usd FROM ai_reprice(NULL, NULL, false);
+SELECT prompt FROM ai_call LIMIT 1;
+RESET ROLE;
+
 -- The writer's calls are there, recorded under the extension owner's rights.
-SELECT count(*) AS calls FROM ai_call;
+SELECT count(*) AS calls, sum(cost_usd) AS cost_usd FROM ai_call;
 SELECT p.proname, p.prosecdef AS security_definer, p.proconfig
   FROM pg_catalog.pg_proc p
  WHERE p.pronamespace = 'public'::regnamespace
@@ -78,3 +106,4 @@ DROP EXTENSION aitrack;
 DROP ROLE regress_aitrack_nobody;
 DROP ROLE regress_aitrack_writer;
 DROP ROLE regress_aitrack_reader;
+DROP ROLE regress_aitrack_admin;

@@ -17,7 +17,7 @@ SELECT record_ai_call(modelname => 'claude-3-5-sonnet', version => '20241022',
                       extra => '{"error": "overloaded"}') AS id;
 SELECT record_ai_call(prompt => 'Think', response => '"42"', version => 'latest',
                       modelname => 'o1', reasoning_tokens => 900,
-                      output_tokens => 2, input_tokens => 10) AS id;
+                      output_tokens => 902, input_tokens => 10) AS id;
 
 -- Each call is a row with exactly what was given.
 SELECT c.id, m.modelname, m.version, c.prompt, c.response, c.input_tokens,
@@ -71,6 +71,19 @@ SELECT count(*) AS recorded
 SELECT m.version, count(*), sum(c.input_tokens)
   FROM ai_call c JOIN ai_model m ON m.id = c.model_id
  WHERE m.modelname = 'bulk-model' GROUP BY 1 ORDER BY 1;
+
+-- 1.1's arguments come after 1.0's: cache tokens (inside input_tokens) and
+-- the time to the first token; positionally too.
+SELECT record_ai_call('claude-3-5-sonnet', '20241022', 'p', '{}', 1200, NULL, 50, 0.001,
+                      900, 'chat', 'success', NULL, '{}', 1000, 100, 250) AS id \gset
+SELECT input_tokens, cache_read_input_tokens, cache_creation_input_tokens, output_tokens,
+       time_to_first_token_ms, cost_usd, cost_source
+  FROM ai_call WHERE id = :id;
+SELECT record_ai_call('claude-3-5-sonnet', '20241022', 'p', '{}', input_tokens => 10,
+                      output_tokens => 5, time_to_first_token_ms => 80) AS id \gset
+SELECT input_tokens, cache_read_input_tokens, output_tokens, time_to_first_token_ms,
+       cost_usd, cost_source
+  FROM ai_call WHERE id = :id;
 
 -- The two call shapes need a jsonb 5th argument to tell them apart.
 SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{"input_tokens": 1}');

@@ -1,6 +1,6 @@
--- The seed's tables: every field, its type, nullability and default; the
--- constraints that keep garbage out; the indexes; pg_dump registration; and
--- updated_at following updates.
+-- The seed's tables and 1.1's price table: every field, its type,
+-- nullability and default; the constraints that keep garbage out; the
+-- indexes; pg_dump registration; and updated_at following updates.
 CREATE EXTENSION aitrack;
 
 SELECT c.relname AS table, a.attname AS column,
@@ -10,17 +10,17 @@ SELECT c.relname AS table, a.attname AS column,
   FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
   LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE c.relname IN ('ai_model', 'ai_call') AND a.attnum > 0 AND NOT a.attisdropped
- ORDER BY c.relname DESC, a.attnum;
+ WHERE c.relname IN ('ai_model', 'ai_call', 'ai_model_price') AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY array_position('{ai_model,ai_call,ai_model_price}', c.relname::text), a.attnum;
 
 SELECT conrelid::regclass AS table, conname, pg_catalog.pg_get_constraintdef(oid) AS definition
   FROM pg_catalog.pg_constraint
- WHERE conrelid IN ('ai_model'::regclass, 'ai_call'::regclass)
+ WHERE conrelid IN ('ai_model'::regclass, 'ai_call'::regclass, 'ai_model_price'::regclass)
  ORDER BY conrelid::regclass::text DESC, conname;
 
 SELECT indexrelid::regclass AS index, pg_catalog.pg_get_indexdef(indexrelid) AS definition
   FROM pg_catalog.pg_index
- WHERE indrelid IN ('ai_model'::regclass, 'ai_call'::regclass)
+ WHERE indrelid IN ('ai_model'::regclass, 'ai_call'::regclass, 'ai_model_price'::regclass)
  ORDER BY indexrelid::regclass::text;
 
 -- Tables and sequences whose contents pg_dump keeps.
@@ -57,20 +57,57 @@ INSERT INTO ai_call (model_id, prompt, response, call_type)
 INSERT INTO ai_call (model_id, prompt, response, extra)
      SELECT id, 'p', '{}', '"x"' FROM ai_model;
 INSERT INTO ai_call (model_id, prompt, response) VALUES (424242, 'p', '{}');
+-- 1.1: cache tokens inside input_tokens, cost_source agreeing with cost_usd.
+INSERT INTO ai_call (model_id, prompt, response, input_tokens, cache_read_input_tokens)
+     SELECT id, 'p', '{}', 10, 11 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, input_tokens, cache_read_input_tokens,
+                     cache_creation_input_tokens)
+     SELECT id, 'p', '{}', 10, 6, 5 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, cache_read_input_tokens)
+     SELECT id, 'p', '{}', -1 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, time_to_first_token_ms)
+     SELECT id, 'p', '{}', -1 FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, cost_usd, cost_source)
+     SELECT id, 'p', '{}', 1, 'unknown' FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, cost_source)
+     SELECT id, 'p', '{}', 'computed' FROM ai_model;
+INSERT INTO ai_call (model_id, prompt, response, cost_usd, cost_source)
+     SELECT id, 'p', '{}', 1, 'guessed' FROM ai_model;
+-- Prices: rates finite and not negative, a non-empty time range, and never
+-- two prices for one model at one moment.
+INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok)
+     VALUES ('gpt-4o', -1, 10);
+INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok, reasoning_usd_per_mtok)
+     VALUES ('gpt-4o', 2.5, 10, 'Infinity');
+INSERT INTO ai_model_price (model, valid_from, valid_until, input_usd_per_mtok, output_usd_per_mtok)
+     VALUES ('gpt-4o', '2025-01-01', '2025-01-01', 2.5, 10);
+INSERT INTO ai_model_price (model, valid_until, input_usd_per_mtok, output_usd_per_mtok)
+     VALUES ('gpt-4o', '2025-01-01', 5, 15);
+INSERT INTO ai_model_price (model, valid_from, input_usd_per_mtok, output_usd_per_mtok)
+     VALUES ('gpt-4o', '2024-12-31', 2.5, 10);
+-- Touching ranges do not overlap ([from, until)).
+INSERT INTO ai_model_price (model, valid_from, input_usd_per_mtok, output_usd_per_mtok)
+     VALUES ('gpt-4o', '2025-01-01', 2.5, 10);
+SELECT model, valid_from, valid_until, input_usd_per_mtok, output_usd_per_mtok
+  FROM ai_model_price ORDER BY valid_from;
 \set VERBOSITY default
 -- The seed's nullable fields may be NULL, and status too.
 INSERT INTO ai_call (model_id, prompt, response, status)
      SELECT id, '', 'null', NULL FROM ai_model;
 SELECT prompt, response, input_tokens, reasoning_tokens, output_tokens, cost_usd,
-       duration_ms, call_type, status, user_id, extra
+       duration_ms, call_type, status, user_id, extra, cache_read_input_tokens,
+       cache_creation_input_tokens, time_to_first_token_ms, cost_source
   FROM ai_call;
 
 -- updated_at follows every UPDATE, even one that sets it; created_at stays.
 SELECT updated_at = created_at AS untouched FROM ai_model;
 SELECT updated_at = created_at AS untouched FROM ai_call;
+SELECT updated_at = created_at AS untouched FROM ai_model_price;
 UPDATE ai_model SET extra = '{"provider": "openai"}';
 UPDATE ai_call SET call_type = 'chat', updated_at = '2000-01-01';
 SELECT updated_at > created_at AS model_touched, extra FROM ai_model;
 SELECT updated_at > created_at AS call_touched, call_type FROM ai_call;
+UPDATE ai_model_price SET source = 'manual';
+SELECT updated_at > created_at AS price_touched, source FROM ai_model_price;
 
 DROP EXTENSION aitrack;
