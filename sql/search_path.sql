@@ -21,6 +21,15 @@ CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.hij
 CREATE OPERATOR evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = evil.hijacked_uuid_cmp);
 CREATE OPERATOR evil.>= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = evil.hijacked_ts_cmp);
 CREATE OPERATOR evil.< (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = evil.hijacked_ts_cmp);
+CREATE OPERATOR evil.<= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = evil.hijacked_ts_cmp);
+CREATE OPERATOR evil.> (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = evil.hijacked_ts_cmp);
+CREATE FUNCTION evil.hijacked_concat(text, text) RETURNS text
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: || operator'; END $$;
+CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.hijacked_concat);
+CREATE FUNCTION evil.trim_scale(numeric) RETURNS numeric
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: trim_scale()'; END $$;
+CREATE FUNCTION evil.jsonb_each(jsonb, OUT key text, OUT value jsonb) RETURNS SETOF record
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: jsonb_each()'; END $$;
 CREATE FUNCTION evil.now() RETURNS timestamptz
     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: now()'; END $$;
 CREATE FUNCTION evil.nextval(regclass) RETURNS bigint
@@ -58,6 +67,15 @@ SELECT modelname, version, call_type, status, user_id, calls, errors, input_toke
                       group_by => '{day,model,call_type,status,user}',
                       modelname => 'gpt-4o', call_type => 'chat',
                       user_id => 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
+-- 1.1: prices loaded, a call priced automatically from its response's
+-- usage, the price looked up, and a reprice.
+SELECT * FROM ai_load_prices('{"gpt-4o": {"input_cost_per_token": 0.0000025,
+                                          "output_cost_per_token": 0.00001}}');
+SELECT record_ai_call('gpt-4o', 'v1', 'p',
+                      '{"usage": {"prompt_tokens": 100, "completion_tokens": 10}}') AS id \gset
+SELECT input_tokens, output_tokens, cost_usd, cost_source FROM ai_call WHERE id = :id;
+SELECT model, input_usd_per_mtok FROM ai_price_at('gpt-4o', 'v1', pg_catalog.now());
+SELECT calls_checked, calls_changed FROM ai_reprice(NULL, NULL, false);
 -- The updated_at trigger (PL/pgSQL, search_path pinned) and the cascade.
 UPDATE ai_call SET call_type = 'chat2';
 DELETE FROM ai_model;
