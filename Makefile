@@ -22,6 +22,7 @@ DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 # One regression file per feature; sql/ holds them next to the extension
 # scripts (sql/aitrack--*.sql), expected/ their reviewed output.
 REGRESS = schema install_schema record record_metrics validation cascade stats privileges \
+	usage_response prices reprice \
 	search_path upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=btree_gist
 

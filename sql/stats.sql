@@ -12,7 +12,7 @@ SET timezone = 'UTC';
 \x on
 SELECT * FROM ai_usage_stats(group_by => '{}');
 \x off
-SELECT calls, errors, input_tokens, cost_usd, first_call
+SELECT calls, errors, input_tokens, cost_usd, first_call, unpriced_calls
   FROM ai_usage_stats(group_by => NULL);
 SELECT count(*) FROM ai_usage_stats();
 SELECT count(*) FROM ai_usage_stats(group_by => '{model,status,day}');
@@ -33,7 +33,12 @@ SELECT * FROM ai_usage_stats(group_by => ARRAY['model', NULL]);
 --   status      i % 7: success, error, timeout, cancelled, rate_limited,
 --               filtered, success; NULL (by UPDATE below) when i % 101 = 0
 --   user_id     i % 5: NULL, ...01, ...02, ...03, ...01
---   tokens, cost and duration: arithmetic in i, each NULL on some i
+--   tokens, cost, duration and time to first token: arithmetic in i, each
+--               NULL on some i; reasoning_tokens never above output_tokens,
+--               and the cache tokens together never above input_tokens
+--               (record_ai_call() refuses either), cache tokens NULL when
+--               input_tokens is; cost_usd NULL when i % 17 = 0 (no price is
+--               loaded, so it stays NULL: cost_source 'unknown')
 -- i is kept in extra so that the UPDATE below can find each call again.
 --
 SELECT count(record_ai_call(
@@ -46,12 +51,12 @@ SELECT count(record_ai_call(
                            ELSE 'large' END,
            prompt => 'prompt ' || i,
            response => jsonb_build_object('n', i),
-           input_tokens => CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 37) % 1500 + 10 END,
-           reasoning_tokens => CASE WHEN i % 3 = 0 THEN (i * 13) % 700 END,
-           output_tokens => CASE WHEN i % 13 = 0 THEN NULL ELSE (i * 53) % 900 END,
+           input_tokens => t.input,
+           reasoning_tokens => CASE WHEN i % 3 = 0 THEN least((i * 13) % 700, t.output) END,
+           output_tokens => t.output,
            cost_usd => CASE WHEN i % 17 = 0 THEN NULL
                             ELSE ((i * 7919) % 100000) * 0.000001 END,
-           duration_ms => CASE WHEN i % 19 = 0 THEN NULL ELSE (i * 211) % 3000 + 50 END,
+           duration_ms => t.duration,
            call_type => (ARRAY['chat', 'embed', 'tool', NULL])[(i / 3) % 4 + 1],
            status => (ARRAY['success', 'error', 'timeout', 'cancelled',
                             'rate_limited', 'filtered', 'success'])[i % 7 + 1],
@@ -59,8 +64,16 @@ SELECT count(record_ai_call(
                              '00000000-0000-0000-0000-000000000002',
                              '00000000-0000-0000-0000-000000000003',
                              '00000000-0000-0000-0000-000000000001'])[i % 5 + 1]::uuid,
-           extra => jsonb_build_object('i', i)))
-  FROM generate_series(1, 2000) AS i;
+           extra => jsonb_build_object('i', i),
+           cache_read_input_tokens => CASE WHEN i % 4 <> 0 THEN t.input * (i % 5) / 10 END,
+           cache_creation_input_tokens => CASE WHEN i % 6 IN (1, 2) THEN t.input * (i % 7) / 20 END,
+           time_to_first_token_ms => CASE WHEN i % 23 = 0 THEN NULL
+                                          ELSE least((i * 97) % 800 + 5, t.duration) END))
+  FROM generate_series(1, 2000) AS i,
+       LATERAL (SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 37) % 1500 + 10 END,
+                       CASE WHEN i % 13 = 0 THEN NULL ELSE (i * 53) % 900 END,
+                       CASE WHEN i % 19 = 0 THEN NULL ELSE (i * 211) % 3000 + 50 END)
+               AS t(input, output, duration);
 
 --
 -- Spread the calls over the 60 days from 2024-02-10 00:00 UTC (across the
@@ -84,14 +97,29 @@ SELECT count(*) AS calls, count(DISTINCT model_id) AS models,
        min(created_at), max(created_at)
   FROM ai_call;
 
+-- 1.1's columns in the generated calls: the NULL costs stayed NULL (no
+-- price is loaded) and are 'unknown', the others 'provided'; all_reasoning
+-- counts the calls whose reasoning_tokens were capped at output_tokens.
+SELECT cost_source, count(*) AS calls, count(cost_usd) AS with_cost,
+       count(cache_read_input_tokens) AS with_cache_read,
+       count(cache_creation_input_tokens) AS with_cache_creation,
+       count(time_to_first_token_ms) AS with_ttft,
+       count(*) FILTER (WHERE reasoning_tokens > 0
+                          AND reasoning_tokens = output_tokens) AS all_reasoning
+  FROM ai_call
+ GROUP BY cost_source
+ ORDER BY cost_source;
+
 --
 -- The hand-written reference: ai_usage_stats()'s documented semantics in
 -- plain SQL.  A dimension not named in group_by is a NULL column; "model"
 -- is modelname and version, "modelname" is modelname alone; buckets are
 -- UTC calendar units; errors are calls whose status is not 'success'
--- (NULL included).  An empty or NULL group_by gives one row even when no
--- call matches: the grouping set () does that, and HAVING keeps either the
--- () row or the grouped rows.
+-- (NULL included); unpriced calls are calls whose cost_usd is NULL; the
+-- cache token sums and the mean time to first token skip NULLs, as the
+-- other sums and means do.  An empty or NULL group_by gives one row even
+-- when no call matches: the grouping set () does that, and HAVING keeps
+-- either the () row or the grouped rows.
 --
 CREATE FUNCTION hand_stats(p_since timestamptz, p_until timestamptz,
                            p_group_by text[], p_modelname text,
@@ -102,7 +130,9 @@ RETURNS TABLE (bucket timestamptz, modelname text, version text,
                reasoning_tokens bigint, output_tokens bigint, cost_usd numeric,
                avg_duration_ms float8, p50_duration_ms float8,
                p95_duration_ms float8, p99_duration_ms float8,
-               first_call timestamptz, last_call timestamptz)
+               first_call timestamptz, last_call timestamptz,
+               cache_read_input_tokens bigint, cache_creation_input_tokens bigint,
+               unpriced_calls bigint, avg_time_to_first_token_ms float8)
 LANGUAGE sql STABLE
 AS $$
 WITH dims AS (
@@ -141,7 +171,11 @@ SELECT g_bucket, g_modelname, g_version, g_call_type, g_status, g_user_id,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms),
        percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms),
        min(created_at),
-       max(created_at)
+       max(created_at),
+       sum(facts.cache_read_input_tokens),
+       sum(facts.cache_creation_input_tokens),
+       count(*) FILTER (WHERE facts.cost_usd IS NULL),
+       avg(facts.time_to_first_token_ms)::float8
   FROM facts
  GROUP BY GROUPING SETS ((g_bucket, g_modelname, g_version, g_call_type,
                           g_status, g_user_id), ())
@@ -178,7 +212,9 @@ SELECT (SELECT count(*) FROM ai_usage_stats($1, $2, $3, $4, $5, $6)),
                             calls, errors, input_tokens, reasoning_tokens,
                             output_tokens, cost_usd, avg_duration_ms,
                             p50_duration_ms, p95_duration_ms, p99_duration_ms,
-                            first_call, last_call, n)) AS o)
+                            first_call, last_call, cache_read_input_tokens,
+                            cache_creation_input_tokens, unpriced_calls,
+                            avg_time_to_first_token_ms, n)) AS o)
 $$;
 
 --
@@ -253,7 +289,10 @@ SELECT count(*) AS differing FROM (
             percentile_cont(0.5) WITHIN GROUP (ORDER BY c.duration_ms),
             percentile_cont(0.95) WITHIN GROUP (ORDER BY c.duration_ms),
             percentile_cont(0.99) WITHIN GROUP (ORDER BY c.duration_ms),
-            min(c.created_at), max(c.created_at)
+            min(c.created_at), max(c.created_at),
+            sum(c.cache_read_input_tokens), sum(c.cache_creation_input_tokens),
+            count(*) FILTER (WHERE c.cost_usd IS NULL),
+            avg(c.time_to_first_token_ms)::float8
        FROM ai_call c JOIN ai_model m ON m.id = c.model_id
       WHERE c.created_at >= '2024-02-15 12:00+00'
         AND c.created_at < '2024-04-01 00:00+00'
@@ -268,7 +307,10 @@ SELECT count(*) AS differing FROM (
             percentile_cont(0.5) WITHIN GROUP (ORDER BY c.duration_ms),
             percentile_cont(0.95) WITHIN GROUP (ORDER BY c.duration_ms),
             percentile_cont(0.99) WITHIN GROUP (ORDER BY c.duration_ms),
-            min(c.created_at), max(c.created_at)
+            min(c.created_at), max(c.created_at),
+            sum(c.cache_read_input_tokens), sum(c.cache_creation_input_tokens),
+            count(*) FILTER (WHERE c.cost_usd IS NULL),
+            avg(c.time_to_first_token_ms)::float8
        FROM ai_call c JOIN ai_model m ON m.id = c.model_id
       WHERE c.created_at >= '2024-02-15 12:00+00'
         AND c.created_at < '2024-04-01 00:00+00'
@@ -307,7 +349,8 @@ SELECT calls, first_call, last_call
   FROM ai_usage_stats('2024-03-01 00:00:00.000001+00', '2024-03-26 00:00:00.000001+00', '{}');
 
 -- An empty window: one row of totals, no grouped rows.
-SELECT calls, errors, input_tokens, cost_usd, avg_duration_ms, first_call
+SELECT calls, errors, input_tokens, cost_usd, avg_duration_ms, first_call,
+       cache_read_input_tokens, unpriced_calls, avg_time_to_first_token_ms
   FROM ai_usage_stats('2024-03-26 00:00+00', '2024-03-01 00:00+00', '{}');
 SELECT count(*) FROM ai_usage_stats('2024-03-01 00:00+00', '2024-03-01 00:00+00');
 
@@ -322,7 +365,9 @@ SELECT bucket, modelname, version, call_type, status, user_id,
        round(p50_duration_ms::numeric, 3) AS p50_duration_ms,
        round(p95_duration_ms::numeric, 3) AS p95_duration_ms,
        round(p99_duration_ms::numeric, 3) AS p99_duration_ms,
-       first_call, last_call
+       first_call, last_call, cache_read_input_tokens,
+       cache_creation_input_tokens, unpriced_calls,
+       round(avg_time_to_first_token_ms::numeric, 3) AS avg_time_to_first_token_ms
   FROM ai_usage_stats(group_by => '{}');
 \x off
 SELECT status, calls, errors, input_tokens, reasoning_tokens, output_tokens,
@@ -332,6 +377,10 @@ SELECT status, calls, errors, input_tokens, reasoning_tokens, output_tokens,
        round(p99_duration_ms::numeric, 3) AS p99
   FROM ai_usage_stats(group_by => '{status}');
 SELECT modelname, version, calls, errors, cost_usd, first_call, last_call
+  FROM ai_usage_stats();
+SELECT modelname, version, input_tokens, cache_read_input_tokens AS cache_read,
+       cache_creation_input_tokens AS cache_creation, unpriced_calls,
+       round(avg_time_to_first_token_ms::numeric, 3) AS avg_ttft_ms
   FROM ai_usage_stats();
 SELECT modelname, version, calls, errors, cost_usd
   FROM ai_usage_stats(group_by => '{modelname}');

@@ -1,15 +1,21 @@
 # test/t/001_dump_restore.pl: aitrack's rows and sequence positions survive
 # pg_dump and restore, and the restored database keeps working.
 #
-# A database with the extension and a set of calls (both record_ai_call()
-# shapes, several models, user_id/cost/extra, an error, NULL metrics, a
-# cascade-deleted model, edited timestamps) is dumped in plain format and
-# restored with createdb + psql on the same node, and in custom format and
-# restored with createdb + pg_restore on a second node.  In each restored
-# database: the same ai_model and ai_call rows (every column), the same
+# A database with the extension (CREATE EXTENSION ... CASCADE, which brings
+# btree_gist along) and a set of calls (both record_ai_call() shapes, several
+# models, user_id/cost/extra, an error, NULL metrics, a cascade-deleted model,
+# edited timestamps) and of 1.1 data (prices loaded with ai_load_prices(),
+# one of them replaced from a date on, a deleted price; calls with a computed,
+# provided and unknown cost, cache tokens, time to first token, tokens read
+# from a provider's response) is dumped in plain format and restored with
+# createdb + psql on the same node, and in custom format and restored with
+# createdb + pg_restore on a second node.  In each restored database: the
+# same ai_model, ai_call and ai_model_price rows (every column), the same
 # sequence positions, the same extension membership and config tables, the
-# same ai_usage_stats(), a dump identical to the source's; and new calls get
-# ids past every restored id without colliding.
+# same ai_usage_stats() and ai_price_at(), a dump identical to the source's;
+# new calls and prices get ids past every restored id without colliding, and
+# a call recorded without a cost still gets one computed from the restored
+# prices.
 use strict;
 use warnings;
 
@@ -24,7 +30,12 @@ $node->init;
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');
-$node->safe_psql('src', 'CREATE EXTENSION aitrack');
+$node->safe_psql('src', 'CREATE EXTENSION aitrack CASCADE');
+is( $node->safe_psql('src',
+		"SELECT string_agg(extname, ' ' ORDER BY extname) FROM pg_extension
+		  WHERE extname IN ('aitrack', 'btree_gist')"),
+	'aitrack btree_gist',
+	'CREATE EXTENSION aitrack CASCADE installs btree_gist too');
 
 # Calls in both shapes.  The 'mistral' model is deleted again below, so the
 # sequences end past the largest surviving id, and the last call is deleted
@@ -42,7 +53,7 @@ SELECT record_ai_call(
     modelname => 'gpt-4', version => '0125',
     prompt => E'multi\nline prompt with ''quotes'', a backslash \\ and ünïcødé',
     response => '{"text": "ok", "nested": {"a": [1, 2, {"b": null}]}}',
-    input_tokens => 900, reasoning_tokens => 120, output_tokens => 60,
+    input_tokens => 900, reasoning_tokens => 120, output_tokens => 180,
     cost_usd => 0.0321, duration_ms => 2300, call_type => 'summary');
 SELECT record_ai_call('gpt-4', '0613', 'Say hi', '{"text": "hi"}');
 SELECT record_ai_call(
@@ -68,6 +79,76 @@ SELECT record_ai_call('gpt-4o-mini', '2024-07-18', 'Last one', '{"text": "z"}',
     metrics => '{"input_tokens": 3, "output_tokens": 1, "duration_ms": 95}');
 SQL
 
+# 1.1: prices in LiteLLM's format (USD per token), loaded twice: gpt-4o's
+# price changes from 2024-06-01, so its first row is closed there, and
+# o1-mini, new in the second load, starts there.  A price added and deleted
+# by hand leaves ai_model_price_id_seq past max(id).
+$node->safe_psql('src', <<'SQL');
+SELECT count(*) FROM ai_load_prices('{
+  "gpt-4o": {"input_cost_per_token": 5e-06, "output_cost_per_token": 1.5e-05,
+             "litellm_provider": "openai", "mode": "chat"},
+  "claude-3-5-sonnet-20241022": {"input_cost_per_token": 3e-06,
+             "output_cost_per_token": 1.5e-05,
+             "cache_read_input_token_cost": 3e-07,
+             "cache_creation_input_token_cost": 3.75e-06,
+             "litellm_provider": "anthropic"},
+  "sample_spec": {"input_cost_per_token": 0, "output_cost_per_token": 0}
+}'::jsonb);
+SELECT count(*) FROM ai_load_prices('{
+  "gpt-4o": {"input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+             "cache_read_input_token_cost": 1.25e-06},
+  "o1-mini": {"input_cost_per_token": 1.1e-06, "output_cost_per_token": 4.4e-06,
+              "output_cost_per_reasoning_token": 4.4e-06}
+}'::jsonb, valid_from => '2024-06-01 00:00:00+00', source => 'test');
+INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok)
+VALUES ('doomed-price', 1, 1);
+DELETE FROM ai_model_price WHERE model = 'doomed-price';
+SQL
+
+# 1.1 calls: a cost computed from the price (gpt-4o by modelname, the claude
+# one by modelname || '-' || version), with cache tokens and time to first
+# token; tokens read from an Anthropic response; reasoning tokens; a provided
+# cost; a model without a price (cost unknown).
+$node->safe_psql('src', <<'SQL');
+SELECT record_ai_call(
+    modelname => 'gpt-4o', version => '2024-08-06',
+    prompt => 'cached prompt', response => '{"text": "cached"}',
+    input_tokens => 1200, cache_read_input_tokens => 1000, output_tokens => 300,
+    duration_ms => 900, time_to_first_token_ms => 180,
+    user_id => '6f1c2b1e-3c1d-4c7e-9a53-2f0c7d9b1a01');
+SELECT record_ai_call('claude-3-5-sonnet', '20241022', 'anthropic usage',
+    '{"id": "msg_01", "type": "message", "role": "assistant",
+      "content": [{"type": "text", "text": "hello"}],
+      "usage": {"input_tokens": 50, "cache_read_input_tokens": 2000,
+                "cache_creation_input_tokens": 300, "output_tokens": 120}}',
+    metrics => '{"duration_ms": 1500, "time_to_first_token_ms": 420}',
+    call_type => 'chat');
+SELECT record_ai_call('o1-mini', '2024-09-12', 'think', '{"text": "thought"}',
+    input_tokens => 100, reasoning_tokens => 400, output_tokens => 500,
+    time_to_first_token_ms => 2000);
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'provided cost', '{"text": "p"}',
+    input_tokens => 10, cache_creation_input_tokens => 4, output_tokens => 5,
+    cost_usd => 0.5);
+SELECT record_ai_call('unpriced-model', 'x', 'no price', '{"text": "u"}',
+    input_tokens => 10, output_tokens => 5, time_to_first_token_ms => 0);
+SQL
+is( $node->safe_psql('src', <<'SQL'),
+SELECT string_agg(concat_ws(' ', m.modelname, c.input_tokens,
+                            c.cache_read_input_tokens, c.cache_creation_input_tokens,
+                            c.output_tokens, c.reasoning_tokens,
+                            c.time_to_first_token_ms, c.cost_usd, c.cost_source),
+                  E'\n' ORDER BY c.id)
+  FROM ai_call c JOIN ai_model m ON m.id = c.model_id
+ WHERE m.modelname IN ('gpt-4o', 'claude-3-5-sonnet', 'o1-mini', 'unpriced-model')
+SQL
+	join("\n",
+		'gpt-4o 1200 1000 300 180 0.00475 computed',
+		'claude-3-5-sonnet 2350 2000 300 120 420 0.003675 computed',
+		'o1-mini 100 500 400 2000 0.00231 computed',
+		'gpt-4o 10 4 5 0.5 provided',
+		'unpriced-model 10 5 0 unknown'),
+	'source: 1.1 calls have their tokens, time to first token and cost');
+
 # Hand edits: model extra (through the updated_at trigger), calls on an
 # earlier day, a cascade delete, and the newest call removed.
 $node->safe_psql('src', <<'SQL');
@@ -79,13 +160,30 @@ DELETE FROM ai_call WHERE id = (SELECT max(id) FROM ai_call);
 SQL
 
 is($node->safe_psql('src', 'SELECT count(*) FROM ai_model'),
-	'4', 'source: four models left');
+	'8', 'source: eight models left');
 is($node->safe_psql('src', 'SELECT count(*) FROM ai_call'),
-	'6', 'source: six calls left');
+	'11', 'source: eleven calls left');
 ok( $node->safe_psql('src',
 		'SELECT last_value > (SELECT max(id) FROM ai_call) FROM ai_call_id_seq'
 	) eq 't',
 	'source: ai_call_id_seq is past max(id)');
+is( $node->safe_psql('src',
+		"SET timezone = 'UTC';
+		 SELECT string_agg(concat_ws(' ', model, valid_from, valid_until,
+		                             input_usd_per_mtok, output_usd_per_mtok,
+		                             cache_read_usd_per_mtok, source), E'\n'
+		                   ORDER BY model, valid_from)
+		   FROM ai_model_price"),
+	join("\n",
+		'claude-3-5-sonnet-20241022 -infinity infinity 3 15 0.3 litellm',
+		'gpt-4o -infinity 2024-06-01 00:00:00+00 5 15 litellm',
+		'gpt-4o 2024-06-01 00:00:00+00 infinity 2.5 10 1.25 test',
+		'o1-mini 2024-06-01 00:00:00+00 infinity 1.1 4.4 test'),
+	'source: ai_model_price holds the loaded prices');
+ok( $node->safe_psql('src',
+		'SELECT last_value > (SELECT max(id) FROM ai_model_price)
+		   FROM ai_model_price_id_seq') eq 't',
+	'source: ai_model_price_id_seq is past max(id)');
 
 # Everything that must be identical in a restored database, as text.
 my %checks = (
@@ -93,9 +191,22 @@ my %checks = (
 	               FROM ai_model t',
 	ai_call => 'SELECT count(*) || E\'\n\' || string_agg(t::text, E\'\n\' ORDER BY id)
 	              FROM ai_call t',
-	sequences => 'SELECT format(\'%s %s / %s %s\', m.last_value, m.is_called,
-	                            c.last_value, c.is_called)
-	                FROM ai_model_id_seq m, ai_call_id_seq c',
+	ai_model_price => 'SELECT count(*) || E\'\n\' || string_agg(t::text, E\'\n\' ORDER BY id)
+	                     FROM ai_model_price t',
+	sequences => 'SELECT format(\'%s %s / %s %s / %s %s\', m.last_value, m.is_called,
+	                            c.last_value, c.is_called, p.last_value, p.is_called)
+	                FROM ai_model_id_seq m, ai_call_id_seq c,
+	                     ai_model_price_id_seq p',
+	price_at => 'SELECT string_agg(concat_ws(\' \', x.modelname, x.version, x.at,
+	                                         (x.p).id, (x.p).model), E\'\n\'
+	                               ORDER BY x.modelname, x.at)
+	               FROM (SELECT v.*, ai_price_at(v.modelname, v.version, v.at) AS p
+	                       FROM (VALUES (\'gpt-4o\', \'2024-08-06\',
+	                                     \'2024-05-31 23:59:59.999999+00\'::timestamptz),
+	                                    (\'gpt-4o\', \'2024-08-06\', \'2024-06-01 00:00:00+00\'),
+	                                    (\'claude-3-5-sonnet\', \'20241022\', \'2024-01-01 00:00:00+00\'),
+	                                    (\'dall-e-3\', \'1\', \'2024-01-01 00:00:00+00\'))
+	                            AS v(modelname, version, at)) AS x',
 	extension => 'SELECT extversion || \' \' || extrelocatable || \' \'
 	                     || extconfig::regclass[]::text || \' \'
 	                     || extcondition::text
@@ -119,6 +230,10 @@ my %expected =
 like($expected{stats_model}, qr/claude-3-sonnet/,
 	'source: ai_usage_stats() answers');
 isnt($expected{members}, '', 'source: extension has members');
+like(
+	$expected{price_at},
+	qr/^claude-3-5-sonnet 20241022 .* claude-3-5-sonnet-20241022\ndall-e-3 1 [^\n]*[^ \n]\ngpt-4o /,
+	'source: ai_price_at() answers, by modelname-version, and NULL without a price');
 
 sub check_restored
 {
@@ -187,6 +302,53 @@ sub check_restored
 			"SELECT calls FROM ai_usage_stats() WHERE modelname = 'brand-new'"),
 		'1',
 		"$label: ai_usage_stats() sees the new model");
+
+	# The restored prices price new calls: gpt-4o's from 2024-06-01 (2.5,
+	# 10, cache reads 1.25 USD per million tokens), and claude's through
+	# modelname || '-' || version, with tokens read from the response.
+	my $id3 = $n->safe_psql($db,
+		"SELECT record_ai_call(modelname => 'gpt-4o', version => '2024-08-06',
+		    prompt => 'after restore', response => '{\"text\": \"priced\"}',
+		    input_tokens => 2000, cache_read_input_tokens => 1000,
+		    output_tokens => 100, time_to_first_token_ms => 50)");
+	is( $n->safe_psql($db,
+			"SELECT cost_usd || ' ' || cost_source FROM ai_call WHERE id = $id3"),
+		'0.00475 computed',
+		"$label: a call recorded without a cost gets it from the restored price");
+	my $id4 = $n->safe_psql($db,
+		"SELECT record_ai_call('claude-3-5-sonnet', '20241022', 'after restore',
+		    '{\"usage\": {\"input_tokens\": 10, \"cache_read_input_tokens\": 1000,
+		                  \"cache_creation_input_tokens\": 0, \"output_tokens\": 20}}',
+		    '{}'::jsonb)");
+	is( $n->safe_psql($db,
+			"SELECT concat_ws(' ', input_tokens, cache_read_input_tokens,
+			                  cache_creation_input_tokens, output_tokens,
+			                  cost_usd, cost_source)
+			   FROM ai_call WHERE id = $id4"),
+		'1010 1000 0 20 0.00063 computed',
+		"$label: tokens read from the response are priced too");
+
+	# A new price continues the restored sequence.
+	my $max_price =
+	  $n->safe_psql($db, 'SELECT max(id) FROM ai_model_price');
+	is( $n->safe_psql($db,
+			"SELECT model || ' ' || action FROM ai_load_prices(
+			   '{\"gemini-1.5-flash\": {\"input_cost_per_token\": 7.5e-08,
+			                            \"output_cost_per_token\": 3e-07}}')"),
+		'gemini-1.5-flash added',
+		"$label: ai_load_prices() adds a price");
+	cmp_ok(
+		$n->safe_psql($db,
+			"SELECT id FROM ai_model_price WHERE model = 'gemini-1.5-flash'"),
+		'>', $max_price,
+		"$label: new price id past restored ids");
+	is( $n->safe_psql($db,
+			"SELECT string_agg(model || ' ' || action, ', ' ORDER BY model)
+			   FROM ai_load_prices('{\"gpt-4o\": {\"input_cost_per_token\": 2.5e-06,
+			                         \"output_cost_per_token\": 1e-05,
+			                         \"cache_read_input_token_cost\": 1.25e-06}}')"),
+		'gpt-4o unchanged',
+		"$label: reloading a restored price leaves it alone");
 	return;
 }
 

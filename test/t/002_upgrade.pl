@@ -4,14 +4,31 @@
 # V, aitrack--A--B.sql goes from A to B (an upgrade when B > A, a downgrade
 # when B < A); default_version comes from aitrack.control.
 #
+# The extensions a version requires come from its control file:
+# aitrack--V.control when it has a requires line, else aitrack.control.
+#
 #  - every install-script version is installed on this server (make install
 #    ran) and has an update path to default_version;
 #  - step by step: CREATE EXTENSION aitrack VERSION <oldest>, fill it with
 #    record_ai_call(), then ALTER EXTENSION aitrack UPDATE TO each next
-#    version up to default_version; after each step the rows (counts and all
-#    1.0 columns) are intact and record_ai_call() / ai_usage_stats() work;
+#    version up to default_version; an update to a version that requires an
+#    extension not yet installed (1.1: btree_gist) fails and changes nothing,
+#    and works once CREATE EXTENSION created it; after each step the rows
+#    (counts and all 1.0 columns, updated_at included) are intact and
+#    record_ai_call() / ai_usage_stats() work;
+#  - 1.0 -> 1.1: cost_source is backfilled ('provided' where a cost was
+#    given, 'unknown' where not) without touching updated_at;
+#    ai_load_prices() and a call recorded without a cost give a computed
+#    cost, also from the response's usage object; ai_reprice() prices the
+#    1.0 calls that had none;
 #  - in one go: from every older install-script version, plain
-#    ALTER EXTENSION aitrack UPDATE keeps the data;
+#    ALTER EXTENSION aitrack UPDATE keeps the data (and the 1.0 -> 1.1
+#    checks above hold);
+#  - grants, in a database of their own (grants are part of the schema the
+#    other databases compare): EXECUTE on both record_ai_call() and on
+#    ai_usage_stats() granted to a role in 1.0 still works for it after the
+#    update to 1.1, and the role gets nothing new; that a dump and restore
+#    of that database keeps those grants is a TODO test (it does not yet);
 #  - the upgraded database has the same schema as a fresh
 #    CREATE EXTENSION aitrack: pg_dump --schema-only, both plain and
 #    --binary-upgrade (which spells out every member of the extension),
@@ -116,6 +133,21 @@ foreach my $v (grep { vcmp($_, $default) < 0 } @installs)
 
 my $dbcount = 0;
 
+# The extensions version $v requires, as its control files say.
+sub requires_of
+{
+	my ($v) = @_;
+	foreach my $f ("$root/aitrack--$v.control", "$root/aitrack.control")
+	{
+		next unless -e $f;
+		my ($req) = slurp_file($f) =~ /^\s*requires\s*=\s*'([^']*)'/m;
+		return grep { $_ ne '' } split /\s*,\s*/, $req if defined $req;
+	}
+	return ();
+}
+
+# A new database with aitrack (default_version, or $version) and, through
+# CASCADE, whatever that version requires.
 sub new_db
 {
 	my ($version) = @_;
@@ -123,8 +155,32 @@ sub new_db
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	my $sql = 'CREATE EXTENSION aitrack';
 	$sql .= " VERSION '$version'" if defined $version;
-	$node->safe_psql($db, $sql);
+	$node->safe_psql($db, "$sql CASCADE");
 	return $db;
+}
+
+# Before updating $db to $to: create the extensions $to requires that are
+# not there yet, after checking that the update refuses to run without them.
+sub install_requires
+{
+	my ($db, $to) = @_;
+	foreach my $req (requires_of($to))
+	{
+		next
+		  if $node->safe_psql($db,
+			"SELECT count(*) FROM pg_extension WHERE extname = '$req'") ne '0';
+		my $from = extversion($db);
+		my $before = rows_1_0($db);
+		my ($ret, $stdout, $stderr) =
+		  $node->psql($db, "ALTER EXTENSION aitrack UPDATE TO '$to'");
+		isnt($ret, 0, "$from -> $to without $req: refused");
+		like($stderr, qr/required extension "\Q$req\E" is not installed/,
+			"$from -> $to without $req: the error names it");
+		is(extversion($db), $from, "$from -> $to without $req: still $from");
+		is(rows_1_0($db), $before, "$from -> $to without $req: rows intact");
+		$node->safe_psql($db, "CREATE EXTENSION $req");
+	}
+	return;
 }
 
 sub extversion
@@ -134,7 +190,9 @@ sub extversion
 		"SELECT extversion FROM pg_extension WHERE extname = 'aitrack'");
 }
 
-# Calls in both record_ai_call() shapes of 1.0, on several models.
+# Calls in both record_ai_call() shapes of 1.0, on several models; with a
+# cost (p1, p3, p5: 0 is a cost too) and without (p2, p4, p6).  p4 and p5
+# get edited timestamps.
 sub fill
 {
 	my ($db) = @_;
@@ -154,9 +212,165 @@ SELECT record_ai_call('claude-3-sonnet', '20240229', 'p3', '{"text": "c"}',
     'metadata', '0b7a7d2c-52a4-4f0e-8d7e-3f4a1e9c2b10');
 SELECT record_ai_call('gpt-4o-mini', '2024-07-18', 'p4', '{"text": "d"}',
     metrics => '{}');
+SELECT record_ai_call('claude-3-sonnet', '20240229', 'p5', '{"text": "e"}',
+    input_tokens => 40, output_tokens => 4, cost_usd => 0);
+SELECT record_ai_call('gpt-4', '0125', 'p6', '{"text": "f"}',
+    '{"input_tokens": 100, "output_tokens": 10, "duration_ms": 700}'::jsonb);
 UPDATE ai_model SET extra = '{"provider": "openai"}' WHERE modelname = 'gpt-4';
 UPDATE ai_call SET created_at = '2024-01-15 10:00:00+00' WHERE prompt = 'p4';
+UPDATE ai_call SET updated_at = '2024-02-01 00:00:00+00' WHERE prompt = 'p5';
 SQL
+	return;
+}
+
+# id and updated_at of every call, to compare across an update.
+sub calls_updated_at
+{
+	my ($db) = @_;
+	return $node->safe_psql($db,
+		"SELECT string_agg(id || ' ' || updated_at, E'\\n' ORDER BY id) FROM ai_call");
+}
+
+# After 1.0 -> 1.1 (step by step or in one go): the 1.0 calls got their
+# cost_source and kept their updated_at ($old_updated_at: calls_updated_at()
+# before the update), and the new features work.
+sub check_1_1
+{
+	my ($db, $label, $old_updated_at) = @_;
+
+	is( $node->safe_psql($db, <<'SQL'),
+SELECT string_agg(left(prompt, 2) || ' ' || coalesce(cost_source, 'NULL'), ', '
+                  ORDER BY id)
+  FROM ai_call WHERE prompt ~ '^p\d'
+SQL
+		'p1 provided, p2 unknown, p3 provided, p4 unknown, p5 provided, p6 unknown',
+		"$label: cost_source backfilled: provided where cost_usd was given, else unknown");
+	is( $node->safe_psql($db, <<'SQL'),
+SELECT count(*) FILTER (WHERE cost_source IS DISTINCT FROM
+                        CASE WHEN cost_usd IS NULL THEN 'unknown' ELSE 'provided' END)
+       || ' ' || count(*) FILTER (WHERE cache_read_input_tokens IS NOT NULL
+                                    OR cache_creation_input_tokens IS NOT NULL
+                                    OR time_to_first_token_ms IS NOT NULL)
+  FROM ai_call
+SQL
+		'0 0',
+		"$label: every call has the right cost_source, and no 1.1 values");
+	is(calls_updated_at($db), $old_updated_at,
+		"$label: the update did not change updated_at");
+
+	# Prices: loaded, then applied to calls recorded without a cost.
+	is( $node->safe_psql($db, <<'SQL'),
+SELECT string_agg(model || ' ' || action, ', ' ORDER BY model)
+  FROM ai_load_prices('{
+    "gpt-4": {"input_cost_per_token": 3e-05, "output_cost_per_token": 6e-05},
+    "gpt-4o": {"input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+               "cache_read_input_token_cost": 1.25e-06},
+    "sample_spec": {"input_cost_per_token": 0, "output_cost_per_token": 0}}')
+SQL
+		'gpt-4 added, gpt-4o added, sample_spec skipped',
+		"$label: ai_load_prices() loads prices");
+	my $id = $node->safe_psql($db, <<'SQL');
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'priced', '{"text": "i"}',
+    input_tokens => 1200, cache_read_input_tokens => 1000, output_tokens => 300,
+    time_to_first_token_ms => 250);
+SQL
+	is( $node->safe_psql($db,
+			"SELECT concat_ws(' ', cost_usd, cost_source, time_to_first_token_ms)
+			   FROM ai_call WHERE id = $id"),
+		'0.00475 computed 250',
+		"$label: a call recorded without a cost gets a computed one");
+	# The response's usage object, read when no tokens are given.
+	$id = $node->safe_psql($db, <<'SQL');
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'usage', '{"usage":
+    {"prompt_tokens": 2000, "completion_tokens": 100,
+     "prompt_tokens_details": {"cached_tokens": 1000}}}', '{}'::jsonb);
+SQL
+	is( $node->safe_psql($db,
+			"SELECT concat_ws(' ', input_tokens, cache_read_input_tokens, output_tokens,
+			                  cost_usd, cost_source) FROM ai_call WHERE id = $id"),
+		'2000 1000 100 0.00475 computed',
+		"$label: tokens read from the response, and priced");
+	# Repricing prices the 1.0 call p6 (gpt-4, 100 in, 10 out) and leaves
+	# the provided p1 alone.
+	$node->safe_psql($db, 'SELECT * FROM ai_reprice(NULL, NULL, dry_run => false)');
+	is( $node->safe_psql($db,
+			"SELECT string_agg(left(prompt, 2) || ' ' || cost_usd || ' ' || cost_source,
+			                   ', ' ORDER BY id)
+			   FROM ai_call WHERE prompt IN ('p1', 'p6')"),
+		'p1 0.0015 provided, p6 0.0036 computed',
+		"$label: ai_reprice() prices the 1.0 calls without a cost");
+	return;
+}
+
+# A role that may record calls (both shapes) and read the stats, granted
+# as README.md says; created once, granted in each database that uses it.
+# (Not in the databases whose schema is compared with a fresh install: the
+# grants are part of the schema.)
+my $app_role = 'aitrack_app';
+$node->safe_psql('postgres', "CREATE ROLE $app_role");
+
+sub grant_app_role
+{
+	my ($db) = @_;
+	$node->safe_psql($db, <<"SQL");
+GRANT EXECUTE ON FUNCTION
+    record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric,
+                   integer, text, text, uuid, jsonb),
+    record_ai_call(text, text, text, jsonb, jsonb, text, uuid),
+    ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid)
+  TO $app_role;
+GRANT SELECT ON ai_call, ai_model TO $app_role;
+SQL
+	return;
+}
+
+# After 1.0 -> 1.1: what $app_role was granted in 1.0 it has on the
+# functions that replaced those, and nothing more; it can use them.
+sub check_grants
+{
+	my ($db, $label) = @_;
+
+	is( $node->safe_psql($db, <<"SQL"),
+SELECT string_agg(p.oid::regprocedure::text || ' '
+                  || has_function_privilege('$app_role', p.oid, 'EXECUTE'),
+                  E'\\n' ORDER BY p.oid::regprocedure::text)
+  FROM pg_proc p
+ WHERE p.proname IN ('record_ai_call', 'ai_usage_stats', 'ai_load_prices',
+                     'ai_reprice', 'ai_price_at', 'ai_cost')
+   AND p.pronamespace = 'public'::regnamespace
+SQL
+		join("\n",
+			'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
+			'ai_load_prices(jsonb,timestamp with time zone,text) false',
+			'ai_price_at(text,text,timestamp with time zone) false',
+			'ai_reprice(timestamp with time zone,timestamp with time zone,boolean) false',
+			'ai_usage_stats(timestamp with time zone,timestamp with time zone,text[],text,text,uuid) true',
+			'record_ai_call(text,text,text,jsonb,integer,integer,integer,numeric,integer,text,text,uuid,jsonb,integer,integer,integer) true',
+			'record_ai_call(text,text,text,jsonb,jsonb,text,uuid) true'),
+		"$label: $app_role keeps EXECUTE on record_ai_call() and ai_usage_stats(), gets nothing new");
+	my ($ret, $stdout, $stderr) = $node->psql($db, <<"SQL");
+SET ROLE $app_role;
+SELECT record_ai_call(modelname => 'gpt-4', version => '0125', prompt => 'as app',
+    response => '{"text": "g"}', input_tokens => 3, output_tokens => 1,
+    cost_usd => 0.0001);
+SELECT record_ai_call(modelname => 'gpt-4', version => '0125', prompt => 'as app',
+    response => '{"text": "g"}', input_tokens => 30, output_tokens => 1,
+    cache_read_input_tokens => 20, time_to_first_token_ms => 15);
+SELECT record_ai_call('gpt-4', '0125', 'as app', '{"text": "h"}',
+    '{"input_tokens": 5, "cache_creation_input_tokens": 5}'::jsonb);
+SELECT calls || ' ' || cache_read_input_tokens || ' ' || cache_creation_input_tokens
+       || ' ' || unpriced_calls
+  FROM ai_usage_stats(modelname => 'gpt-4') WHERE version = '0125';
+SQL
+	is($ret, 0,
+		"$label: $app_role calls record_ai_call() (both shapes) and ai_usage_stats()")
+	  or diag($stderr);
+	like($stdout, qr/^\d+\n\d+\n\d+\n6 20 5 4$/,
+		"$label: ${app_role}'s calls are recorded and counted");
+	($ret, $stdout, $stderr) = $node->psql($db,
+		"SET ROLE $app_role; SELECT count(*) FROM ai_load_prices('{}')");
+	like($stderr, qr/permission denied for function ai_load_prices/,
+		"$label: $app_role may not load prices");
 	return;
 }
 
@@ -301,9 +515,13 @@ while (vcmp($cur, $default) < 0)
 		fail("an upgrade script from $cur (sql/aitrack--$cur--<next>.sql)");
 		last;
 	}
+	install_requires($db, $next);
+	my $updated_at = calls_updated_at($db);
 	$node->safe_psql($db, "ALTER EXTENSION aitrack UPDATE TO '$next'");
 	is(extversion($db), $next, "ALTER EXTENSION aitrack UPDATE TO '$next'");
 	is(rows_1_0($db), $rows, "$cur -> $next: rows intact");
+	check_1_1($db, "$cur -> $next", $updated_at)
+	  if $cur eq '1.0' && $next eq '1.1';
 	exercise($db, $next);
 	$rows = rows_1_0($db);
 	$cur = $next;
@@ -318,11 +536,62 @@ foreach my $v (grep { vcmp($_, $default) < 0 } @installs)
 	my $one = new_db($v);
 	fill($one);
 	my $before = rows_1_0($one);
+	my $updated_at = calls_updated_at($one);
+	# what the newest version requires (updates in between may add more)
+	$node->safe_psql($one, "CREATE EXTENSION IF NOT EXISTS $_")
+	  foreach requires_of($default);
 	$node->safe_psql($one, 'ALTER EXTENSION aitrack UPDATE');
 	is(extversion($one), $default, "$v: ALTER EXTENSION aitrack UPDATE");
 	is(rows_1_0($one), $before, "$v -> $default in one go: rows intact");
+	check_1_1($one, "$v -> $default in one go", $updated_at)
+	  if $v eq '1.0' && vcmp($default, '1.1') == 0;
 	exercise($one, "$v -> $default in one go");
 	is_schema($one, $fresh, "updated in one go from $v");
+}
+
+# ---- grants given in 1.0, across the update to 1.1 ------------------
+
+if (grep({ $_ eq '1.0' } @installs) && vcmp($default, '1.1') >= 0)
+{
+	my $g = new_db('1.0');
+	fill($g);
+	grant_app_role($g);
+	my $before = rows_1_0($g);
+	install_requires($g, '1.1');
+	$node->safe_psql($g, "ALTER EXTENSION aitrack UPDATE TO '1.1'");
+	is(extversion($g), '1.1', 'grants: ALTER EXTENSION aitrack UPDATE TO 1.1');
+	is(rows_1_0($g), $before, 'grants: rows intact');
+	check_grants($g, '1.0 -> 1.1 with grants');
+
+	# The grants must also survive a dump and restore of the updated
+	# database.  They do not yet: the update script carries them over with
+	# GRANT, which, inside an extension script, records them in
+	# pg_init_privs as the extension's own initial privileges, and pg_dump
+	# leaves those out (it counts on the restore's CREATE EXTENSION to make
+	# them, which it does not).
+	my $dump = "$tempdir/$g.grants.sql";
+	$node->command_ok([ 'pg_dump', '-d', $g, '-f', $dump ],
+		'grants: pg_dump the updated database');
+	my $r = 'db' . ++$dbcount;
+	$node->safe_psql('postgres', "CREATE DATABASE $r");
+	$node->command_ok(
+		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $r, '-f', $dump ],
+		'grants: restore it');
+	my $privs = <<"SQL";
+SELECT string_agg(p.oid::regprocedure::text || ' '
+                  || has_function_privilege('$app_role', p.oid, 'EXECUTE'),
+                  E'\\n' ORDER BY p.oid::regprocedure::text)
+  FROM pg_proc p
+ WHERE p.proname IN ('record_ai_call', 'ai_usage_stats')
+   AND p.pronamespace = 'public'::regnamespace
+SQL
+  TODO:
+	{
+		local $TODO =
+		  'grants carried over by the 1.0 -> 1.1 script become initial privileges that pg_dump omits';
+		is($node->safe_psql($r, $privs), $node->safe_psql($g, $privs),
+			"grants: $app_role keeps its EXECUTE grants through dump and restore");
+	}
 }
 
 # ---- downgrades ----------------------------------------------------
