@@ -18,9 +18,9 @@ ALTER TABLE @extschema@.ai_call
     ADD CONSTRAINT ai_call_cache_creation_input_tokens_check
         CHECK (cache_creation_input_tokens OPERATOR(pg_catalog.>=) 0),
     ADD CONSTRAINT ai_call_cache_within_input_check
-        CHECK (COALESCE(cache_read_input_tokens, 0)
-               OPERATOR(pg_catalog.+) COALESCE(cache_creation_input_tokens, 0)
-               OPERATOR(pg_catalog.<=) input_tokens),
+        CHECK (COALESCE(cache_read_input_tokens, 0)::pg_catalog.int8
+               OPERATOR(pg_catalog.+) COALESCE(cache_creation_input_tokens, 0)::pg_catalog.int8
+               OPERATOR(pg_catalog.<=) input_tokens::pg_catalog.int8),
     ADD CONSTRAINT ai_call_time_to_first_token_ms_check
         CHECK (time_to_first_token_ms OPERATOR(pg_catalog.>=) 0),
     -- provided: given by the caller; computed: from ai_model_price; unknown:
@@ -153,23 +153,14 @@ AS 'MODULE_PATHNAME', 'record_ai_call_1_1'
 LANGUAGE C VOLATILE SECURITY DEFINER;
 REVOKE ALL ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb, integer, integer, integer) FROM PUBLIC;
 
-DO $$
-DECLARE
-    grantee text;
-BEGIN
-    FOR grantee IN
-        SELECT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                    ELSE pg_catalog.quote_ident(a.grantee::pg_catalog.regrole::pg_catalog.text) END
-          FROM pg_catalog.pg_proc p,
-               pg_catalog.aclexplode(p.proacl) AS a
-         WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb)'::pg_catalog.regprocedure
-           AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
-           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb, integer, integer, integer) TO %s', grantee);
-    END LOOP;
-END;
-$$;
+-- Carry the EXECUTE grants of the 1.0 function over by copying its ACL.  A
+-- GRANT here would be recorded in pg_init_privs as the extension's own
+-- initial privilege, which pg_dump leaves out: the grant would be lost on
+-- the next dump and restore.
+UPDATE pg_catalog.pg_proc
+   SET proacl = (SELECT proacl FROM pg_catalog.pg_proc
+                  WHERE oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb)'::pg_catalog.regprocedure)
+ WHERE oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb, integer, integer, integer)'::pg_catalog.regprocedure;
 
 DROP FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb);
 
@@ -227,23 +218,11 @@ AS 'MODULE_PATHNAME', 'ai_usage_stats_1_1'
 LANGUAGE C STABLE;
 REVOKE ALL ON FUNCTION @extschema@.ai_usage_stats_1_1_new(timestamptz, timestamptz, text[], text, text, uuid) FROM PUBLIC;
 
-DO $$
-DECLARE
-    grantee text;
-BEGIN
-    FOR grantee IN
-        SELECT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                    ELSE pg_catalog.quote_ident(a.grantee::pg_catalog.regrole::pg_catalog.text) END
-          FROM pg_catalog.pg_proc p,
-               pg_catalog.aclexplode(p.proacl) AS a
-         WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid)'::pg_catalog.regprocedure
-           AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
-           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.ai_usage_stats_1_1_new(timestamptz, timestamptz, text[], text, text, uuid) TO %s', grantee);
-    END LOOP;
-END;
-$$;
+-- Grants carry over as for record_ai_call above.
+UPDATE pg_catalog.pg_proc
+   SET proacl = (SELECT proacl FROM pg_catalog.pg_proc
+                  WHERE oid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid)'::pg_catalog.regprocedure)
+ WHERE oid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats_1_1_new(timestamptz, timestamptz, text[], text, text, uuid)'::pg_catalog.regprocedure;
 
 DROP FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid);
 ALTER FUNCTION @extschema@.ai_usage_stats_1_1_new(timestamptz, timestamptz, text[], text, text, uuid)
@@ -271,6 +250,7 @@ DECLARE
     entry        record;
     starts       timestamptz := COALESCE(ai_load_prices.valid_from, pg_catalog.now());
     current_row  @extschema@.ai_model_price;
+    first_valid  timestamptz;
     new_rates    numeric[];
     per_mtok     CONSTANT numeric := 1000000;
 BEGIN
@@ -283,8 +263,8 @@ BEGIN
     FOR entry IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(prices) AS e ORDER BY e.key LOOP
         model := entry.key;
         IF pg_catalog.jsonb_typeof(entry.value) <> 'object'
-           OR pg_catalog.jsonb_typeof(entry.value -> 'input_cost_per_token') <> 'number'
-           OR pg_catalog.jsonb_typeof(entry.value -> 'output_cost_per_token') <> 'number'
+           OR pg_catalog.jsonb_typeof(entry.value -> 'input_cost_per_token') IS DISTINCT FROM 'number'
+           OR pg_catalog.jsonb_typeof(entry.value -> 'output_cost_per_token') IS DISTINCT FROM 'number'
            OR entry.key = 'sample_spec' THEN
             action := 'skipped';
             RETURN NEXT;
@@ -312,35 +292,60 @@ BEGIN
                            pg_catalog.trim_scale((entry.value ->> 'cache_read_input_token_cost')::numeric * per_mtok),
                            pg_catalog.trim_scale((entry.value ->> 'cache_creation_input_token_cost')::numeric * per_mtok),
                            pg_catalog.trim_scale((entry.value ->> 'output_cost_per_reasoning_token')::numeric * per_mtok)];
+        IF EXISTS (SELECT FROM pg_catalog.unnest(new_rates) AS r WHERE r < 0) THEN
+            RAISE EXCEPTION 'price of model "%" has a negative rate', entry.key
+                USING ERRCODE = 'numeric_value_out_of_range',
+                      DETAIL = pg_catalog.format('Got %s.', entry.value);
+        END IF;
 
         SELECT p.* INTO current_row
           FROM @extschema@.ai_model_price p
-         WHERE p.model = entry.key AND p.valid_until = 'infinity'
+         WHERE p.model = entry.key
+         ORDER BY p.valid_until DESC
+         LIMIT 1
          FOR UPDATE;
 
-        IF FOUND AND ARRAY[current_row.input_usd_per_mtok, current_row.output_usd_per_mtok,
-                           current_row.cache_read_usd_per_mtok, current_row.cache_creation_usd_per_mtok,
-                           current_row.reasoning_usd_per_mtok]
-                     IS NOT DISTINCT FROM new_rates THEN
-            action := 'unchanged';
-        ELSIF FOUND THEN
-            UPDATE @extschema@.ai_model_price p SET valid_until = starts WHERE p.id = current_row.id;
-            INSERT INTO @extschema@.ai_model_price
-                   (model, valid_from, input_usd_per_mtok, output_usd_per_mtok,
-                    cache_read_usd_per_mtok, cache_creation_usd_per_mtok,
-                    reasoning_usd_per_mtok, source)
-            VALUES (entry.key, starts, new_rates[1], new_rates[2], new_rates[3],
-                    new_rates[4], new_rates[5], ai_load_prices.source);
-            action := 'changed';
-        ELSE
-            INSERT INTO @extschema@.ai_model_price
-                   (model, valid_from, input_usd_per_mtok, output_usd_per_mtok,
-                    cache_read_usd_per_mtok, cache_creation_usd_per_mtok,
-                    reasoning_usd_per_mtok, source)
-            VALUES (entry.key, COALESCE(ai_load_prices.valid_from, '-infinity'),
-                    new_rates[1], new_rates[2], new_rates[3], new_rates[4], new_rates[5],
-                    ai_load_prices.source);
+        IF NOT FOUND THEN
+            -- A model never priced: from valid_from, or from the beginning.
+            first_valid := COALESCE(ai_load_prices.valid_from, '-infinity');
             action := 'added';
+        ELSIF current_row.valid_until <> 'infinity' THEN
+            -- Its last price has ended: the new one starts where asked, or
+            -- when the old one ended if that is later than now.
+            first_valid := COALESCE(ai_load_prices.valid_from,
+                                    GREATEST(pg_catalog.now(), current_row.valid_until));
+            action := 'added';
+        ELSIF ARRAY[current_row.input_usd_per_mtok, current_row.output_usd_per_mtok,
+                    current_row.cache_read_usd_per_mtok, current_row.cache_creation_usd_per_mtok,
+                    current_row.reasoning_usd_per_mtok]
+              IS NOT DISTINCT FROM new_rates THEN
+            action := 'unchanged';
+        ELSE
+            IF starts <= current_row.valid_from THEN
+                RAISE EXCEPTION 'new price of model "%" must start after the price in force does', entry.key
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = pg_catalog.format('The price in force starts at %s; valid_from is %s.',
+                                                     current_row.valid_from, starts),
+                          HINT = 'Pass a later valid_from, or change the rows of ai_model_price by hand.';
+            END IF;
+            UPDATE @extschema@.ai_model_price p SET valid_until = starts WHERE p.id = current_row.id;
+            first_valid := starts;
+            action := 'changed';
+        END IF;
+
+        IF action <> 'unchanged' THEN
+            BEGIN
+                INSERT INTO @extschema@.ai_model_price
+                       (model, valid_from, input_usd_per_mtok, output_usd_per_mtok,
+                        cache_read_usd_per_mtok, cache_creation_usd_per_mtok,
+                        reasoning_usd_per_mtok, source)
+                VALUES (entry.key, first_valid, new_rates[1], new_rates[2], new_rates[3],
+                        new_rates[4], new_rates[5], ai_load_prices.source);
+            EXCEPTION WHEN exclusion_violation THEN
+                RAISE EXCEPTION 'new price of model "%" from % overlaps a price already there', entry.key, first_valid
+                    USING ERRCODE = 'exclusion_violation',
+                          HINT = 'Pass a valid_from after the prices of this model in ai_model_price end.';
+            END;
         END IF;
         RETURN NEXT;
     END LOOP;
@@ -397,13 +402,15 @@ BEGIN
         RETURNING c.id
     )
     SELECT pg_catalog.count(*),
-           pg_catalog.count(*) FILTER (WHERE r.new_cost IS DISTINCT FROM r.old_cost),
+           pg_catalog.count(*) FILTER (WHERE r.new_cost IS DISTINCT FROM r.old_cost
+                                       OR r.old_source IS DISTINCT FROM
+                                          CASE WHEN r.new_cost IS NULL THEN 'unknown' ELSE 'computed' END),
            pg_catalog.count(*) FILTER (WHERE r.old_cost IS NULL AND r.new_cost IS NOT NULL),
            pg_catalog.count(*) FILTER (WHERE r.old_cost IS NOT NULL AND r.new_cost IS NULL),
-           COALESCE(pg_catalog.sum(r.old_cost), 0),
-           COALESCE(pg_catalog.sum(r.new_cost), 0),
-           COALESCE(pg_catalog.sum(r.new_cost), 0)
-               - COALESCE(pg_catalog.sum(r.old_cost), 0)
+           pg_catalog.trim_scale(COALESCE(pg_catalog.sum(r.old_cost), 0)),
+           pg_catalog.trim_scale(COALESCE(pg_catalog.sum(r.new_cost), 0)),
+           pg_catalog.trim_scale(COALESCE(pg_catalog.sum(r.new_cost), 0)
+                                 - COALESCE(pg_catalog.sum(r.old_cost), 0))
       FROM repriced r;
 END;
 $$;

@@ -19,11 +19,8 @@
 CREATE EXTENSION aitrack;
 SET timezone = 'UTC';
 \getenv abs_srcdir PG_ABS_SRCDIR
--- (dall-e-3, the sample's image model, is left out until ai_load_prices
--- skips entries without token prices instead of failing on them.)
 CREATE TEMP TABLE sample AS
-SELECT pg_read_file(:'abs_srcdir' || '/test/data/model_prices_sample.json')::jsonb
-       - 'dall-e-3' AS prices;
+SELECT pg_read_file(:'abs_srcdir' || '/test/data/model_prices_sample.json')::jsonb AS prices;
 
 -- try() runs a statement and shows what a client would get: the SQLSTATE,
 -- the message, and the detail and hint when there are any.
@@ -44,7 +41,8 @@ END $$;
 --
 -- Loading: every model with token prices is added, valid from the
 -- beginning of time (calls recorded before the first load can be
--- repriced); LiteLLM's sample_spec is skipped.
+-- repriced); an image model without token prices (dall-e-3) and LiteLLM's
+-- sample_spec are skipped.
 --
 SELECT * FROM ai_load_prices((SELECT prices FROM sample));
 SELECT model, valid_from, valid_until, input_usd_per_mtok, output_usd_per_mtok,
@@ -295,10 +293,12 @@ SELECT pg_temp.try(format('SELECT * FROM ai_load_prices(%L)',
                           jsonb_build_object(repeat('m', 257),
                                              '{"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06}'::jsonb)));
 SELECT count(*) AS loaded FROM ai_model_price WHERE model IN ('aaa-first', 'acme-bad');
--- An entry that is not an object, or whose input or output price is not a
--- number, has no token prices and is skipped.
+-- An entry that is not an object, or whose input or output price is
+-- missing or not a number, has no token prices and is skipped.
 SELECT * FROM ai_load_prices('{"acme-a": 0.5, "acme-b": {"input_cost_per_token": "1e-06", "output_cost_per_token": 2e-06},
-                               "acme-c": {"input_cost_per_token": 1e-06, "output_cost_per_token": null}}');
+                               "acme-c": {"input_cost_per_token": 1e-06, "output_cost_per_token": null},
+                               "acme-d": {"output_cost_per_image": 0.04, "mode": "image_generation"},
+                               "acme-e": {"input_cost_per_token": 1e-06, "mode": "embedding"}}');
 SELECT count(*) AS loaded FROM ai_model_price WHERE model LIKE 'acme-_';
 
 --
@@ -356,6 +356,31 @@ SELECT record_ai_call('claude-3-5-sonnet', '20241022', 'p', '{}',
 SELECT c.*, a.duration_ms, a.time_to_first_token_ms
   FROM call_cost c JOIN ai_call a USING (id) WHERE id IN (24, 25) ORDER BY id;
 SELECT cost_usd = 0.00804 AS as_computed_by_hand FROM ai_call WHERE id = 24;
+
+-- Loading after a model's last price has ended: the new price starts when
+-- the old one ended, or now if that is later.
+INSERT INTO ai_model_price (model, valid_until, input_usd_per_mtok, output_usd_per_mtok)
+     VALUES ('retired-model', '2025-01-01', 1, 2);
+SELECT * FROM ai_load_prices('{"retired-model": {"input_cost_per_token": 0.0000002,
+                                                 "output_cost_per_token": 0.0000008}}');
+SELECT valid_from > '2025-01-01' AND valid_from <= now() AS starts_now,
+       valid_until, input_usd_per_mtok
+  FROM ai_model_price WHERE model = 'retired-model' ORDER BY valid_from;
+-- A new price must start after the one in force; one that overlaps what is
+-- there is refused with a message, not a constraint dump.
+SELECT pg_temp.try($$SELECT * FROM ai_load_prices('{"gpt-4o-mini": {"input_cost_per_token": 0.000001,
+    "output_cost_per_token": 0.000002}}', valid_from => '2024-06-01')$$);
+SELECT pg_temp.try($$SELECT * FROM ai_load_prices('{"never-priced": {"input_cost_per_token": 0.000001,
+    "output_cost_per_token": 0.000002}}', valid_from => '2024-06-01')$$);
+INSERT INTO ai_model_price (model, valid_from, valid_until, input_usd_per_mtok, output_usd_per_mtok)
+     VALUES ('closed-model', '2020-01-01', '2030-01-01', 1, 2);
+SELECT pg_temp.try($$SELECT * FROM ai_load_prices('{"closed-model": {"input_cost_per_token": 0.000001,
+    "output_cost_per_token": 0.000002}}', valid_from => '2025-06-01')$$);
+SELECT pg_temp.try($$SELECT * FROM ai_load_prices('{"gpt-5": {"input_cost_per_token": -0.000001,
+    "output_cost_per_token": 0.000002}}')$$);
+-- ai_cost() gives no cost for a negative count.
+SELECT ai_cost(ai_price_at('gpt-4o', '2024-08-06', now()), 100, -50, 0, 10, 0) AS negative_cache,
+       ai_cost(ai_price_at('gpt-4o', '2024-08-06', now()), 100, 0, 0, 10, -1) AS negative_reasoning;
 
 DROP VIEW call_cost;
 DROP TABLE price, sample;

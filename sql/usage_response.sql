@@ -16,11 +16,9 @@
 -- ("-": that rate is not set; those tokens cost the input or output rate.)
 CREATE EXTENSION aitrack;
 \getenv abs_srcdir PG_ABS_SRCDIR
--- (dall-e-3, the sample's image model, is left out until ai_load_prices
--- skips entries without token prices instead of failing on them.)
+-- The sample's priced models (its image model and sample_spec are skipped).
 SELECT count(*) AS prices_added
-  FROM ai_load_prices(pg_read_file(:'abs_srcdir' || '/test/data/model_prices_sample.json')::jsonb
-                      - 'dall-e-3')
+  FROM ai_load_prices(pg_read_file(:'abs_srcdir' || '/test/data/model_prices_sample.json')::jsonb)
  WHERE action = 'added';
 
 CREATE TEMP VIEW call_usage AS
@@ -338,6 +336,37 @@ SELECT record_ai_call('gpt-4o', '2024-08-06', 'p',
                       '{"usage": {"prompt_tokens": 2147483647, "completion_tokens": 0}}') AS id;
 SELECT * FROM call_usage WHERE id = 37;
 SELECT cost_usd = 2147483647 * 2.5 / 1000000 AS as_computed_by_hand FROM ai_call WHERE id = 37;
+
+-- Gemini leaves zero counts out (proto3 JSON): with the prompt count there,
+-- no candidatesTokenCount means no output.  1000 * 1.25 = 0.00125
+SELECT record_ai_call('gemini-1.5-pro', '002', 'p',
+                      '{"usageMetadata": {"promptTokenCount": 1000, "totalTokenCount": 1000}}') AS id \gset
+SELECT input_tokens, output_tokens, reasoning_tokens, cost_usd, cost_source
+  FROM ai_call WHERE id = :id;
+-- Parts that exceed their whole are dropped and the call is still recorded
+-- and priced on the whole: 10 * 2.5 + 5 * 10 = 75 per million.
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p',
+                      '{"usage": {"prompt_tokens": 10, "completion_tokens": 5,
+                                  "prompt_tokens_details": {"cached_tokens": 20},
+                                  "completion_tokens_details": {"reasoning_tokens": 6}}}') AS id \gset
+SELECT input_tokens, cache_read_input_tokens, output_tokens, reasoning_tokens, cost_usd
+  FROM ai_call WHERE id = :id;
+-- Anthropic's input plus cache counts beyond an integer: input is unknown,
+-- so the cache counts cannot be placed either; the cost is unknown.
+SELECT record_ai_call('claude-3-5-sonnet', '20241022', 'p',
+                      '{"usage": {"input_tokens": 5, "output_tokens": 1,
+                                  "cache_read_input_tokens": 2000000000,
+                                  "cache_creation_input_tokens": 2000000000}}') AS id \gset
+SELECT input_tokens, cache_read_input_tokens, cache_creation_input_tokens, output_tokens,
+       cost_usd, cost_source
+  FROM ai_call WHERE id = :id;
+-- Given as arguments without input_tokens, such cache counts are kept (the
+-- table's check adds them up in bigint).
+SELECT record_ai_call('claude-3-5-sonnet', '20241022', 'p', '{}',
+                      cache_read_input_tokens => 2000000000,
+                      cache_creation_input_tokens => 2000000000) AS id \gset
+SELECT input_tokens, cache_read_input_tokens, cache_creation_input_tokens, cost_source
+  FROM ai_call WHERE id = :id;
 
 SELECT count(*) AS calls FROM ai_call;
 

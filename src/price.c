@@ -262,6 +262,10 @@ ai_cost_1_1(PG_FUNCTION_ARGS)
 	counts.cache_creation = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT32(3);
 	counts.output = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT32(4);
 	counts.reasoning = PG_ARGISNULL(5) ? -1 : PG_GETARG_INT32(5);
+	/* A negative count is nonsense, not "unknown": no cost for it. */
+	for (int arg = 1; arg <= 5; arg++)
+		if (!PG_ARGISNULL(arg) && PG_GETARG_INT32(arg) < 0)
+			PG_RETURN_NULL();
 
 	cost = compute_cost(rates, rate_isnull, counts);
 	if (cost == NULL)

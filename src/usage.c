@@ -22,8 +22,9 @@
  *								thoughtsTokenCount, cachedContentTokenCount
  *
  * A count that is not a whole number from 0 to 2^31-1 is taken as not
- * reported: the response is the provider's document, and a call is worth
- * recording even when its usage object is odd.
+ * reported, and so are cache or reasoning counts that exceed the input or
+ * output count they belong to: the response is the provider's document, and
+ * a call is worth recording even when its usage object is odd.
  */
 #include "aitrack.h"
 
@@ -124,12 +125,20 @@ ai_call_usage_from_response(AiCall *call)
 
 	if ((usage = get_object(&response->root, "usageMetadata")) != NULL)
 	{
-		/* Gemini: thoughts are billed as output but counted apart. */
-		input = add_counts(get_count(usage, "promptTokenCount"),
-						   get_count(usage, "toolUsePromptTokenCount"));
-		reasoning = get_count(usage, "thoughtsTokenCount");
-		output = add_counts(get_count(usage, "candidatesTokenCount"), reasoning);
-		cache_read = get_count(usage, "cachedContentTokenCount");
+		/*
+		 * Gemini: thoughts are billed as output but counted apart.  Its
+		 * JSON leaves out counts that are zero (proto3), so once the prompt
+		 * count is there, missing candidates mean no output at all (the
+		 * cache and thought counts may stay unknown: they cost 0 either way).
+		 */
+		input = get_count(usage, "promptTokenCount");
+		if (input >= 0)
+		{
+			input += Max(get_count(usage, "toolUsePromptTokenCount"), 0);
+			reasoning = get_count(usage, "thoughtsTokenCount");
+			output = Max(get_count(usage, "candidatesTokenCount"), 0) + Max(reasoning, 0);
+			cache_read = get_count(usage, "cachedContentTokenCount");
+		}
 	}
 	else if ((usage = get_object(&response->root, "usage")) != NULL)
 	{
@@ -172,6 +181,16 @@ ai_call_usage_from_response(AiCall *call)
 
 	if (input < 0 && output < 0)
 		return false;
+
+	/*
+	 * Parts that exceed their whole (or a whole that overflowed) cannot be
+	 * placed: keep the whole, drop the parts, rather than refuse the call.
+	 */
+	if (input < 0 || input > PG_INT32_MAX ||
+		Max(cache_read, 0) + Max(cache_creation, 0) > input)
+		cache_read = cache_creation = -1;
+	if (output < 0 || output > PG_INT32_MAX || reasoning > output)
+		reasoning = -1;
 	set_count(call, AI_INPUT_TOKENS, input);
 	set_count(call, AI_OUTPUT_TOKENS, output);
 	set_count(call, AI_CACHE_READ_INPUT_TOKENS, cache_read);

@@ -2,8 +2,10 @@
  * validate.c
  *		Checks one call's values before anything is written.
  *
- * Every rule here has a CHECK constraint twin in the install script, so a
- * row written by hand obeys the same rules; the checks are repeated in C to
+ * Every rule here but one has a CHECK constraint twin in the install and
+ * upgrade scripts, so a row written by hand obeys the same rules (the
+ * exception: reasoning_tokens within output_tokens, new in 1.1, which rows
+ * recorded by 1.0 may break); the checks are repeated in C to
  * give an error a caller can act on (which argument, what it got, what is
  * allowed) instead of a constraint name, and to refuse before any SPI work.
  */

@@ -27,8 +27,9 @@
 #  - grants, in a database of their own (grants are part of the schema the
 #    other databases compare): EXECUTE on both record_ai_call() and on
 #    ai_usage_stats() granted to a role in 1.0 still works for it after the
-#    update to 1.1, and the role gets nothing new; that a dump and restore
-#    of that database keeps those grants is a TODO test (it does not yet);
+#    update to 1.1, and the role gets nothing new; a dump and restore of
+#    that database keeps those grants (a GRANT inside the update script
+#    would have become an initial privilege, which pg_dump leaves out);
 #  - the upgraded database has the same schema as a fresh
 #    CREATE EXTENSION aitrack: pg_dump --schema-only, both plain and
 #    --binary-upgrade (which spells out every member of the extension),
@@ -585,13 +586,8 @@ SELECT string_agg(p.oid::regprocedure::text || ' '
  WHERE p.proname IN ('record_ai_call', 'ai_usage_stats')
    AND p.pronamespace = 'public'::regnamespace
 SQL
-  TODO:
-	{
-		local $TODO =
-		  'grants carried over by the 1.0 -> 1.1 script become initial privileges that pg_dump omits';
-		is($node->safe_psql($r, $privs), $node->safe_psql($g, $privs),
-			"grants: $app_role keeps its EXECUTE grants through dump and restore");
-	}
+	is($node->safe_psql($r, $privs), $node->safe_psql($g, $privs),
+		"grants: $app_role keeps its EXECUTE grants through dump and restore");
 }
 
 # ---- downgrades ----------------------------------------------------
