@@ -13,7 +13,10 @@ OBJS = \
 	src/metrics.o \
 	src/usage.o \
 	src/price.o \
+	src/hist.o \
+	src/rollup.o \
 	src/model_cache.o \
+	src/batch.o \
 	src/record.o \
 	src/stats.o
 
@@ -43,3 +46,6 @@ EXTRA_CLEAN = output_iso test/output_iso tmp_check
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Every C file includes the shared header.
+$(OBJS): src/aitrack.h

@@ -27,6 +27,7 @@ const char *const ai_call_field_names[AI_NUM_FIELDS] = {
 	[AI_CACHE_CREATION_INPUT_TOKENS] = "cache_creation_input_tokens",
 	[AI_TIME_TO_FIRST_TOKEN_MS] = "time_to_first_token_ms",
 	[AI_COST_SOURCE] = "cost_source",
+	[AI_CREATED_AT] = "created_at",
 };
 
 /*

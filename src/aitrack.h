@@ -10,6 +10,8 @@
  *		metrics.c		reads the seed's metrics jsonb into a call
  *		usage.c			reads token counts from a provider's response
  *		price.c			the price in force for a model, and a call's cost
+ *		hist.c			mergeable latency histograms for the rollups
+ *		rollup.c		the trigger that keeps the hourly rollups
  *		model_cache.c	backend-local (modelname, version) -> ai_model.id
  *		record.c		record_ai_call(): get-or-create the model, insert
  *		stats.c			ai_usage_stats(): grouped aggregates over ai_call
@@ -25,6 +27,7 @@
 
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/jsonb.h"
 
 /* Longest modelname, version and call_type, in characters (as the CHECKs). */
 #define AITRACK_MAX_NAME_CHARS 256
@@ -34,6 +37,7 @@ typedef enum AitrackApi
 {
 	AITRACK_API_1_0,
 	AITRACK_API_1_1,
+	AITRACK_API_1_2,
 	AITRACK_NUM_APIS
 } AitrackApi;
 
@@ -67,11 +71,13 @@ typedef enum AiCallField
 	AI_CACHE_CREATION_INPUT_TOKENS,
 	AI_TIME_TO_FIRST_TOKEN_MS,
 	AI_COST_SOURCE,
+	/* 1.2: only record_ai_calls() takes it; NULL means now() */
+	AI_CREATED_AT,
 	AI_NUM_FIELDS
 } AiCallField;
 
 /* How many AiCallFields a version's ai_call has columns for. */
-#define AI_CALL_FIELDS(api) ((api) == AITRACK_API_1_0 ? AI_EXTRA + 1 : AI_NUM_FIELDS)
+#define AI_CALL_FIELDS(api) ((api) == AITRACK_API_1_0 ? AI_EXTRA + 1 : AI_COST_SOURCE + 1)
 
 typedef struct AiCall
 {
@@ -93,10 +99,15 @@ extern void ai_validate_status_name(const char *status);
 
 /* metrics.c */
 extern void ai_call_apply_metrics(AiCall *call, Datum metrics, AitrackApi api);
+extern void ai_call_apply_object(AiCall *call, JsonbContainer *object);
 
 /* usage.c */
 extern bool ai_call_has_token_counts(AiCall *call);
 extern bool ai_call_usage_from_response(AiCall *call);
+
+/* rollup.c: the summed columns of a rollup row, each beside its *_n count. */
+#define AI_ROLLUP_NUM_SUMMED 8
+extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];
 
 /* price.c */
 extern void ai_call_price(Oid schema, AiCall *call);
@@ -109,6 +120,8 @@ extern void model_cache_store(Oid schema, text *modelname, text *version,
 extern void model_cache_forget(Oid schema, text *modelname, text *version);
 
 /* record.c */
+extern void ai_call_init(AiCall *call);
 extern int64 ai_call_insert(Oid schema, AiCall *call, AitrackApi api);
+extern SPIPlanPtr ai_create_model_plan(Oid schema);
 
 #endif							/* AITRACK_H */

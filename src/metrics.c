@@ -16,6 +16,8 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 static const char *
 json_type_name(JsonbValue *value)
@@ -71,7 +73,12 @@ typedef enum MetricKind
 	METRIC_DURATION,			/* number, rounded to whole milliseconds */
 	METRIC_COST,				/* number, kept exact as numeric */
 	METRIC_STATUS,				/* string */
-	METRIC_EXTRA				/* object */
+	METRIC_EXTRA,				/* object */
+	/* record_ai_calls() elements only */
+	METRIC_TEXT,				/* string */
+	METRIC_JSON,				/* any JSON */
+	METRIC_UUID,				/* string holding a uuid */
+	METRIC_TIMESTAMP			/* string holding a timestamptz */
 } MetricKind;
 
 typedef struct MetricKey
@@ -95,14 +102,28 @@ static const MetricKey metric_keys[] = {
 	{"time_to_first_token_ms", AI_TIME_TO_FIRST_TOKEN_MS, METRIC_DURATION, AITRACK_API_1_1},
 };
 
+/* The keys of a record_ai_calls() element besides the metrics keys. */
+static const MetricKey element_keys[] = {
+	{"modelname", AI_MODELNAME, METRIC_TEXT, AITRACK_API_1_2},
+	{"version", AI_VERSION, METRIC_TEXT, AITRACK_API_1_2},
+	{"prompt", AI_PROMPT, METRIC_TEXT, AITRACK_API_1_2},
+	{"response", AI_RESPONSE, METRIC_JSON, AITRACK_API_1_2},
+	{"call_type", AI_CALL_TYPE, METRIC_TEXT, AITRACK_API_1_2},
+	{"user_id", AI_USER_ID, METRIC_UUID, AITRACK_API_1_2},
+	{"created_at", AI_CREATED_AT, METRIC_TIMESTAMP, AITRACK_API_1_2},
+};
+
 /* "Valid keys are: ..." for the keys this version knows. */
 static char *
-valid_keys_hint(AitrackApi api)
+valid_keys_hint(AitrackApi api, bool element)
 {
 	StringInfoData hint;
 
 	initStringInfo(&hint);
 	appendStringInfoString(&hint, "Valid keys are: ");
+	if (element)
+		for (size_t i = 0; i < lengthof(element_keys); i++)
+			appendStringInfo(&hint, "%s, ", element_keys[i].name);
 	for (size_t i = 0; i < lengthof(metric_keys); i++)
 		if (metric_keys[i].since <= api)
 			appendStringInfo(&hint, "%s%s", i > 0 ? ", " : "", metric_keys[i].name);
@@ -111,15 +132,19 @@ valid_keys_hint(AitrackApi api)
 }
 
 static const MetricKey *
-find_metric_key(const char *name, AitrackApi api)
+find_metric_key(const char *name, AitrackApi api, bool element)
 {
+	if (element)
+		for (size_t i = 0; i < lengthof(element_keys); i++)
+			if (strcmp(name, element_keys[i].name) == 0)
+				return &element_keys[i];
 	for (size_t i = 0; i < lengthof(metric_keys); i++)
 		if (metric_keys[i].since <= api && strcmp(name, metric_keys[i].name) == 0)
 			return &metric_keys[i];
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown key \"%s\" in metrics", name),
-			 errhint("%s", valid_keys_hint(api))));
+			 errmsg("unknown key \"%s\" in %s", name, element ? "call" : "metrics"),
+			 errhint("%s", valid_keys_hint(api, element))));
 	pg_unreachable();
 }
 
@@ -147,9 +172,58 @@ metric_value(const MetricKey *key, JsonbValue *value)
 				!JsonContainerIsObject(value->val.binary.data))
 				wrong_type(key->name, "an object", value);
 			return JsonbPGetDatum(JsonbValueToJsonb(value));
+		case METRIC_TEXT:
+			if (value->type != jbvString)
+				wrong_type(key->name, "a string", value);
+			return PointerGetDatum(cstring_to_text_with_len(value->val.string.val,
+															value->val.string.len));
+		case METRIC_JSON:
+			return JsonbPGetDatum(JsonbValueToJsonb(value));
+		case METRIC_UUID:
+		case METRIC_TIMESTAMP:
+			if (value->type != jbvString)
+				wrong_type(key->name, "a string", value);
+			/* The type's own input function says what is wrong, if anything. */
+			return key->kind == METRIC_UUID ?
+				DirectFunctionCall1(uuid_in,
+									CStringGetDatum(pnstrdup(value->val.string.val,
+															 value->val.string.len))) :
+				DirectFunctionCall3(timestamptz_in,
+									CStringGetDatum(pnstrdup(value->val.string.val,
+															 value->val.string.len)),
+									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	}
 	elog(ERROR, "unexpected metric kind %d", (int) key->kind);
 	pg_unreachable();
+}
+
+/* Apply the keys of an object to a call; element: a record_ai_calls() element. */
+static void
+apply_keys(AiCall *call, JsonbContainer *object, AitrackApi api, bool element)
+{
+	JsonbIterator *it;
+	JsonbValue	key;
+	JsonbValue	value;
+	JsonbIteratorToken token;
+
+	it = JsonbIteratorInit(object);
+	while ((token = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
+	{
+		const MetricKey *metric;
+
+		if (token != WJB_KEY)
+			continue;
+		metric = find_metric_key(pnstrdup(key.val.string.val, key.val.string.len),
+								 api, element);
+		token = JsonbIteratorNext(&it, &value, true);
+		Assert(token == WJB_VALUE);
+
+		/* not given: keep the default (a JSON null response is a response) */
+		if (value.type == jbvNull && metric->kind != METRIC_JSON)
+			continue;
+		call->values[metric->field] = metric_value(metric, &value);
+		call->isnull[metric->field] = false;
+	}
 }
 
 /*
@@ -160,10 +234,6 @@ void
 ai_call_apply_metrics(AiCall *call, Datum metrics_datum, AitrackApi api)
 {
 	Jsonb	   *metrics = DatumGetJsonbP(metrics_datum);
-	JsonbIterator *it;
-	JsonbValue	key;
-	JsonbValue	value;
-	JsonbIteratorToken token;
 
 	if (!JB_ROOT_IS_OBJECT(metrics))
 		ereport(ERROR,
@@ -172,23 +242,16 @@ ai_call_apply_metrics(AiCall *call, Datum metrics_datum, AitrackApi api)
 				 errdetail("Got a JSON %s.",
 						   TextDatumGetCString(DirectFunctionCall1(jsonb_typeof,
 																   metrics_datum))),
-				 errhint("%s", valid_keys_hint(api))));
+				 errhint("%s", valid_keys_hint(api, false))));
+	apply_keys(call, &metrics->root, api, false);
+}
 
-	it = JsonbIteratorInit(&metrics->root);
-	while ((token = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
-	{
-		const MetricKey *metric;
-
-		if (token != WJB_KEY)
-			continue;
-		metric = find_metric_key(pnstrdup(key.val.string.val, key.val.string.len),
-								 api);
-		token = JsonbIteratorNext(&it, &value, true);
-		Assert(token == WJB_VALUE);
-
-		if (value.type == jbvNull)
-			continue;			/* not given: keep the default */
-		call->values[metric->field] = metric_value(metric, &value);
-		call->isnull[metric->field] = false;
-	}
+/*
+ * Fill a call from one element of record_ai_calls()'s array: the columns of
+ * the explicit form of record_ai_call(), plus created_at.
+ */
+void
+ai_call_apply_object(AiCall *call, JsonbContainer *object)
+{
+	apply_keys(call, object, AITRACK_API_1_2, true);
 }

@@ -158,7 +158,7 @@ field_count(AiCall *call, AiCallField field)
 
 /*
  * Decide a call's cost_source, and its cost when the caller gave none: from
- * the price in force now (the call's created_at).  The caller is connected
+ * the price in force at the call's created_at (now, unless given).  The caller is connected
  * to SPI; the results live in the SPI procedure's memory until SPI_finish.
  */
 void
@@ -170,7 +170,8 @@ ai_call_price(Oid schema, AiCall *call)
 		source = "provided";
 	else if (!call->isnull[AI_INPUT_TOKENS] && !call->isnull[AI_OUTPUT_TOKENS] &&
 			 find_price(schema, call->values[AI_MODELNAME], call->values[AI_VERSION],
-						GetCurrentTransactionStartTimestamp()))
+						call->isnull[AI_CREATED_AT] ? GetCurrentTransactionStartTimestamp() :
+						DatumGetTimestampTz(call->values[AI_CREATED_AT])))
 	{
 		Datum		rates[NUM_RATES];
 		bool		rate_isnull[NUM_RATES];

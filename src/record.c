@@ -60,6 +60,7 @@ static const Oid param_types[NUM_PARAMS] = {
 	[PARAM(AI_CACHE_CREATION_INPUT_TOKENS) - 1] = INT4OID,
 	[PARAM(AI_TIME_TO_FIRST_TOKEN_MS) - 1] = INT4OID,
 	[PARAM(AI_COST_SOURCE) - 1] = TEXTOID,
+	[PARAM(AI_CREATED_AT) - 1] = TIMESTAMPTZOID,
 };
 
 static void
@@ -131,6 +132,13 @@ prepare_plans(Oid schema, AitrackApi api)
 
 	plans->schema = schema;
 	return plans;
+}
+
+/* INSERT INTO ai_model ... ON CONFLICT DO NOTHING, for record_ai_calls(). */
+SPIPlanPtr
+ai_create_model_plan(Oid schema)
+{
+	return prepare_plans(schema, AITRACK_API_1_1)->create_model;
 }
 
 /*
@@ -223,7 +231,7 @@ ai_call_insert(Oid schema, AiCall *call, AitrackApi api)
 }
 
 /* An empty call: every field NULL. */
-static void
+void
 ai_call_init(AiCall *call)
 {
 	for (int i = 0; i < AI_NUM_FIELDS; i++)

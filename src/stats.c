@@ -21,6 +21,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 /* Grouping dimensions, as bits of the plan key. */
 #define DIM_MODEL		(1 << 0)	/* modelname and version */
@@ -36,6 +37,17 @@
 
 /* The API version, in the plan key above the filter bits. */
 #define API_SHIFT		16
+/* 1.2: answer from the rollups (else from ai_call, as 1.0 and 1.1 do). */
+#define KEY_ROLLUP		(1 << 24)
+
+/*
+ * Parameters of every plan: the five filters, then (1.2) the time zone and
+ * the whole hours [$7, $8) that the rollups answer for.
+ */
+#define NUM_PARAMS		8
+#define PARAM_TZ		5
+#define PARAM_HOURS_FROM 6
+#define PARAM_HOURS_UNTIL 7
 
 /* Output columns of the widest version. */
 #define MAX_STATS_COLUMNS 22
@@ -52,8 +64,18 @@ static const char *const filter_clauses[NUM_FILTERS] = {
 	"c.user_id OPERATOR(pg_catalog.=) $5",
 };
 
-static const Oid filter_types[NUM_FILTERS] = {
-	TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, UUIDOID
+static const Oid param_types[NUM_PARAMS] = {
+	TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, UUIDOID,
+	TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID
+};
+
+/* The same filters on a rollup row s (time is handled by the hour range). */
+static const char *const rollup_filter_clauses[NUM_FILTERS] = {
+	NULL,
+	NULL,
+	"m.modelname OPERATOR(pg_catalog.=) $3",
+	"s.call_type OPERATOR(pg_catalog.=) $4",
+	"s.user_id OPERATOR(pg_catalog.=) $5",
 };
 
 #define VALID_DIMENSIONS_HINT \
@@ -143,13 +165,57 @@ add_dimension(StringInfo select, StringInfo group, bool grouped,
 		appendStringInfo(select, "NULL::%s, ", null_type);
 }
 
-static char *
-build_stats_query(Oid schema, uint32 key)
+/* The six dimension columns, grouped or NULL; rel is ai_call or a rollup. */
+static void
+add_dimensions(StringInfo select, StringInfo group, uint32 dims,
+			   const char *time_column, const char *tz, const char *rel,
+			   int *grouped)
 {
-	AitrackApi	api = (AitrackApi) (key >> API_SHIFT);
+	int			bucket = (dims >> DIM_BUCKET_SHIFT) & 7;
+
+	add_dimension(select, group, bucket != 0,
+				  bucket ? psprintf("pg_catalog.date_trunc('%s', %s, %s)",
+									bucket_units[bucket], time_column, tz) : NULL,
+				  "pg_catalog.timestamptz", grouped, 1);
+	add_dimension(select, group, (dims & (DIM_MODEL | DIM_MODELNAME)) != 0,
+				  "m.modelname", "pg_catalog.text", grouped, 2);
+	add_dimension(select, group, (dims & DIM_MODEL) != 0,
+				  "m.version", "pg_catalog.text", grouped, 3);
+	add_dimension(select, group, (dims & DIM_CALL_TYPE) != 0,
+				  psprintf("%s.call_type", rel), "pg_catalog.text", grouped, 4);
+	add_dimension(select, group, (dims & DIM_STATUS) != 0,
+				  psprintf("%s.status", rel), "pg_catalog.text", grouped, 5);
+	add_dimension(select, group, (dims & DIM_USER) != 0,
+				  psprintf("%s.user_id", rel), "pg_catalog.uuid", grouped, 6);
+}
+
+/* The columns of a rollup row, for the UNION ALL of its sources. */
+static void
+append_rollup_columns(StringInfo q, const char *rel, bool with_user)
+{
+	appendStringInfo(q, "%s.bucket, %s.model_id, %s.call_type, %s.status, %s, %s.calls",
+					 rel, rel, rel, rel,
+					 with_user ? psprintf("%s.user_id", rel) : "NULL::pg_catalog.uuid",
+					 rel);
+	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+		appendStringInfo(q, ", %s.%s, %s.%s_n", rel, ai_rollup_summed_columns[i],
+						 rel, ai_rollup_summed_columns[i]);
+	appendStringInfo(q, ", %s.first_call, %s.last_call, %s.latency", rel, rel, rel);
+}
+
+/*
+ * 1.2: the stats from the rollups.  Whole hours [$7, $8) come from the
+ * rollup rows, compacted and pending; the partial hours at either end of
+ * [since, until) from ai_call itself, turned into rows of the same shape.
+ * Without the user dimension or filter, the per-user rollup is replaced by
+ * its sum over users plus the pending rows.
+ */
+static char *
+build_rollup_query(Oid schema, uint32 key)
+{
 	const char *nsp = quote_identifier(get_namespace_name(schema));
 	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
-	int			bucket = (dims >> DIM_BUCKET_SHIFT) & 7;
+	bool		per_user = (dims & DIM_USER) || (key & (1 << (FILTER_SHIFT + 4)));
 	StringInfoData select;
 	StringInfoData group;
 	int			grouped = 0;
@@ -158,21 +224,116 @@ build_stats_query(Oid schema, uint32 key)
 	initStringInfo(&select);
 	initStringInfo(&group);
 	appendStringInfoString(&select, "SELECT ");
+	add_dimensions(&select, &group, dims, "s.bucket", "$6", "s", &grouped);
 
-	add_dimension(&select, &group, bucket != 0,
-				  bucket ? psprintf("pg_catalog.date_trunc('%s', c.created_at, 'UTC')",
-									bucket_units[bucket]) : NULL,
-				  "pg_catalog.timestamptz", &grouped, 1);
-	add_dimension(&select, &group, (dims & (DIM_MODEL | DIM_MODELNAME)) != 0,
-				  "m.modelname", "pg_catalog.text", &grouped, 2);
-	add_dimension(&select, &group, (dims & DIM_MODEL) != 0,
-				  "m.version", "pg_catalog.text", &grouped, 3);
-	add_dimension(&select, &group, (dims & DIM_CALL_TYPE) != 0,
-				  "c.call_type", "pg_catalog.text", &grouped, 4);
-	add_dimension(&select, &group, (dims & DIM_STATUS) != 0,
-				  "c.status", "pg_catalog.text", &grouped, 5);
-	add_dimension(&select, &group, (dims & DIM_USER) != 0,
-				  "c.user_id", "pg_catalog.uuid", &grouped, 6);
+#define SUM_IF_ANY(col) \
+	"CASE WHEN pg_catalog.sum(s." col "_n) OPERATOR(pg_catalog.>) 0" \
+	" THEN pg_catalog.sum(s." col ") END::pg_catalog.int8"
+#define AVG_IF_ANY(col) \
+	"CASE WHEN pg_catalog.sum(s." col "_n) OPERATOR(pg_catalog.>) 0" \
+	" THEN (pg_catalog.sum(s." col ") OPERATOR(pg_catalog./) pg_catalog.sum(s." col "_n))" \
+	"::pg_catalog.float8 END"
+	appendStringInfo(&select,
+					 "COALESCE(pg_catalog.sum(s.calls), 0)::pg_catalog.int8,"
+					 " COALESCE(pg_catalog.sum(s.calls) FILTER (WHERE s.status IS NULL"
+					 " OR s.status OPERATOR(pg_catalog.<>) 'success'), 0)::pg_catalog.int8, "
+					 SUM_IF_ANY("input_tokens") ", "
+					 SUM_IF_ANY("reasoning_tokens") ", "
+					 SUM_IF_ANY("output_tokens") ", "
+					 "CASE WHEN pg_catalog.sum(s.cost_usd_n) OPERATOR(pg_catalog.>) 0"
+					 " THEN pg_catalog.sum(s.cost_usd) END, "
+					 AVG_IF_ANY("duration_ms") ", "
+					 "%s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.5),"
+					 " %s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.95),"
+					 " %s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.99),"
+					 " pg_catalog.min(s.first_call), pg_catalog.max(s.last_call), "
+					 SUM_IF_ANY("cache_read_input_tokens") ", "
+					 SUM_IF_ANY("cache_creation_input_tokens") ", "
+					 "(COALESCE(pg_catalog.sum(s.calls), 0) OPERATOR(pg_catalog.-)"
+					 " COALESCE(pg_catalog.sum(s.cost_usd_n), 0))::pg_catalog.int8, "
+					 AVG_IF_ANY("time_to_first_token_ms"),
+					 nsp, nsp, nsp, nsp, nsp, nsp);
+
+	/* The sources. */
+	appendStringInfoString(&select, " FROM (SELECT ");
+	if (per_user)
+	{
+		append_rollup_columns(&select, "r", true);
+		appendStringInfo(&select, " FROM %s.ai_usage_rollup r", nsp);
+	}
+	else
+	{
+		append_rollup_columns(&select, "r", false);
+		appendStringInfo(&select, " FROM %s.ai_usage_rollup_total r", nsp);
+	}
+	appendStringInfoString(&select,
+						   " WHERE r.bucket OPERATOR(pg_catalog.>=) $7"
+						   " AND r.bucket OPERATOR(pg_catalog.<) $8");
+	if (!per_user)
+	{
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "p", false);
+		appendStringInfo(&select,
+						 " FROM %s.ai_usage_rollup p WHERE p.pending"
+						 " AND p.bucket OPERATOR(pg_catalog.>=) $7"
+						 " AND p.bucket OPERATOR(pg_catalog.<) $8", nsp);
+	}
+	appendStringInfoString(&select,
+						   " UNION ALL SELECT pg_catalog.date_trunc('hour', c.created_at, 'UTC'),"
+						   " c.model_id, c.call_type, c.status, c.user_id, 1::pg_catalog.int8");
+	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+		appendStringInfo(&select,
+						 ", COALESCE(c.%s, 0)%s,"
+						 " (c.%s IS NOT NULL)::pg_catalog.int4::pg_catalog.int8",
+						 ai_rollup_summed_columns[i],
+						 strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0 ? "" : "::pg_catalog.int8",
+						 ai_rollup_summed_columns[i]);
+	appendStringInfo(&select,
+					 ", c.created_at, c.created_at, %s.ai_hist_of(c.duration_ms, 1)"
+					 " FROM %s.ai_call c"
+					 " WHERE (c.created_at OPERATOR(pg_catalog.>=) $1"
+					 " AND c.created_at OPERATOR(pg_catalog.<) $7)"
+					 " OR (c.created_at OPERATOR(pg_catalog.>=) $8"
+					 " AND c.created_at OPERATOR(pg_catalog.<) $2)) s",
+					 nsp, nsp);
+	appendStringInfo(&select, " JOIN %s.ai_model m ON m.id OPERATOR(pg_catalog.=) s.model_id",
+					 nsp);
+
+	for (int f = 0; f < NUM_FILTERS; f++)
+	{
+		if (!(key & (1 << (FILTER_SHIFT + f))) || rollup_filter_clauses[f] == NULL)
+			continue;
+		appendStringInfo(&select, "%s%s", first_filter ? " WHERE " : " AND ",
+						 rollup_filter_clauses[f]);
+		first_filter = false;
+	}
+	if (grouped > 0)
+		appendStringInfo(&select,
+						 " GROUP BY %s HAVING pg_catalog.sum(s.calls) OPERATOR(pg_catalog.>) 0"
+						 " ORDER BY %s", group.data, group.data);
+	return select.data;
+}
+
+static char *
+build_stats_query(Oid schema, uint32 key)
+{
+	AitrackApi	api = (AitrackApi) ((key >> API_SHIFT) & 0xff);
+	const char *nsp = quote_identifier(get_namespace_name(schema));
+	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
+	StringInfoData select;
+	StringInfoData group;
+	int			grouped = 0;
+	bool		first_filter = true;
+
+	if (key & KEY_ROLLUP)
+		return build_rollup_query(schema, key);
+
+	initStringInfo(&select);
+	initStringInfo(&group);
+	appendStringInfoString(&select, "SELECT ");
+
+	add_dimensions(&select, &group, dims, "c.created_at",
+				   api >= AITRACK_API_1_2 ? "$6" : "'UTC'", "c", &grouped);
 
 	/*
 	 * Identical percentile_cont calls are computed once by the planner, so
@@ -253,7 +414,7 @@ stats_plan(Oid schema, uint32 key)
 	/* Prepare before entering, so an error leaves no empty entry behind. */
 	{
 		SPIPlanPtr	plan = aitrack_prepare_plan(build_stats_query(schema, key),
-												NUM_FILTERS, (Oid *) filter_types,
+												NUM_PARAMS, (Oid *) param_types,
 												CURSOR_OPT_PARALLEL_OK);
 
 		entry = hash_search(stats_plans, &key, HASH_ENTER, &found);
@@ -278,14 +439,52 @@ check_read_privilege(Oid schema, const char *relname)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", relname),
-				 errhint("ai_usage_stats() reads ai_call and ai_model with the caller's rights: "
-						 "grant this role SELECT on both.")));
+				 errhint("ai_usage_stats() reads ai_call, ai_model and (from 1.2) the rollup tables"
+						 " with the caller's rights: grant this role SELECT on them.")));
+}
+
+/* x rounded down to a whole UTC hour. */
+static TimestampTz
+hour_floor(TimestampTz x)
+{
+	TimestampTz rem = x % USECS_PER_HOUR;
+
+	return x - (rem < 0 ? rem + USECS_PER_HOUR : rem);
 }
 
 /*
- * ai_usage_stats(since, until, group_by, modelname, call_type, user_id)
- * RETURNS TABLE (...): see the install and upgrade scripts for the columns
- * of each version; 1.1 appended four to 1.0's.
+ * Can buckets in this zone be made of whole UTC hours?  Not when its offset
+ * from UTC has minutes (India, Nepal, Newfoundland, ...), checked at both
+ * ends of the window and now.
+ */
+static bool
+zone_has_whole_hours(Oid schema, Datum tz, Datum *params, char *nulls)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		args[3] = {tz, params[0], params[1]};
+	char		argnulls[3] = {' ', nulls[0], nulls[1]};
+	Oid			argtypes[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	bool		isnull;
+	int			rc;
+
+	if (plan == NULL)
+		plan = aitrack_prepare_plan("SELECT pg_catalog.bool_and((pg_catalog.date_part('epoch',"
+									" pg_catalog.timezone($1, t)) OPERATOR(pg_catalog.-)"
+									" pg_catalog.date_part('epoch', t))::pg_catalog.int8"
+									" OPERATOR(pg_catalog.%) 3600 OPERATOR(pg_catalog.=) 0)"
+									" FROM pg_catalog.unnest(ARRAY[$2, $3, pg_catalog.now()]) AS t"
+									" WHERE t IS NOT NULL",
+									3, argtypes, 0);
+	rc = SPI_execute_plan(plan, args, argnulls, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * ai_usage_stats(since, until, group_by, modelname, call_type, user_id
+ * [, tz]) RETURNS TABLE (...): see the install and upgrade scripts for the
+ * columns of each version; 1.1 appended four to 1.0's, 1.2 added tz.
  */
 static Datum
 usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
@@ -293,8 +492,8 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			schema = aitrack_function_schema(fcinfo);
 	uint32		key = (uint32) api << API_SHIFT;
-	Datum		params[NUM_FILTERS];
-	char		nulls[NUM_FILTERS];
+	Datum		params[NUM_PARAMS];
+	char		nulls[NUM_PARAMS];
 	SPIPlanPtr	plan;
 	int			rc;
 
@@ -312,6 +511,11 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 		if (!PG_ARGISNULL(arg))
 			key |= 1 << (FILTER_SHIFT + f);
 	}
+	for (int p = NUM_FILTERS; p < NUM_PARAMS; p++)
+	{
+		params[p] = (Datum) 0;
+		nulls[p] = 'n';
+	}
 
 	check_read_privilege(schema, "ai_call");
 	check_read_privilege(schema, "ai_model");
@@ -320,6 +524,35 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	if (api >= AITRACK_API_1_2)
+	{
+		Datum		tz = PG_ARGISNULL(6) ? CStringGetTextDatum("UTC") : PG_GETARG_DATUM(6);
+		TimestampTz since = PG_ARGISNULL(0) ? DT_NOBEGIN : PG_GETARG_TIMESTAMPTZ(0);
+		TimestampTz until = PG_ARGISNULL(1) ? DT_NOEND : PG_GETARG_TIMESTAMPTZ(1);
+		TimestampTz from_hour;
+		TimestampTz until_hour;
+
+		params[PARAM_TZ] = tz;
+		nulls[PARAM_TZ] = ' ';
+		if (zone_has_whole_hours(schema, tz, params, nulls))
+		{
+			check_read_privilege(schema, "ai_usage_rollup");
+			check_read_privilege(schema, "ai_usage_rollup_total");
+			key |= KEY_ROLLUP;
+
+			/* The whole hours inside [since, until); the rest is read raw. */
+			from_hour = TIMESTAMP_NOT_FINITE(since) ? since :
+				(hour_floor(since) == since ? since : hour_floor(since) + USECS_PER_HOUR);
+			until_hour = TIMESTAMP_NOT_FINITE(until) ? until : hour_floor(until);
+			if (from_hour >= until_hour)
+				from_hour = until_hour = since;
+			params[PARAM_HOURS_FROM] = TimestampTzGetDatum(from_hour);
+			params[PARAM_HOURS_UNTIL] = TimestampTzGetDatum(until_hour);
+			nulls[PARAM_HOURS_FROM] = nulls[PARAM_HOURS_UNTIL] = ' ';
+		}
+	}
+
 	plan = stats_plan(schema, key);
 	rc = SPI_execute_plan(plan, params, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
@@ -344,6 +577,7 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_0);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_1);
+PG_FUNCTION_INFO_V1(ai_usage_stats_1_2);
 
 Datum
 ai_usage_stats_1_0(PG_FUNCTION_ARGS)
@@ -355,4 +589,10 @@ Datum
 ai_usage_stats_1_1(PG_FUNCTION_ARGS)
 {
 	return usage_stats(fcinfo, AITRACK_API_1_1);
+}
+
+Datum
+ai_usage_stats_1_2(PG_FUNCTION_ARGS)
+{
+	return usage_stats(fcinfo, AITRACK_API_1_2);
 }

@@ -1,0 +1,233 @@
+/*
+ * hist.c
+ *		A mergeable latency histogram for the rollups: counts of
+ *		duration_ms per log-spaced bucket, from which p50/p95/p99 come with
+ *		a relative error below 1%.
+ *
+ * Buckets: every whole millisecond below HIST_LINEAR_MAX has a bucket of
+ * its own (exact); above it, bucket k covers [L * R^k, L * R^(k+1)) with
+ * R = 1.02, and stands for its geometric middle, L * R^(k + 1/2), which is
+ * within sqrt(1.02) - 1 = 0.995% of every value in the bucket.
+ *
+ * Stored form: int4[] of (bucket, count) pairs in bucket order, sparse, so
+ * that an hour holding a handful of distinct latencies costs a handful of
+ * pairs.  Counts may be negative in the rows that undo a deleted call; the
+ * merge adds them up.
+ */
+#include "aitrack.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#define HIST_LINEAR_MAX	100		/* ms below this are counted exactly */
+#define HIST_RATIO		1.02
+/* Enough log buckets to reach 2^31 ms from HIST_LINEAR_MAX. */
+#define HIST_NUM_LOG	860
+#define HIST_BUCKETS	(HIST_LINEAR_MAX + HIST_NUM_LOG)
+
+static int
+bucket_of(int32 ms)
+{
+	int			k;
+
+	if (ms < HIST_LINEAR_MAX)
+		return Max(ms, 0);
+	k = (int) floor(log((double) ms / HIST_LINEAR_MAX) / log(HIST_RATIO));
+	/* Guard the edge where floating point rounds just under a boundary. */
+	if (HIST_LINEAR_MAX * pow(HIST_RATIO, k + 1) <= ms)
+		k++;
+	return HIST_LINEAR_MAX + Min(k, HIST_NUM_LOG - 1);
+}
+
+static double
+bucket_value(int bucket)
+{
+	if (bucket < HIST_LINEAR_MAX)
+		return bucket;
+	return HIST_LINEAR_MAX * pow(HIST_RATIO, bucket - HIST_LINEAR_MAX + 0.5);
+}
+
+/* Add a stored (bucket, count) pair array into dense counts. */
+static void
+add_pairs(int64 *dense, ArrayType *pairs)
+{
+	int32	   *data;
+	int			n;
+
+	if (ARR_NDIM(pairs) == 0)
+		return;
+	if (ARR_NDIM(pairs) != 1 || ARR_HASNULL(pairs) ||
+		ARR_ELEMTYPE(pairs) != INT4OID || ARR_DIMS(pairs)[0] % 2 != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("malformed latency histogram"),
+				 errdetail("A histogram is an int4[] of (bucket, count) pairs.")));
+	/* No NULLs (checked above), so the data follows the fixed overhead. */
+	data = (int32 *) (((char *) pairs) + ARR_OVERHEAD_NONULLS(ARR_NDIM(pairs)));
+	n = ARR_DIMS(pairs)[0];
+	for (int i = 0; i < n; i += 2)
+	{
+		if (data[i] < 0 || data[i] >= HIST_BUCKETS)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("malformed latency histogram"),
+					 errdetail("Bucket %d is out of range.", data[i])));
+		dense[data[i]] += data[i + 1];
+	}
+}
+
+/* Dense counts to the stored form; NULL when every count is zero. */
+static ArrayType *
+to_pairs(const int64 *dense)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * 2 * HIST_BUCKETS);
+	int			n = 0;
+
+	for (int b = 0; b < HIST_BUCKETS; b++)
+	{
+		if (dense[b] == 0)
+			continue;
+		if (dense[b] > PG_INT32_MAX || dense[b] < PG_INT32_MIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("latency histogram bucket count out of range")));
+		elems[n++] = Int32GetDatum(b);
+		elems[n++] = Int32GetDatum((int32) dense[b]);
+	}
+	if (n == 0)
+		return NULL;
+	return construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT);
+}
+
+PG_FUNCTION_INFO_V1(ai_hist_of_1_2);
+PG_FUNCTION_INFO_V1(ai_hist_accum_1_2);
+PG_FUNCTION_INFO_V1(ai_hist_final_1_2);
+PG_FUNCTION_INFO_V1(ai_hist_percentile_1_2);
+
+/* ai_hist_of(duration_ms int, weight int) RETURNS int4[]: one call's pair. */
+Datum
+ai_hist_of_1_2(PG_FUNCTION_ARGS)
+{
+	Datum		elems[2];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_GETARG_INT32(1) == 0)
+		PG_RETURN_NULL();
+	elems[0] = Int32GetDatum(bucket_of(PG_GETARG_INT32(0)));
+	elems[1] = Int32GetDatum(PG_GETARG_INT32(1));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, 2, INT4OID, sizeof(int32),
+										  true, TYPALIGN_INT));
+}
+
+/*
+ * ai_hist_merge(int4[]) aggregate: transition function.  The state is the
+ * dense counts, kept in the aggregate's memory.
+ */
+Datum
+ai_hist_accum_1_2(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	int64	   *dense;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ai_hist_accum called in non-aggregate context");
+
+	if (PG_ARGISNULL(0))
+		dense = MemoryContextAllocZero(aggcontext, sizeof(int64) * HIST_BUCKETS);
+	else
+		dense = (int64 *) PG_GETARG_POINTER(0);
+	if (!PG_ARGISNULL(1))
+		add_pairs(dense, PG_GETARG_ARRAYTYPE_P(1));
+	PG_RETURN_POINTER(dense);
+}
+
+Datum
+ai_hist_final_1_2(PG_FUNCTION_ARGS)
+{
+	ArrayType  *result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	result = to_pairs((int64 *) PG_GETARG_POINTER(0));
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(result);
+}
+
+/* The value of the element at 0-based rank in the dense counts. */
+static double
+value_at_rank(const int64 *dense, int64 rank)
+{
+	int64		seen = 0;
+
+	for (int b = 0; b < HIST_BUCKETS; b++)
+	{
+		if (dense[b] <= 0)
+			continue;
+		seen += dense[b];
+		if (seen > rank)
+			return bucket_value(b);
+	}
+	return 0;					/* not reached for 0 <= rank < total */
+}
+
+/*
+ * ai_hist_percentile(hist int4[], p float8) RETURNS float8: as
+ * percentile_cont(p) over the counted values, each value replaced by its
+ * bucket's.  NULL for an empty histogram.
+ */
+Datum
+ai_hist_percentile_1_2(PG_FUNCTION_ARGS)
+{
+	int64	   *dense;
+	int64		total = 0;
+	double		p;
+	double		rank;
+	int64		lo;
+	double		lo_value;
+	double		hi_value;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	p = PG_GETARG_FLOAT8(1);
+	if (p < 0 || p > 1 || isnan(p))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("percentile value %g is not between 0 and 1", p)));
+
+	dense = palloc0(sizeof(int64) * HIST_BUCKETS);
+	add_pairs(dense, PG_GETARG_ARRAYTYPE_P(0));
+	for (int b = 0; b < HIST_BUCKETS; b++)
+		total += Max(dense[b], 0);
+	if (total == 0)
+		PG_RETURN_NULL();
+
+	/* percentile_cont: interpolate between the two neighbouring ranks. */
+	rank = p * (total - 1);
+	lo = (int64) floor(rank);
+	lo_value = value_at_rank(dense, lo);
+	hi_value = (rank > lo) ? value_at_rank(dense, lo + 1) : lo_value;
+	PG_RETURN_FLOAT8(lo_value + (rank - lo) * (hi_value - lo_value));
+}
+
+PG_FUNCTION_INFO_V1(ai_hist_add_1_2);
+
+/* ai_hist_add(int4[], int4[]) RETURNS int4[]: two histograms merged. */
+Datum
+ai_hist_add_1_2(PG_FUNCTION_ARGS)
+{
+	int64	   *dense = palloc0(sizeof(int64) * HIST_BUCKETS);
+	ArrayType  *result;
+
+	if (!PG_ARGISNULL(0))
+		add_pairs(dense, PG_GETARG_ARRAYTYPE_P(0));
+	if (!PG_ARGISNULL(1))
+		add_pairs(dense, PG_GETARG_ARRAYTYPE_P(1));
+	result = to_pairs(dense);
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(result);
+}
