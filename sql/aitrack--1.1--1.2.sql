@@ -97,10 +97,20 @@ CREATE UNIQUE INDEX ai_usage_rollup_total_group_key
     ON @extschema@.ai_usage_rollup_total (bucket, model_id, call_type, status)
     NULLS NOT DISTINCT;
 
--- Purged calls live on only here: pg_dump must keep these rows.
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_usage_rollup', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_usage_rollup_total', '');
-REVOKE ALL ON TABLE @extschema@.ai_usage_rollup, @extschema@.ai_usage_rollup_total FROM PUBLIC;
+-- The numbers of the calls that ai_purge_calls() deleted: one row per
+-- group, kept for good (and by pg_dump), added to the rollups by
+-- ai_usage_stats().  The two rollup tables above are not dumped: they
+-- follow from ai_call, and a restore refills them through the triggers.
+CREATE TABLE @extschema@.ai_usage_purged (LIKE @extschema@.ai_usage_rollup);
+ALTER TABLE @extschema@.ai_usage_purged DROP COLUMN pending;
+COMMENT ON TABLE @extschema@.ai_usage_purged IS 'aitrack: hourly usage of the calls deleted by ai_purge_calls()';
+CREATE UNIQUE INDEX ai_usage_purged_group_key
+    ON @extschema@.ai_usage_purged (bucket, model_id, call_type, status, user_id)
+    NULLS NOT DISTINCT;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_usage_purged', '');
+
+REVOKE ALL ON TABLE @extschema@.ai_usage_rollup, @extschema@.ai_usage_rollup_total,
+                    @extschema@.ai_usage_purged FROM PUBLIC;
 
 -- Whoever may read ai_call may read its rollups (ai_usage_stats() runs with
 -- the caller's rights and now reads them).  The ACL is written directly: a
@@ -114,7 +124,8 @@ UPDATE pg_catalog.pg_class t
               AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
               AND a.grantee OPERATOR(pg_catalog.<>) c.relowner)
  WHERE t.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.ai_usage_rollup'::pg_catalog.regclass,
-                                               '@extschema@.ai_usage_rollup_total'::pg_catalog.regclass]);
+                                               '@extschema@.ai_usage_rollup_total'::pg_catalog.regclass,
+                                               '@extschema@.ai_usage_purged'::pg_catalog.regclass]);
 
 --
 -- The triggers that append the pending rows.  Statement-level, with
@@ -336,14 +347,55 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     LOOP
-        -- The rollups already hold these calls: don't count them out.
-        PERFORM pg_catalog.set_config('aitrack.skip_rollup', 'on', true);
-        DELETE FROM @extschema@.ai_call
-         WHERE id OPERATOR(pg_catalog.=) ANY (ARRAY(
-                   SELECT c.id FROM @extschema@.ai_call c
-                    WHERE c.created_at OPERATOR(pg_catalog.<) older_than
-                    ORDER BY c.created_at LIMIT batch_size));
-        GET DIAGNOSTICS removed = ROW_COUNT;
+        -- The deleted calls leave the rollups (through the trigger) and
+        -- their numbers move to ai_usage_purged, in the same transaction.
+        WITH gone AS (
+            DELETE FROM @extschema@.ai_call
+             WHERE id OPERATOR(pg_catalog.=) ANY (ARRAY(
+                       SELECT c.id FROM @extschema@.ai_call c
+                        WHERE c.created_at OPERATOR(pg_catalog.<) older_than
+                        ORDER BY c.created_at LIMIT batch_size))
+            RETURNING *
+        ), summed AS (
+            INSERT INTO @extschema@.ai_usage_purged AS p
+            SELECT pg_catalog.date_trunc('hour', g.created_at, 'UTC'), g.model_id, g.call_type,
+                   g.status, g.user_id, pg_catalog.count(*),
+                   COALESCE(pg_catalog.sum(g.input_tokens), 0), pg_catalog.count(g.input_tokens),
+                   COALESCE(pg_catalog.sum(g.reasoning_tokens), 0), pg_catalog.count(g.reasoning_tokens),
+                   COALESCE(pg_catalog.sum(g.output_tokens), 0), pg_catalog.count(g.output_tokens),
+                   COALESCE(pg_catalog.sum(g.cache_read_input_tokens), 0), pg_catalog.count(g.cache_read_input_tokens),
+                   COALESCE(pg_catalog.sum(g.cache_creation_input_tokens), 0), pg_catalog.count(g.cache_creation_input_tokens),
+                   COALESCE(pg_catalog.sum(g.cost_usd), 0), pg_catalog.count(g.cost_usd),
+                   COALESCE(pg_catalog.sum(g.duration_ms), 0), pg_catalog.count(g.duration_ms),
+                   COALESCE(pg_catalog.sum(g.time_to_first_token_ms), 0), pg_catalog.count(g.time_to_first_token_ms),
+                   pg_catalog.min(g.created_at), pg_catalog.max(g.created_at),
+                   @extschema@.ai_hist_merge(@extschema@.ai_hist_of(g.duration_ms, 1))
+              FROM gone g
+             GROUP BY 1, 2, 3, 4, 5
+            ON CONFLICT (bucket, model_id, call_type, status, user_id) DO UPDATE SET
+                   calls = p.calls OPERATOR(pg_catalog.+) excluded.calls,
+                   input_tokens = p.input_tokens OPERATOR(pg_catalog.+) excluded.input_tokens,
+                   input_tokens_n = p.input_tokens_n OPERATOR(pg_catalog.+) excluded.input_tokens_n,
+                   reasoning_tokens = p.reasoning_tokens OPERATOR(pg_catalog.+) excluded.reasoning_tokens,
+                   reasoning_tokens_n = p.reasoning_tokens_n OPERATOR(pg_catalog.+) excluded.reasoning_tokens_n,
+                   output_tokens = p.output_tokens OPERATOR(pg_catalog.+) excluded.output_tokens,
+                   output_tokens_n = p.output_tokens_n OPERATOR(pg_catalog.+) excluded.output_tokens_n,
+                   cache_read_input_tokens = p.cache_read_input_tokens OPERATOR(pg_catalog.+) excluded.cache_read_input_tokens,
+                   cache_read_input_tokens_n = p.cache_read_input_tokens_n OPERATOR(pg_catalog.+) excluded.cache_read_input_tokens_n,
+                   cache_creation_input_tokens = p.cache_creation_input_tokens OPERATOR(pg_catalog.+) excluded.cache_creation_input_tokens,
+                   cache_creation_input_tokens_n = p.cache_creation_input_tokens_n OPERATOR(pg_catalog.+) excluded.cache_creation_input_tokens_n,
+                   cost_usd = p.cost_usd OPERATOR(pg_catalog.+) excluded.cost_usd,
+                   cost_usd_n = p.cost_usd_n OPERATOR(pg_catalog.+) excluded.cost_usd_n,
+                   duration_ms = p.duration_ms OPERATOR(pg_catalog.+) excluded.duration_ms,
+                   duration_ms_n = p.duration_ms_n OPERATOR(pg_catalog.+) excluded.duration_ms_n,
+                   time_to_first_token_ms = p.time_to_first_token_ms OPERATOR(pg_catalog.+) excluded.time_to_first_token_ms,
+                   time_to_first_token_ms_n = p.time_to_first_token_ms_n OPERATOR(pg_catalog.+) excluded.time_to_first_token_ms_n,
+                   first_call = LEAST(p.first_call, excluded.first_call),
+                   last_call = GREATEST(p.last_call, excluded.last_call),
+                   latency = @extschema@.ai_hist_add(p.latency, excluded.latency)
+            RETURNING 1
+        )
+        SELECT pg_catalog.count(*) INTO removed FROM gone;
         total := total OPERATOR(pg_catalog.+) removed;
         COMMIT;
         EXIT WHEN removed OPERATOR(pg_catalog.<) batch_size;

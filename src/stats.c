@@ -278,6 +278,13 @@ build_rollup_query(Oid schema, uint32 key)
 						 " AND p.bucket OPERATOR(pg_catalog.>=) $7"
 						 " AND p.bucket OPERATOR(pg_catalog.<) $8", nsp);
 	}
+	/* Calls purged by ai_purge_calls() count on from ai_usage_purged. */
+	appendStringInfoString(&select, " UNION ALL SELECT ");
+	append_rollup_columns(&select, "g", per_user);
+	appendStringInfo(&select,
+					 " FROM %s.ai_usage_purged g"
+					 " WHERE g.bucket OPERATOR(pg_catalog.>=) $7"
+					 " AND g.bucket OPERATOR(pg_catalog.<) $8", nsp);
 	appendStringInfoString(&select,
 						   " UNION ALL SELECT pg_catalog.date_trunc('hour', c.created_at, 'UTC'),"
 						   " c.model_id, c.call_type, c.status, c.user_id, 1::pg_catalog.int8");
@@ -539,6 +546,7 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 		{
 			check_read_privilege(schema, "ai_usage_rollup");
 			check_read_privilege(schema, "ai_usage_rollup_total");
+			check_read_privilege(schema, "ai_usage_purged");
 			key |= KEY_ROLLUP;
 
 			/* The whole hours inside [since, until); the rest is read raw. */
