@@ -105,6 +105,9 @@ extern void ai_call_apply_object(AiCall *call, JsonbContainer *object);
 extern bool ai_call_has_token_counts(AiCall *call);
 extern bool ai_call_usage_from_response(AiCall *call);
 
+/* hist.c */
+extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);
+
 /* rollup.c: the summed columns of a rollup row, each beside its *_n count. */
 #define AI_ROLLUP_NUM_SUMMED 8
 extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];

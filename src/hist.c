@@ -108,18 +108,24 @@ PG_FUNCTION_INFO_V1(ai_hist_accum_1_2);
 PG_FUNCTION_INFO_V1(ai_hist_final_1_2);
 PG_FUNCTION_INFO_V1(ai_hist_percentile_1_2);
 
+/* The stored histogram of one call of duration_ms, counted weight times. */
+ArrayType *
+ai_hist_pair(int32 duration_ms, int32 weight)
+{
+	Datum		elems[2];
+
+	elems[0] = Int32GetDatum(bucket_of(duration_ms));
+	elems[1] = Int32GetDatum(weight);
+	return construct_array(elems, 2, INT4OID, sizeof(int32), true, TYPALIGN_INT);
+}
+
 /* ai_hist_of(duration_ms int, weight int) RETURNS int4[]: one call's pair. */
 Datum
 ai_hist_of_1_2(PG_FUNCTION_ARGS)
 {
-	Datum		elems[2];
-
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_GETARG_INT32(1) == 0)
 		PG_RETURN_NULL();
-	elems[0] = Int32GetDatum(bucket_of(PG_GETARG_INT32(0)));
-	elems[1] = Int32GetDatum(PG_GETARG_INT32(1));
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, 2, INT4OID, sizeof(int32),
-										  true, TYPALIGN_INT));
+	PG_RETURN_ARRAYTYPE_P(ai_hist_pair(PG_GETARG_INT32(0), PG_GETARG_INT32(1)));
 }
 
 /*

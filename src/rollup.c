@@ -15,7 +15,13 @@
  */
 #include "aitrack.h"
 
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "utils/array.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -27,7 +33,15 @@ typedef struct CapturePlans
 	SPIPlanPtr	add_new;		/* + rows of aitrack_new */
 	SPIPlanPtr	remove_old;		/* - rows of aitrack_old */
 	SPIPlanPtr	truncate;
+	SPIPlanPtr	one_row;		/* a rollup row from values, for one call */
 } CapturePlans;
+
+/*
+ * A rollup row as parameters of one_row: bucket, model_id, call_type,
+ * status, user_id, calls, then (sum, count) per summed column, first_call,
+ * last_call, latency.
+ */
+#define ONE_ROW_PARAMS (6 + 2 * AI_ROLLUP_NUM_SUMMED + 3)
 
 static CapturePlans capture_plans;
 
@@ -88,6 +102,8 @@ get_capture_plan(Oid schema, SPIPlanPtr *plan, const char *table, bool add)
 			SPI_freeplan(capture_plans.remove_old);
 		if (capture_plans.truncate)
 			SPI_freeplan(capture_plans.truncate);
+		if (capture_plans.one_row)
+			SPI_freeplan(capture_plans.one_row);
 		memset(&capture_plans, 0, sizeof(capture_plans));
 		capture_plans.schema = schema;
 	}
@@ -106,12 +122,124 @@ get_capture_plan(Oid schema, SPIPlanPtr *plan, const char *table, bool add)
 }
 
 static void
-run(SPIPlanPtr plan)
+run_with(SPIPlanPtr plan, Datum *params, const char *nulls)
 {
-	int			rc = SPI_execute_plan(plan, NULL, NULL, false, 0);
+	int			rc = SPI_execute_plan(plan, params, nulls, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}
+
+static void run(SPIPlanPtr plan);
+
+static SPIPlanPtr
+get_one_row_plan(Oid schema)
+{
+	Oid			types[ONE_ROW_PARAMS];
+	StringInfoData q;
+	int			n = 0;
+
+	get_capture_plan(schema, &capture_plans.truncate, NULL, false);	/* resets on schema change */
+	if (capture_plans.one_row != NULL)
+		return capture_plans.one_row;
+
+	types[n++] = TIMESTAMPTZOID;
+	types[n++] = INT8OID;
+	types[n++] = TEXTOID;
+	types[n++] = TEXTOID;
+	types[n++] = UUIDOID;
+	types[n++] = INT8OID;
+	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+	{
+		types[n++] = strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0 ? NUMERICOID : INT8OID;
+		types[n++] = INT8OID;
+	}
+	types[n++] = TIMESTAMPTZOID;
+	types[n++] = TIMESTAMPTZOID;
+	types[n++] = INT4ARRAYOID;
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "INSERT INTO %s.ai_usage_rollup VALUES ($1, $2, $3, $4, $5, true",
+					 quote_identifier(get_namespace_name(schema)));
+	for (int p = 6; p <= ONE_ROW_PARAMS; p++)
+		appendStringInfo(&q, ", $%d", p);
+	appendStringInfoChar(&q, ')');
+	capture_plans.one_row = aitrack_prepare_plan(q.data, ONE_ROW_PARAMS, types, 0);
+	return capture_plans.one_row;
+}
+
+static TimestampTz
+hour_of(TimestampTz t)
+{
+	TimestampTz rem = t % USECS_PER_HOUR;
+
+	return t - (rem < 0 ? rem + USECS_PER_HOUR : rem);
+}
+
+/*
+ * A statement that wrote one call (every record_ai_call()) needs no GROUP
+ * BY: read the row from the transition table and insert its rollup row.
+ */
+static void
+capture_one_row(Oid schema, Relation rel, Tuplestorestate *rows, bool add)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	Datum		params[ONE_ROW_PARAMS];
+	char		nulls[ONE_ROW_PARAMS];
+	int			n = 0;
+	bool		isnull;
+	Datum		value;
+	int			ptr = tuplestore_alloc_read_pointer(rows, 0);
+
+#define COLUMN(name) slot_getattr(slot, SPI_fnumber(desc, name), &isnull)
+	tuplestore_select_read_pointer(rows, ptr);
+	tuplestore_rescan(rows);
+	if (!tuplestore_gettupleslot(rows, true, false, slot))
+		elog(ERROR, "transition table is empty");
+
+	memset(nulls, ' ', sizeof(nulls));
+	value = COLUMN("created_at");
+	params[n++] = TimestampTzGetDatum(hour_of(DatumGetTimestampTz(value)));
+	params[n++] = COLUMN("model_id");
+	params[n] = COLUMN("call_type");
+	nulls[n++] = isnull ? 'n' : ' ';
+	params[n] = COLUMN("status");
+	nulls[n++] = isnull ? 'n' : ' ';
+	params[n] = COLUMN("user_id");
+	nulls[n++] = isnull ? 'n' : ' ';
+	params[n++] = Int64GetDatum(add ? 1 : -1);
+	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+	{
+		bool		is_cost = strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0;
+
+		value = COLUMN(ai_rollup_summed_columns[i]);
+		if (is_cost)
+			params[n++] = isnull ? DirectFunctionCall1(int8_numeric, Int64GetDatum(0)) :
+				(add ? value : DirectFunctionCall1(numeric_uminus, value));
+		else
+			params[n++] = Int64GetDatum(isnull ? 0 : (add ? 1 : -1) * (int64) DatumGetInt32(value));
+		params[n++] = Int64GetDatum(isnull ? 0 : (add ? 1 : -1));
+	}
+	/* A removed call cannot move first_call or last_call; see compaction. */
+	value = COLUMN("created_at");
+	params[n] = value;
+	nulls[n++] = add ? ' ' : 'n';
+	params[n] = value;
+	nulls[n++] = add ? ' ' : 'n';
+	value = COLUMN("duration_ms");
+	params[n] = isnull ? (Datum) 0 : PointerGetDatum(ai_hist_pair(DatumGetInt32(value), add ? 1 : -1));
+	nulls[n++] = isnull ? 'n' : ' ';
+#undef COLUMN
+
+	run_with(get_one_row_plan(schema), params, nulls);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+static void
+run(SPIPlanPtr plan)
+{
+	run_with(plan, NULL, NULL);
 }
 
 static bool
@@ -150,9 +278,19 @@ ai_rollup_capture_1_2(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
 		run(get_capture_plan(schema, &capture_plans.truncate, NULL, false));
 	if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
-		run(get_capture_plan(schema, &capture_plans.remove_old, "aitrack_old", false));
+	{
+		if (tuplestore_tuple_count(trigdata->tg_oldtable) == 1)
+			capture_one_row(schema, trigdata->tg_relation, trigdata->tg_oldtable, false);
+		else if (tuplestore_tuple_count(trigdata->tg_oldtable) > 1)
+			run(get_capture_plan(schema, &capture_plans.remove_old, "aitrack_old", false));
+	}
 	if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
-		run(get_capture_plan(schema, &capture_plans.add_new, "aitrack_new", true));
+	{
+		if (tuplestore_tuple_count(trigdata->tg_newtable) == 1)
+			capture_one_row(schema, trigdata->tg_relation, trigdata->tg_newtable, true);
+		else if (tuplestore_tuple_count(trigdata->tg_newtable) > 1)
+			run(get_capture_plan(schema, &capture_plans.add_new, "aitrack_new", true));
+	}
 
 	SPI_finish();
 	return PointerGetDatum(NULL);
