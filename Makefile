@@ -26,11 +26,12 @@ DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 # scripts (sql/aitrack--*.sql), expected/ their reviewed output.
 REGRESS = schema install_schema record record_metrics validation cascade stats privileges \
 	usage_response prices reprice \
+	batch retention rollup_random \
 	search_path upgrade
 REGRESS_OPTS = --inputdir=. --load-extension=btree_gist
 
 # Concurrency: isolationtester specs under test/specs.
-ISOLATION = model_create model_delete
+ISOLATION = model_create model_delete rollup_concurrency
 ISOLATION_OPTS = --inputdir=test --load-extension=btree_gist
 
 # Restarts, crashes, dump/restore and upgrades: TAP under test/t.

@@ -134,7 +134,7 @@ UPDATE pg_catalog.pg_class t
 CREATE FUNCTION @extschema@.ai_rollup_capture()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'ai_rollup_capture_1_2'
-LANGUAGE C;
+LANGUAGE C SECURITY DEFINER;
 
 CREATE TRIGGER ai_call_rollup_insert
     AFTER INSERT ON @extschema@.ai_call
@@ -288,7 +288,7 @@ BEGIN
       FROM (SELECT r.bucket, r.model_id, r.call_type, r.status,
                    min(r.first_call) AS first_call, max(r.last_call) AS last_call
               FROM @extschema@.ai_usage_rollup r
-             WHERE NOT r.pending
+             WHERE NOT r.pending AND r.calls <> 0
                AND EXISTS (SELECT FROM aitrack_compact k
                             WHERE k.lost_calls AND k.bucket = r.bucket AND k.model_id = r.model_id
                               AND k.call_type IS NOT DISTINCT FROM r.call_type
@@ -420,8 +420,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     LOOP
-        -- No number changes: nothing for the rollups to do.
-        PERFORM pg_catalog.set_config('aitrack.skip_rollup', 'on', true);
+        -- No number changes: the rollup rows the trigger adds cancel out.
         UPDATE @extschema@.ai_call
            SET prompt = '', response = 'null'::pg_catalog.jsonb
          WHERE id OPERATOR(pg_catalog.=) ANY (ARRAY(

@@ -9,9 +9,6 @@
  * so they commit and roll back with the calls; writers only ever insert,
  * so no two of them wait on the same row.  ai_rollup_compact() folds the
  * pending rows later.
- *
- * aitrack.skip_rollup = on (set by the retention procedures for their own
- * transactions) leaves the rollups alone: the purged calls' numbers stay.
  */
 #include "aitrack.h"
 
@@ -23,7 +20,6 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -242,15 +238,6 @@ run(SPIPlanPtr plan)
 	run_with(plan, NULL, NULL);
 }
 
-static bool
-rollup_skipped(void)
-{
-	const char *value = GetConfigOption("aitrack.skip_rollup", true, false);
-	bool		skip = false;
-
-	return value != NULL && parse_bool(value, &skip) && skip;
-}
-
 PG_FUNCTION_INFO_V1(ai_rollup_capture_1_2);
 
 /* AFTER INSERT / UPDATE / DELETE / TRUNCATE ... FOR EACH STATEMENT on ai_call. */
@@ -265,8 +252,6 @@ ai_rollup_capture_1_2(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		elog(ERROR, "ai_rollup_capture must be an AFTER ... FOR EACH STATEMENT trigger");
-	if (rollup_skipped())
-		return PointerGetDatum(NULL);
 
 	event = trigdata->tg_event;
 	schema = RelationGetNamespace(trigdata->tg_relation);
