@@ -495,10 +495,7 @@ DROP FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text,
 ALTER FUNCTION @extschema@.ai_usage_stats_1_2_new(timestamptz, timestamptz, text[], text, text, uuid, text)
     RENAME TO ai_usage_stats;
 
-REVOKE ALL ON FUNCTION @extschema@.ai_hist_of(integer, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.ai_hist_add(integer[], integer[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.ai_hist_percentile(integer[], double precision) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.ai_hist_accum(internal, integer[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.ai_hist_final(internal) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.ai_hist_merge(integer[]) FROM PUBLIC;
+-- The ai_hist_* functions stay executable by PUBLIC on purpose: they only
+-- compute on the arrays they are given, and ai_usage_stats() calls them
+-- with its caller's rights.
 REVOKE ALL ON FUNCTION @extschema@.ai_rollup_capture() FROM PUBLIC;

@@ -1,12 +1,16 @@
 -- Nothing is usable by PUBLIC by accident; an application role needs only
--- EXECUTE on record_ai_call(); a reporting role needs EXECUTE on
--- ai_usage_stats() and SELECT on the two tables.
+-- EXECUTE on record_ai_call() (and, 1.2, on record_ai_calls() to record in
+-- batches); a reporting role needs EXECUTE on ai_usage_stats() and SELECT
+-- on the two tables and (1.2) on the three rollup tables.
 CREATE EXTENSION aitrack;
 CREATE ROLE regress_aitrack_nobody;
 CREATE ROLE regress_aitrack_writer;
 CREATE ROLE regress_aitrack_reader;
 
--- What PUBLIC (any role) may do with the extension's objects: nothing.
+-- What PUBLIC (any role) may do with the extension's objects: nothing but
+-- call the ai_hist_* helpers, which only compute on the arrays they get.
+-- (1.2 adds the rollup tables, the histogram functions, the rollup trigger
+-- function, ai_rollup_compact, the purge procedures and record_ai_calls.)
 SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0) AS object,
        CASE d.classid
          WHEN 'pg_catalog.pg_proc'::regclass
@@ -33,6 +37,15 @@ SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}', '{}'::jsonb);
 SELECT * FROM ai_usage_stats();
 SELECT count(*) FROM ai_call;
 INSERT INTO ai_model (modelname, version) VALUES ('x', 'y');
+-- 1.2's objects, likewise.
+SELECT * FROM record_ai_calls('[]');
+SELECT count(*) FROM ai_usage_rollup;
+SELECT count(*) FROM ai_usage_rollup_total;
+SELECT count(*) FROM ai_usage_purged;
+SELECT ai_rollup_compact();
+CALL ai_purge_calls(now());
+CALL ai_purge_content(now());
+SELECT ai_hist_percentile(ai_hist_of(120, 1), 0.5) AS open_to_all;
 RESET ROLE;
 
 -- The application role: EXECUTE on record_ai_call and nothing else.
@@ -50,10 +63,38 @@ SELECT * FROM ai_usage_stats();
 UPDATE ai_call SET cost_usd = 0;
 DELETE FROM ai_model;
 SELECT nextval('ai_call_id_seq');
+-- 1.2: record_ai_calls() takes its own grant; EXECUTE on record_ai_call is
+-- not enough.
+SELECT * FROM record_ai_calls('[{"modelname": "gpt-4o", "version": "v1", "prompt": "p",
+                                 "response": {}}]');
 RESET ROLE;
+GRANT EXECUTE ON FUNCTION record_ai_calls(jsonb) TO regress_aitrack_writer;
+SET ROLE regress_aitrack_writer;
+-- With it, and still no privilege on any table or sequence (it is SECURITY
+-- DEFINER), the writer records a batch, a new model included; the rollup
+-- trigger writes the rollups under the extension owner's rights too.
+SELECT * FROM record_ai_calls('[{"modelname": "gpt-4o", "version": "v1", "prompt": "secret",
+                                 "response": {"text": "secret"}, "input_tokens": 20,
+                                 "output_tokens": 5, "duration_ms": 250},
+                                {"modelname": "gpt-4o-mini", "version": "v1", "prompt": "secret",
+                                 "response": {}, "input_tokens": 7, "status": "error",
+                                 "created_at": "2024-05-01T12:00:00Z"}]');
+-- It can still not read or write the tables, the rollups included, nor
+-- compact or purge.
+SELECT prompt FROM ai_call;
+SELECT count(*) FROM ai_usage_rollup;
+INSERT INTO ai_usage_purged (bucket, model_id, calls) VALUES (now(), 1, 1);
+SELECT ai_rollup_compact();
+CALL ai_purge_calls(now());
+CALL ai_purge_content(now());
+RESET ROLE;
+SELECT has_table_privilege('regress_aitrack_writer', t, 'SELECT, INSERT, UPDATE, DELETE') AS writer_has_any
+  FROM unnest('{ai_call,ai_model,ai_usage_rollup,ai_usage_rollup_total,ai_usage_purged}'::regclass[]) AS t;
+SELECT m.modelname, count(*) AS calls FROM ai_call c JOIN ai_model m ON m.id = c.model_id
+ GROUP BY 1 ORDER BY 1;
 
 -- The reporting role: stats and the tables, read-only.
-GRANT EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid)
+GRANT EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)
     TO regress_aitrack_reader;
 SET ROLE regress_aitrack_reader;
 -- Without SELECT on the tables, ai_usage_stats (SECURITY INVOKER) refuses.
@@ -61,14 +102,35 @@ SELECT calls FROM ai_usage_stats();
 RESET ROLE;
 GRANT SELECT ON ai_model, ai_call TO regress_aitrack_reader;
 SET ROLE regress_aitrack_reader;
+-- 1.2 answers from the rollup tables, read with the caller's rights too:
+-- SELECT on ai_call and ai_model is no longer enough.  (A time zone whose
+-- offset is not a whole number of hours reads ai_call only, so that works.)
+SELECT calls FROM ai_usage_stats();
+SELECT calls FROM ai_usage_stats(group_by => '{}', tz => 'Asia/Kolkata');
+RESET ROLE;
+-- On a fresh install nobody holds SELECT on ai_call yet, so the update
+-- script had no grant to copy onto the rollups: grant them as for ai_call.
+GRANT SELECT ON ai_usage_rollup, ai_usage_rollup_total, ai_usage_purged TO regress_aitrack_reader;
+SET ROLE regress_aitrack_reader;
+-- Every grant README.md asks of a reporting role: enough (the ai_hist_*
+-- functions the stats use are open to all; they only compute).
 SELECT modelname, version, calls, input_tokens FROM ai_usage_stats();
 SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}');
+SELECT * FROM record_ai_calls('[]');
 DELETE FROM ai_call;
+-- Reading the rollups does not let it change them, compact or purge.
+DELETE FROM ai_usage_rollup;
+UPDATE ai_usage_rollup_total SET calls = 0;
+INSERT INTO ai_usage_purged (bucket, model_id, calls) VALUES (now(), 1, 1);
+SELECT ai_rollup_compact();
+CALL ai_purge_calls(now());
+CALL ai_purge_content(now());
 RESET ROLE;
 
 -- Prices are an administrator's job: ai_load_prices and ai_reprice run with
 -- the caller's rights, so the writer and the reader can do neither, and the
--- administrator needs no access to prompts or responses.
+-- administrator needs no access to prompts or responses (nor, 1.2, any
+-- privilege on the rollups that its repricing updates through the trigger).
 SET ROLE regress_aitrack_writer;
 SELECT * FROM ai_load_prices('{}');
 SELECT * FROM ai_reprice(NULL, NULL);
@@ -94,12 +156,18 @@ SELECT calls_checked, calls_changed, newly_priced, change_usd FROM ai_reprice(NU
 SELECT prompt FROM ai_call LIMIT 1;
 RESET ROLE;
 
--- The writer's calls are there, recorded under the extension owner's rights.
+-- The writer's calls are there, recorded under the extension owner's rights,
+-- and the reader's stats (from the rollups) follow the repricing.
 SELECT count(*) AS calls, sum(cost_usd) AS cost_usd FROM ai_call;
+SET ROLE regress_aitrack_reader;
+SELECT calls, cost_usd, unpriced_calls FROM ai_usage_stats(group_by => '{}');
+RESET ROLE;
 SELECT p.proname, p.prosecdef AS security_definer, p.proconfig
   FROM pg_catalog.pg_proc p
  WHERE p.pronamespace = 'public'::regnamespace
-   AND p.proname IN ('record_ai_call', 'ai_usage_stats', 'ai_touch_updated_at')
+   AND p.proname IN ('record_ai_call', 'record_ai_calls', 'ai_usage_stats',
+                     'ai_touch_updated_at', 'ai_rollup_capture', 'ai_rollup_compact',
+                     'ai_purge_calls', 'ai_purge_content')
  ORDER BY p.proname, p.pronargs;
 
 DROP EXTENSION aitrack;

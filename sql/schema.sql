@@ -1,6 +1,7 @@
--- The seed's tables and 1.1's price table: every field, its type,
--- nullability and default; the constraints that keep garbage out; the
--- indexes; pg_dump registration; and updated_at following updates.
+-- The seed's tables, 1.1's price table and 1.2's rollup tables: every
+-- field, its type, nullability and default; the constraints that keep
+-- garbage out; the indexes; the triggers on ai_call; pg_dump registration;
+-- and updated_at following updates.
 CREATE EXTENSION aitrack;
 
 SELECT c.relname AS table, a.attname AS column,
@@ -10,20 +11,43 @@ SELECT c.relname AS table, a.attname AS column,
   FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
   LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE c.relname IN ('ai_model', 'ai_call', 'ai_model_price') AND a.attnum > 0 AND NOT a.attisdropped
- ORDER BY array_position('{ai_model,ai_call,ai_model_price}', c.relname::text), a.attnum;
+ WHERE c.relname IN ('ai_model', 'ai_call', 'ai_model_price', 'ai_usage_rollup',
+                     'ai_usage_rollup_total', 'ai_usage_purged')
+   AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY array_position('{ai_model,ai_call,ai_model_price,ai_usage_rollup,ai_usage_rollup_total,ai_usage_purged}',
+                         c.relname::text), a.attnum;
 
+-- (The rollup tables have no constraints beyond NOT NULL: only the
+-- extension's own code writes them.)
 SELECT conrelid::regclass AS table, conname, pg_catalog.pg_get_constraintdef(oid) AS definition
   FROM pg_catalog.pg_constraint
- WHERE conrelid IN ('ai_model'::regclass, 'ai_call'::regclass, 'ai_model_price'::regclass)
+ WHERE conrelid IN ('ai_model'::regclass, 'ai_call'::regclass, 'ai_model_price'::regclass,
+                    'ai_usage_rollup'::regclass, 'ai_usage_rollup_total'::regclass,
+                    'ai_usage_purged'::regclass)
  ORDER BY conrelid::regclass::text DESC, conname;
 
+-- 1.2: one compacted rollup row per group (NULLS NOT DISTINCT, so that a
+-- NULL call_type, status or user is a group like any other), pending rows
+-- found by bucket.
 SELECT indexrelid::regclass AS index, pg_catalog.pg_get_indexdef(indexrelid) AS definition
   FROM pg_catalog.pg_index
- WHERE indrelid IN ('ai_model'::regclass, 'ai_call'::regclass, 'ai_model_price'::regclass)
+ WHERE indrelid IN ('ai_model'::regclass, 'ai_call'::regclass, 'ai_model_price'::regclass,
+                    'ai_usage_rollup'::regclass, 'ai_usage_rollup_total'::regclass,
+                    'ai_usage_purged'::regclass)
  ORDER BY indexrelid::regclass::text;
 
--- Tables and sequences whose contents pg_dump keeps.
+-- The triggers on ai_call: updated_at (1.0), and (1.2) the statement-level
+-- triggers that append rollup rows for every insert, update, delete and
+-- truncate, with the transition tables they read.
+SELECT tgname, tgenabled, pg_catalog.pg_get_triggerdef(oid) AS definition
+  FROM pg_catalog.pg_trigger
+ WHERE tgrelid = 'ai_call'::regclass AND NOT tgisinternal
+ ORDER BY tgname;
+
+-- Tables and sequences whose contents pg_dump keeps: ai_usage_purged (1.2)
+-- holds the numbers of purged calls, which exist nowhere else; the two
+-- rollup tables are not dumped, the restore's COPY into ai_call refills
+-- them through the triggers above.
 SELECT cfg::regclass AS dumped, cond AS condition
   FROM pg_catalog.pg_extension, unnest(extconfig, extcondition) AS u(cfg, cond)
  WHERE extname = 'aitrack'

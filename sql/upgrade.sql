@@ -1,6 +1,7 @@
 -- Upgrade path, as pg_stat_statements' oldextversions test: install the
 -- oldest version, record calls, update one version at a time, and check the
--- objects and the data after each step.  Each new version adds a block.
+-- objects and the data after each step.  Each new version adds a block:
+-- 1.0 -> 1.1, 1.1 -> 1.2.
 -- (test/t/002_upgrade.pl also compares the result with a fresh install.)
 SET timezone = 'UTC';
 CREATE EXTENSION aitrack VERSION '1.0';
@@ -70,6 +71,132 @@ SELECT input_tokens, cache_read_input_tokens, output_tokens, cost_usd, cost_sour
   FROM ai_call WHERE id = :id;
 SELECT calls_checked, calls_changed, newly_priced, change_usd FROM ai_reprice(NULL, NULL, false);
 SELECT id, input_tokens, output_tokens, cost_usd, cost_source FROM ai_call ORDER BY id;
+
+--
+-- 1.1 -> 1.2
+--
+-- Spread the calls over a few hours first (under 1.1 nothing but ai_call
+-- notices), so that the update has several hours and groups to roll up.
+UPDATE ai_call SET created_at = timestamptz '2024-06-01 10:15:00+00' + id * interval '50 minutes';
+CREATE TEMP TABLE calls_1_1 AS SELECT * FROM ai_call;
+ALTER EXTENSION aitrack UPDATE TO '1.2';
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+SELECT * FROM aitrack_objects ORDER BY 1;
+-- The update only read the calls.
+SELECT count(*) AS changed_calls
+  FROM ((TABLE ai_call EXCEPT ALL TABLE calls_1_1)
+        UNION ALL
+        (TABLE calls_1_1 EXCEPT ALL TABLE ai_call)) AS d;
+-- It rolled them up and compacted the result: one row per hour, model,
+-- call_type, status and user in ai_usage_rollup, none pending, the same
+-- summed over users in ai_usage_rollup_total, and nothing purged yet.
+SELECT count(*) FILTER (WHERE pending) AS pending_rows,
+       count(*) AS rollup_rows,
+       count(*) = (SELECT count(DISTINCT (date_trunc('hour', created_at, 'UTC'), model_id,
+                                          call_type, status, user_id))
+                     FROM calls_1_1) AS one_row_per_group,
+       (SELECT count(*) FROM ai_usage_rollup_total) AS total_rows,
+       (SELECT count(*) FROM ai_usage_purged) AS purged_rows
+  FROM ai_usage_rollup;
+-- The stats, now from the rollups, are the aggregates written by hand over
+-- the calls 1.1 recorded: every count, sum, cost, average, first_call and
+-- last_call equal; each percentile within 1% (the histogram's; a value
+-- below 100 ms would be exact, the only durations here are 100 and 5000).
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE s.bucket IS NULL OR h.bucket IS NULL) AS unmatched,
+       count(*) FILTER (WHERE (s.calls, s.errors, s.input_tokens, s.reasoning_tokens,
+                               s.output_tokens, s.cost_usd, s.avg_duration_ms,
+                               s.first_call, s.last_call, s.cache_read_input_tokens,
+                               s.cache_creation_input_tokens, s.unpriced_calls,
+                               s.avg_time_to_first_token_ms)
+                              IS NOT DISTINCT FROM
+                              (h.calls, h.errors, h.input_tokens, h.reasoning_tokens,
+                               h.output_tokens, h.cost_usd, h.avg_duration_ms,
+                               h.first_call, h.last_call, h.cache_read_input_tokens,
+                               h.cache_creation_input_tokens, h.unpriced_calls,
+                               h.avg_time_to_first_token_ms)) AS same_numbers,
+       count(*) FILTER (WHERE CASE WHEN h.p50 IS NULL
+                                   THEN (s.p50_duration_ms, s.p95_duration_ms, s.p99_duration_ms)
+                                        IS NULL
+                                   ELSE abs(s.p50_duration_ms - h.p50) < 0.01 * h.p50
+                                    AND abs(s.p95_duration_ms - h.p95) < 0.01 * h.p95
+                                    AND abs(s.p99_duration_ms - h.p99) < 0.01 * h.p99
+                              END) AS percentiles_within_1pct
+  FROM (SELECT *, ROW(bucket, modelname, version, call_type, status, user_id)::text AS k
+          FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}')) AS s
+  FULL JOIN
+       (SELECT ROW(date_trunc('hour', c.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                   m.modelname, m.version, c.call_type, c.status, c.user_id)::text AS k,
+               date_trunc('hour', c.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
+               count(*) AS calls,
+               count(*) FILTER (WHERE c.status IS DISTINCT FROM 'success') AS errors,
+               sum(c.input_tokens) AS input_tokens, sum(c.reasoning_tokens) AS reasoning_tokens,
+               sum(c.output_tokens) AS output_tokens, sum(c.cost_usd) AS cost_usd,
+               avg(c.duration_ms)::float8 AS avg_duration_ms,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY c.duration_ms) AS p50,
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY c.duration_ms) AS p95,
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY c.duration_ms) AS p99,
+               min(c.created_at) AS first_call, max(c.created_at) AS last_call,
+               sum(c.cache_read_input_tokens) AS cache_read_input_tokens,
+               sum(c.cache_creation_input_tokens) AS cache_creation_input_tokens,
+               count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced_calls,
+               avg(c.time_to_first_token_ms)::float8 AS avg_time_to_first_token_ms
+          FROM calls_1_1 c JOIN ai_model m ON m.id = c.model_id
+         GROUP BY 1, 2) AS h
+    ON h.k = s.k;
+-- The same by model, to read.
+SELECT modelname, version, calls, errors, input_tokens, output_tokens, cost_usd,
+       round(p50_duration_ms::numeric, 3) AS p50, first_call, last_call, unpriced_calls
+  FROM ai_usage_stats();
+-- The reporting role's 1.0 grants carried over: EXECUTE on the new
+-- ai_usage_stats (with tz) and, as it may read ai_call, SELECT on the three
+-- rollup tables; nothing else, none of 1.2's functions included.
+SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0) AS object,
+       CASE WHEN d.classid = 'pg_catalog.pg_proc'::regclass
+            THEN 'EXECUTE'
+            ELSE concat_ws(', ',
+                     CASE WHEN has_table_privilege('regress_aitrack_app', d.objid, 'SELECT')
+                          THEN 'SELECT' END,
+                     CASE WHEN has_table_privilege('regress_aitrack_app', d.objid,
+                                                   'INSERT, UPDATE, DELETE, TRUNCATE')
+                          THEN 'write' END)
+       END AS app_may
+  FROM pg_catalog.pg_depend d
+ WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
+   AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'aitrack')
+   AND CASE WHEN d.classid = 'pg_catalog.pg_proc'::regclass
+            THEN has_function_privilege('regress_aitrack_app', d.objid, 'EXECUTE')
+            WHEN d.classid = 'pg_catalog.pg_class'::regclass
+            THEN has_table_privilege('regress_aitrack_app', d.objid,
+                                     'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+       END
+ ORDER BY 1;
+SET ROLE regress_aitrack_app;
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', input_tokens => 7, output_tokens => 2) > 0 AS recorded;
+SELECT modelname, calls, input_tokens, unpriced_calls FROM ai_usage_stats();
+SELECT * FROM record_ai_calls('[]');
+RESET ROLE;
+-- 1.2 at work on the updated tables: a batch (one backfilled into 2023),
+-- buckets in a time zone, compaction (of one pending row per statement and
+-- group: the app's call, and the batch's two groups), and a purge that
+-- keeps the numbers.
+SELECT count(*) AS recorded
+  FROM record_ai_calls('[{"modelname": "gpt-4o", "version": "2024-08-06", "prompt": "b1",
+                          "response": {}, "input_tokens": 100, "output_tokens": 10,
+                          "duration_ms": 40, "created_at": "2023-12-31T23:30:00Z"},
+                         {"modelname": "claude-3-5-sonnet", "version": "20241022",
+                          "prompt": "b2", "response": {}, "input_tokens": 50,
+                          "status": "error", "duration_ms": 60,
+                          "created_at": "2024-06-01T12:10:00Z"}]');
+SELECT bucket, calls, errors, input_tokens, cost_usd,
+       round(p50_duration_ms::numeric, 3) AS p50_duration_ms
+  FROM ai_usage_stats(until => '2024-06-02 00:00+00', group_by => '{day}',
+                      tz => 'America/New_York');
+SELECT ai_rollup_compact() AS folded;
+CALL ai_purge_calls('2024-01-01 00:00+00');
+SELECT count(*) AS calls_left_in_2023 FROM ai_call WHERE created_at < '2024-01-01 00:00+00';
+SELECT bucket, calls, input_tokens, cost_usd, p50_duration_ms
+  FROM ai_usage_stats(until => '2024-01-01 00:00+00', group_by => '{day}');
 
 DROP VIEW aitrack_objects;
 DROP EXTENSION aitrack;

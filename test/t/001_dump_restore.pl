@@ -7,15 +7,19 @@
 # edited timestamps) and of 1.1 data (prices loaded with ai_load_prices(),
 # one of them replaced from a date on, a deleted price; calls with a computed,
 # provided and unknown cost, cache tokens, time to first token, tokens read
-# from a provider's response) is dumped in plain format and restored with
-# createdb + psql on the same node, and in custom format and restored with
-# createdb + pg_restore on a second node.  In each restored database: the
-# same ai_model, ai_call and ai_model_price rows (every column), the same
-# sequence positions, the same extension membership and config tables, the
-# same ai_usage_stats() and ai_price_at(), a dump identical to the source's;
-# new calls and prices get ids past every restored id without colliding, and
-# a call recorded without a cost still gets one computed from the restored
-# prices.
+# from a provider's response; and, 1.2, calls purged by ai_purge_calls(),
+# whose numbers only ai_usage_purged keeps) is dumped in plain format and
+# restored with createdb + psql on the same node, and in custom format and
+# restored with createdb + pg_restore on a second node.  In each restored
+# database: the same ai_model, ai_call, ai_model_price and ai_usage_purged
+# rows (every column), the same sequence positions, the same extension
+# membership and config tables, the same ai_usage_stats() (the purged
+# periods included) and ai_price_at(), a dump identical to the source's;
+# the rollup tables, which pg_dump leaves out, rebuilt by the triggers from
+# the restored calls, and once compacted on both sides identical to the
+# source's; new calls and prices get ids past every restored id without
+# colliding, and a call recorded without a cost still gets one computed
+# from the restored prices.
 use strict;
 use warnings;
 
@@ -159,6 +163,58 @@ DELETE FROM ai_model WHERE modelname = 'mistral';
 DELETE FROM ai_call WHERE id = (SELECT max(id) FROM ai_call);
 SQL
 
+# 1.2: three more calls, made in 2023 and purged: they leave ai_call, and
+# their numbers stay in ai_usage_purged, which is all that still knows them.
+$node->safe_psql('src', <<'SQL');
+SELECT record_ai_call('gpt-4', '0125', 'old one', '{"text": "o1"}',
+    input_tokens => 50, output_tokens => 5, cost_usd => 0.002, duration_ms => 700,
+    call_type => 'summary');
+SELECT record_ai_call('claude-3-sonnet', '20240229', 'old two', '{"text": "o2"}',
+    input_tokens => 80, duration_ms => 60, status => 'error',
+    user_id => '0b7a7d2c-52a4-4f0e-8d7e-3f4a1e9c2b10');
+SELECT record_ai_call('gpt-4', '0125', 'old three', '{"text": "o3"}',
+    input_tokens => 20, output_tokens => 2, cost_usd => 0.0007, duration_ms => 1300,
+    call_type => 'summary');
+UPDATE ai_call SET created_at = CASE prompt
+           WHEN 'old one' THEN timestamptz '2023-11-05 08:20:00+00'
+           WHEN 'old two' THEN timestamptz '2023-11-05 08:40:00+00'
+           ELSE timestamptz '2023-12-20 17:00:00+00' END
+ WHERE prompt LIKE 'old %';
+SQL
+$node->safe_psql('src',
+	"SET client_min_messages = warning; CALL ai_purge_calls('2024-01-01 00:00:00+00')");
+is( $node->safe_psql('src',
+		"SELECT count(*) || ' ' || (SELECT sum(calls) FROM ai_usage_purged)
+		   FROM ai_call WHERE created_at < '2024-01-01 00:00:00+00'"),
+	'0 3',
+	'source: the 2023 calls are purged, their numbers kept in ai_usage_purged');
+# (The last column: p50 is the call's duration, exactly below 100 ms, else
+# within the histogram's 1%.)
+is( $node->safe_psql('src',
+		"SET timezone = 'UTC';
+		 SELECT string_agg(concat_ws(' ', s.bucket, s.modelname, s.version, s.calls,
+		                             s.errors, s.input_tokens, s.cost_usd,
+		                             CASE WHEN d.ms < 100 THEN s.p50_duration_ms = d.ms
+		                                  ELSE abs(s.p50_duration_ms - d.ms) < 0.01 * d.ms
+		                             END),
+		                   E'\\n' ORDER BY s.bucket, s.modelname)
+		   FROM ai_usage_stats(until => '2024-01-01 00:00:00+00', group_by => '{day,model}') s
+		   LEFT JOIN (VALUES ('2023-11-05 00:00:00+00'::timestamptz, 'claude-3-sonnet', 60),
+		                     ('2023-11-05 00:00:00+00', 'gpt-4', 700),
+		                     ('2023-12-20 00:00:00+00', 'gpt-4', 1300)) AS d(day, modelname, ms)
+		     ON (d.day, d.modelname) = (s.bucket, s.modelname)"),
+	join("\n",
+		'2023-11-05 00:00:00+00 claude-3-sonnet 20240229 1 1 80 t',
+		'2023-11-05 00:00:00+00 gpt-4 0125 1 0 50 0.002 t',
+		'2023-12-20 00:00:00+00 gpt-4 0125 1 0 20 0.0007 t'),
+	'source: ai_usage_stats() still reports the purged days');
+
+# Fold the rollups of the source, so that its first_call and last_call are
+# exact after the moves and deletes above (until compaction they may still
+# name a call that moved or went away; the restored rollups, built from the
+# restored calls only, never do).
+$node->safe_psql('src', 'SELECT ai_rollup_compact()');
+
 is($node->safe_psql('src', 'SELECT count(*) FROM ai_model'),
 	'8', 'source: eight models left');
 is($node->safe_psql('src', 'SELECT count(*) FROM ai_call'),
@@ -218,17 +274,41 @@ my %checks = (
 	               AND refobjid = (SELECT oid FROM pg_extension
 	                               WHERE extname = \'aitrack\')
 	               AND deptype = \'e\'',
+	ai_usage_purged => 'SELECT count(*) || E\'\n\' || string_agg(t::text, E\'\n\'
+	                      ORDER BY bucket, model_id, call_type, status, user_id)
+	                      FROM ai_usage_purged t',
+	# compacted on both sides before these are read (see check_restored)
+	ai_usage_rollup => 'SELECT count(*) || E\'\n\' || string_agg(t::text, E\'\n\'
+	                      ORDER BY bucket, model_id, call_type, status, user_id)
+	                      FROM ai_usage_rollup t',
+	ai_usage_rollup_total => 'SELECT count(*) || E\'\n\' || string_agg(t::text, E\'\n\'
+	                            ORDER BY bucket, model_id, call_type, status)
+	                            FROM ai_usage_rollup_total t',
 	stats_model => 'SELECT string_agg(s::text, E\'\n\' ORDER BY s.modelname, s.version)
 	                  FROM ai_usage_stats() s',
 	stats_day_model => 'SELECT string_agg(s::text, E\'\n\'
 	                                      ORDER BY s.bucket, s.modelname, s.version)
-	                      FROM ai_usage_stats(group_by => \'{day,model}\') s',);
+	                      FROM ai_usage_stats(group_by => \'{day,model}\') s',
+	stats_user_hour => 'SELECT string_agg(s::text, E\'\n\'
+	                                      ORDER BY s.bucket, s.modelname, s.version,
+	                                               s.call_type, s.status, s.user_id)
+	                      FROM ai_usage_stats(group_by => \'{hour,model,call_type,status,user}\') s',);
+
+# The stats, read before the restored rollups are compacted too.
+my @stats_checks = qw(stats_model stats_day_model stats_user_hour);
 
 my %expected =
   map { $_ => $node->safe_psql('src', $checks{$_}) } keys %checks;
 
 like($expected{stats_model}, qr/claude-3-sonnet/,
 	'source: ai_usage_stats() answers');
+like($expected{stats_day_model}, qr/^\("2023-11-05 00:00:00\+00",claude-3-sonnet,/,
+	'source: ai_usage_stats() reports the purged days');
+like($expected{ai_usage_purged}, qr/^3\n/,
+	'source: ai_usage_purged has a row per purged group');
+is( $node->safe_psql('src',
+		'SELECT count(*) FILTER (WHERE pending) FROM ai_usage_rollup'),
+	'0', 'source: the rollups are compacted');
 isnt($expected{members}, '', 'source: extension has members');
 like(
 	$expected{price_at},
@@ -238,6 +318,26 @@ like(
 sub check_restored
 {
 	my ($n, $db, $label) = @_;
+
+	# pg_dump left the rollup tables out; the restore's COPY into ai_call
+	# refilled ai_usage_rollup through the rollup trigger, with pending rows
+	# only, and ai_usage_rollup_total is left to compaction.
+	is( $n->safe_psql($db,
+			"SELECT count(*) FILTER (WHERE pending) > 0
+			        AND count(*) FILTER (WHERE NOT pending) = 0
+			        AND (SELECT count(*) FROM ai_usage_rollup_total) = 0
+			   FROM ai_usage_rollup"),
+		't',
+		"$label: the rollups were rebuilt from the restored calls, not restored");
+	# Those rows already give the source's stats, purged days included.
+	foreach my $check (@stats_checks)
+	{
+		is($n->safe_psql($db, $checks{$check}),
+			$expected{$check},
+			"$label: same $check as the source, before compaction");
+	}
+	isnt($n->safe_psql($db, 'SELECT ai_rollup_compact()'),
+		'0', "$label: ai_rollup_compact() folds the rebuilt rollups");
 
 	foreach my $check (sort keys %checks)
 	{
@@ -292,12 +392,13 @@ sub check_restored
 		'>', $max_model,
 		"$label: new model id past restored ids");
 
-	# ai_usage_stats() counts the restored and the new calls.
+	# ai_usage_stats() counts the restored and the new calls, and still the
+	# purged ones (gpt-4 0125: two restored, one new, two purged).
 	is( $n->safe_psql($db,
 			"SELECT calls || ' ' || errors FROM ai_usage_stats(modelname => 'gpt-4')
 			  WHERE version = '0125'"),
-		'3 1',
-		"$label: ai_usage_stats() counts restored and new calls");
+		'5 1',
+		"$label: ai_usage_stats() counts restored, new and purged calls");
 	is( $n->safe_psql($db,
 			"SELECT calls FROM ai_usage_stats() WHERE modelname = 'brand-new'"),
 		'1',
