@@ -17,6 +17,7 @@ OBJS = \
 	src/rollup.o \
 	src/model_cache.o \
 	src/batch.o \
+	src/guard.o \
 	src/record.o \
 	src/stats.o
 

@@ -12,6 +12,7 @@
  *		price.c			the price in force for a model, and a call's cost
  *		hist.c			mergeable latency histograms for the rollups
  *		rollup.c		the trigger that keeps the hourly rollups
+ *		guard.c			settings, content policy, tenants, the drop guard
  *		model_cache.c	backend-local (modelname, version) -> ai_model.id
  *		record.c		record_ai_call(): get-or-create the model, insert
  *		stats.c			ai_usage_stats(): grouped aggregates over ai_call
@@ -104,6 +105,11 @@ extern void ai_call_apply_object(AiCall *call, JsonbContainer *object);
 /* usage.c */
 extern bool ai_call_has_token_counts(AiCall *call);
 extern bool ai_call_usage_from_response(AiCall *call);
+
+/* guard.c */
+extern void ai_call_apply_content_policy(AiCall *call);
+extern void ai_sha256_hex(const uint8 *data, size_t len, char *hex);
+extern bool ai_tenant_mode_active(void);
 
 /* hist.c */
 extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);

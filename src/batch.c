@@ -211,6 +211,7 @@ record_ai_calls_1_2(PG_FUNCTION_ARGS)
 		if (!ai_call_has_token_counts(call) && !call->isnull[AI_RESPONSE])
 			ai_call_usage_from_response(call);
 		ai_call_validate(call, AITRACK_API_1_2);
+		ai_call_apply_content_policy(call);
 		if (!call->isnull[AI_CREATED_AT] &&
 			TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(call->values[AI_CREATED_AT])))
 			ereport(ERROR,

@@ -264,6 +264,7 @@ record_explicit(FunctionCallInfo fcinfo, AitrackApi api)
 		!call.isnull[AI_RESPONSE])
 		ai_call_usage_from_response(&call);
 	ai_call_validate(&call, api);
+	ai_call_apply_content_policy(&call);
 	PG_RETURN_INT64(ai_call_insert(aitrack_function_schema(fcinfo), &call, api));
 }
 
@@ -291,6 +292,7 @@ record_with_metrics(FunctionCallInfo fcinfo, AitrackApi api)
 		!call.isnull[AI_RESPONSE])
 		ai_call_usage_from_response(&call);
 	ai_call_validate(&call, api);
+	ai_call_apply_content_policy(&call);
 	PG_RETURN_INT64(ai_call_insert(aitrack_function_schema(fcinfo), &call, api));
 }
 

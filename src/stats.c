@@ -39,6 +39,8 @@
 #define API_SHIFT		16
 /* 1.2: answer from the rollups (else from ai_call, as 1.0 and 1.1 do). */
 #define KEY_ROLLUP		(1 << 24)
+/* The caller is a tenant: answer from per-user rows only. */
+#define KEY_TENANT		(1 << 25)
 
 /*
  * Parameters of every plan: the five filters, then (1.2) the time zone and
@@ -215,7 +217,9 @@ build_rollup_query(Oid schema, uint32 key)
 {
 	const char *nsp = quote_identifier(get_namespace_name(schema));
 	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
-	bool		per_user = (dims & DIM_USER) || (key & (1 << (FILTER_SHIFT + 4)));
+	/* A tenant may not read the sums over all users (1.3). */
+	bool		per_user = (dims & DIM_USER) || (key & (1 << (FILTER_SHIFT + 4))) ||
+		(key & KEY_TENANT);
 	StringInfoData select;
 	StringInfoData group;
 	int			grouped = 0;
@@ -548,6 +552,8 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 			check_read_privilege(schema, "ai_usage_rollup_total");
 			check_read_privilege(schema, "ai_usage_purged");
 			key |= KEY_ROLLUP;
+			if (ai_tenant_mode_active())
+				key |= KEY_TENANT;
 
 			/* The whole hours inside [since, until); the rest is read raw. */
 			from_hour = TIMESTAMP_NOT_FINITE(since) ? since :
