@@ -446,7 +446,9 @@ check_read_privilege(Oid schema, const char *relname)
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "aitrack table %s is missing", relname);
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+	/* Column grants count: the query itself then checks each column it reads. */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ANY) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", relname),
