@@ -28,7 +28,8 @@ DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 REGRESS = schema install_schema record record_metrics validation cascade stats privileges \
 	usage_response prices reprice \
 	batch retention rollup_random \
-	search_path upgrade
+	search_path upgrade \
+	tenants content_policy drop_guard hostile_input
 REGRESS_OPTS = --inputdir=. --load-extension=btree_gist
 
 # Concurrency: isolationtester specs under test/specs.

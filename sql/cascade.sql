@@ -46,4 +46,6 @@ SELECT count(*) AS calls FROM ai_call;
 SELECT record_ai_call('gpt-4o', 'v1', 'p8', '{}') > 0 AS recorded;
 SELECT m.modelname, c.prompt FROM ai_call c JOIN ai_model m ON m.id = c.model_id;
 
+-- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;

@@ -21,7 +21,20 @@ SELECT count(*) FROM ledger.ai_call;
 -- Not relocatable.
 ALTER EXTENSION aitrack SET SCHEMA public;
 
--- Drop it and install it again in public, in this same session.
+-- 1.3: the tenant policies call the functions in the extension's schema,
+-- and so does the drop guard's event trigger; the guard finds ai_call
+-- there too: neither DROP EXTENSION nor DROP SCHEMA ... CASCADE deletes
+-- the calls.
+SELECT tablename, policyname, qual FROM pg_catalog.pg_policies
+ WHERE schemaname = 'ledger' ORDER BY tablename;
+SELECT evtname, evtfoid::regprocedure AS function FROM pg_catalog.pg_event_trigger;
+DROP EXTENSION aitrack;
+DROP SCHEMA ledger CASCADE;
+SELECT count(*) AS calls_kept FROM ledger.ai_call;
+
+-- Drop it and install it again in public, in this same session.  (1.3:
+-- DROP EXTENSION refuses while ai_call holds calls; these are test calls.)
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;
 CREATE EXTENSION aitrack;
 SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}', input_tokens => 7) AS id;
@@ -35,4 +48,5 @@ CREATE EXTENSION aitrack;
 SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}', input_tokens => 8) AS id;
 SELECT modelname, calls, input_tokens FROM ai_usage_stats();
 DROP EXTENSION aitrack;
+RESET aitrack.allow_drop;
 DROP SCHEMA ledger;

@@ -385,4 +385,6 @@ SELECT ai_cost(ai_price_at('gpt-4o', '2024-08-06', now()), 100, -50, 0, 10, 0) A
 DROP VIEW call_cost;
 DROP TABLE price, sample;
 DROP FUNCTION pg_temp.try(text);
+-- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;

@@ -8,7 +8,12 @@ CREATE ROLE regress_aitrack_writer;
 CREATE ROLE regress_aitrack_reader;
 
 -- What PUBLIC (any role) may do with the extension's objects: nothing but
--- call the ai_hist_* helpers, which only compute on the arrays they get.
+-- call the ai_hist_* helpers, which only compute on the arrays they get,
+-- and (1.3) ai_tenant_mode() and ai_tenant_user_id(), open to PUBLIC on
+-- purpose: the row-level security policies of ai_call and the rollup
+-- tables call them, so every role that may read those tables must be able
+-- to run them (they only report the caller's own aitrack.tenant and
+-- aitrack.user_id).  The drop guard's event trigger function is closed.
 -- (1.2 adds the rollup tables, the histogram functions, the rollup trigger
 -- function, ai_rollup_compact, the purge procedures and record_ai_calls.)
 SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0) AS object,
@@ -46,6 +51,9 @@ SELECT ai_rollup_compact();
 CALL ai_purge_calls(now());
 CALL ai_purge_content(now());
 SELECT ai_hist_percentile(ai_hist_of(120, 1), 0.5) AS open_to_all;
+-- 1.3's policy functions answer for the caller itself: not a tenant.
+SELECT ai_tenant_mode() AS tenant, ai_tenant_user_id() AS tenant_user;
+SELECT ai_drop_guard();
 RESET ROLE;
 
 -- The application role: EXECUTE on record_ai_call and nothing else.
@@ -170,6 +178,8 @@ SELECT p.proname, p.prosecdef AS security_definer, p.proconfig
                      'ai_purge_calls', 'ai_purge_content')
  ORDER BY p.proname, p.pronargs;
 
+-- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;
 DROP ROLE regress_aitrack_nobody;
 DROP ROLE regress_aitrack_writer;

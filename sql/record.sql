@@ -88,4 +88,6 @@ SELECT input_tokens, cache_read_input_tokens, output_tokens, time_to_first_token
 -- The two call shapes need a jsonb 5th argument to tell them apart.
 SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{"input_tokens": 1}');
 
+-- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;

@@ -39,4 +39,6 @@ SELECT c.id, m.modelname, m.version, c.input_tokens, c.reasoning_tokens,
   FROM ai_call c JOIN ai_model m ON m.id = c.model_id
  ORDER BY c.id;
 
+-- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;

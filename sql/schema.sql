@@ -1,7 +1,8 @@
 -- The seed's tables, 1.1's price table and 1.2's rollup tables: every
 -- field, its type, nullability and default; the constraints that keep
--- garbage out; the indexes; the triggers on ai_call; pg_dump registration;
--- and updated_at following updates.
+-- garbage out; the indexes; the triggers on ai_call; 1.3's row-level
+-- security policies, drop guard event trigger, functions and settings;
+-- pg_dump registration; and updated_at following updates.
 CREATE EXTENSION aitrack;
 
 SELECT c.relname AS table, a.attname AS column,
@@ -43,6 +44,50 @@ SELECT tgname, tgenabled, pg_catalog.pg_get_triggerdef(oid) AS definition
   FROM pg_catalog.pg_trigger
  WHERE tgrelid = 'ai_call'::regclass AND NOT tgisinternal
  ORDER BY tgname;
+
+-- 1.3: row-level security on ai_call and the three rollup tables (not
+-- forced: the extension's owner, who runs record_ai_call, the rollup
+-- trigger and compaction, is not held back), none on ai_model and
+-- ai_model_price.
+SELECT c.relname AS table, c.relrowsecurity AS row_security,
+       c.relforcerowsecurity AS forced
+  FROM pg_catalog.pg_class c
+ WHERE c.relname IN ('ai_model', 'ai_call', 'ai_model_price', 'ai_usage_rollup',
+                     'ai_usage_rollup_total', 'ai_usage_purged')
+ ORDER BY array_position('{ai_model,ai_call,ai_model_price,ai_usage_rollup,ai_usage_rollup_total,ai_usage_purged}',
+                         c.relname::text);
+-- One permissive policy per table, for every command and role: a tenant
+-- (aitrack.tenant) sees its user's rows, and no sum over all users; any
+-- other role sees every row, as before 1.3.
+SELECT tablename, policyname, permissive, roles, cmd, qual, with_check
+  FROM pg_catalog.pg_policies
+ WHERE schemaname = 'public'
+ ORDER BY tablename, policyname;
+-- The functions the policies call (open to PUBLIC: see the privileges
+-- test) and the drop guard's event trigger function.
+SELECT p.oid::regprocedure AS function, p.prorettype::regtype AS returns,
+       p.provolatile AS volatile, p.proparallel AS parallel,
+       p.prosecdef AS security_definer, p.prosrc AS symbol
+  FROM pg_catalog.pg_proc p
+ WHERE p.pronamespace = 'public'::regnamespace
+   AND p.proname IN ('ai_tenant_mode', 'ai_tenant_user_id', 'ai_drop_guard')
+ ORDER BY p.proname;
+-- The drop guard: an event trigger on the commands that can drop the
+-- extension, loading the library whose object access hook does the check;
+-- it belongs to the extension.
+SELECT e.evtname, e.evtevent, e.evtfoid::regprocedure AS function, e.evtenabled,
+       e.evttags,
+       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0) AS member_of
+  FROM pg_catalog.pg_event_trigger e
+  LEFT JOIN pg_catalog.pg_depend d
+    ON d.classid = 'pg_catalog.pg_event_trigger'::regclass AND d.objid = e.oid
+   AND d.deptype = 'e'
+ ORDER BY e.evtname;
+-- The settings (CREATE EXTENSION loaded the library), at their defaults.
+SELECT name, setting, context, vartype, enumvals
+  FROM pg_catalog.pg_settings
+ WHERE name LIKE 'aitrack.%'
+ ORDER BY name;
 
 -- Tables and sequences whose contents pg_dump keeps: ai_usage_purged (1.2)
 -- holds the numbers of purged calls, which exist nowhere else; the two
@@ -134,4 +179,6 @@ SELECT updated_at > created_at AS call_touched, call_type FROM ai_call;
 UPDATE ai_model_price SET source = 'manual';
 SELECT updated_at > created_at AS price_touched, source FROM ai_model_price;
 
+-- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;

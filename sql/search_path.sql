@@ -82,6 +82,8 @@ DELETE FROM ai_model;
 SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}') > 0 AS recorded;
 
 RESET search_path;
+-- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;
 SET client_min_messages = warning;
 DROP SCHEMA evil CASCADE;

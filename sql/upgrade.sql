@@ -1,7 +1,7 @@
 -- Upgrade path, as pg_stat_statements' oldextversions test: install the
 -- oldest version, record calls, update one version at a time, and check the
 -- objects and the data after each step.  Each new version adds a block:
--- 1.0 -> 1.1, 1.1 -> 1.2.
+-- 1.0 -> 1.1, 1.1 -> 1.2, 1.2 -> 1.3.
 -- (test/t/002_upgrade.pl also compares the result with a fresh install.)
 SET timezone = 'UTC';
 CREATE EXTENSION aitrack VERSION '1.0';
@@ -198,6 +198,129 @@ SELECT count(*) AS calls_left_in_2023 FROM ai_call WHERE created_at < '2024-01-0
 SELECT bucket, calls, input_tokens, cost_usd, p50_duration_ms
   FROM ai_usage_stats(until => '2024-01-01 00:00+00', group_by => '{day}');
 
-DROP VIEW aitrack_objects;
+--
+-- 1.2 -> 1.3
+--
+-- Every row 1.2 keeps, what the app role may use, and the stats (from the
+-- rollups, by every dimension and by model; and from ai_call, in a time
+-- zone whose offset is not a whole number of hours), before the update.
+CREATE TEMP TABLE calls_1_2 AS SELECT * FROM ai_call;
+CREATE TEMP TABLE models_1_2 AS SELECT * FROM ai_model;
+CREATE TEMP TABLE prices_1_2 AS SELECT * FROM ai_model_price;
+CREATE TEMP TABLE rollup_1_2 AS SELECT * FROM ai_usage_rollup;
+CREATE TEMP TABLE rollup_total_1_2 AS SELECT * FROM ai_usage_rollup_total;
+CREATE TEMP TABLE purged_1_2 AS SELECT * FROM ai_usage_purged;
+CREATE TEMP VIEW stats_now WITH (security_invoker) AS
+SELECT 'by all' AS grouping, *
+  FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}')
+UNION ALL
+SELECT 'by model', * FROM ai_usage_stats()
+UNION ALL
+SELECT 'by day, Asia/Kolkata', * FROM ai_usage_stats(group_by => '{day}', tz => 'Asia/Kolkata');
+CREATE TEMP TABLE stats_1_2 AS SELECT * FROM stats_now;
+GRANT SELECT ON stats_now TO regress_aitrack_app;
+CREATE TEMP VIEW app_may AS
+SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0) AS object
+  FROM pg_catalog.pg_depend d
+ WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
+   AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'aitrack')
+   AND CASE WHEN d.classid = 'pg_catalog.pg_proc'::regclass
+            THEN has_function_privilege('regress_aitrack_app', d.objid, 'EXECUTE')
+            WHEN d.classid = 'pg_catalog.pg_class'::regclass
+            THEN has_table_privilege('regress_aitrack_app', d.objid,
+                                     'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+       END;
+CREATE TEMP TABLE app_may_1_2 AS SELECT * FROM app_may;
+SELECT count(*) AS stats_rows FROM stats_1_2;
+ALTER EXTENSION aitrack UPDATE TO '1.3';
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+SELECT * FROM aitrack_objects ORDER BY 1;
+-- The update changed no row of any table, pending rollup rows included,
+-- and no answer of ai_usage_stats.
+SELECT t.tbl, count(d.*) AS changed_rows
+  FROM (VALUES ('ai_call'), ('ai_model'), ('ai_model_price'), ('ai_usage_rollup'),
+               ('ai_usage_rollup_total'), ('ai_usage_purged'), ('ai_usage_stats')) AS t(tbl)
+  LEFT JOIN (
+        (SELECT 'ai_call', x::text FROM ((TABLE ai_call EXCEPT ALL TABLE calls_1_2)
+                                          UNION ALL (TABLE calls_1_2 EXCEPT ALL TABLE ai_call)) x)
+        UNION ALL
+        (SELECT 'ai_model', x::text FROM ((TABLE ai_model EXCEPT ALL TABLE models_1_2)
+                                           UNION ALL (TABLE models_1_2 EXCEPT ALL TABLE ai_model)) x)
+        UNION ALL
+        (SELECT 'ai_model_price', x::text
+           FROM ((TABLE ai_model_price EXCEPT ALL TABLE prices_1_2)
+                 UNION ALL (TABLE prices_1_2 EXCEPT ALL TABLE ai_model_price)) x)
+        UNION ALL
+        (SELECT 'ai_usage_rollup', x::text
+           FROM ((TABLE ai_usage_rollup EXCEPT ALL TABLE rollup_1_2)
+                 UNION ALL (TABLE rollup_1_2 EXCEPT ALL TABLE ai_usage_rollup)) x)
+        UNION ALL
+        (SELECT 'ai_usage_rollup_total', x::text
+           FROM ((TABLE ai_usage_rollup_total EXCEPT ALL TABLE rollup_total_1_2)
+                 UNION ALL (TABLE rollup_total_1_2 EXCEPT ALL TABLE ai_usage_rollup_total)) x)
+        UNION ALL
+        (SELECT 'ai_usage_purged', x::text
+           FROM ((TABLE ai_usage_purged EXCEPT ALL TABLE purged_1_2)
+                 UNION ALL (TABLE purged_1_2 EXCEPT ALL TABLE ai_usage_purged)) x)
+        UNION ALL
+        (SELECT 'ai_usage_stats', x::text FROM ((TABLE stats_now EXCEPT ALL TABLE stats_1_2)
+                                                 UNION ALL (TABLE stats_1_2 EXCEPT ALL TABLE stats_now)) x)
+       ) AS d(tbl, r) ON d.tbl = t.tbl
+ GROUP BY t.tbl ORDER BY t.tbl;
+-- Row-level security is on, with the tenant policies.
+SELECT c.relname AS table, c.relrowsecurity AS row_security, p.polname AS policy,
+       pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using
+  FROM pg_catalog.pg_class c
+  LEFT JOIN pg_catalog.pg_policy p ON p.polrelid = c.oid
+ WHERE c.relnamespace = 'public'::regnamespace
+   AND c.relname IN ('ai_model', 'ai_call', 'ai_model_price', 'ai_usage_rollup',
+                     'ai_usage_rollup_total', 'ai_usage_purged')
+ ORDER BY c.relname;
+-- The app role, not a tenant, and subject to those policies (it owns
+-- nothing): it may now also run the two policy functions, open to PUBLIC,
+-- and nothing else new; it still sees every row and the same stats.
+SELECT 'new' AS app_may, object FROM (TABLE app_may EXCEPT TABLE app_may_1_2) AS n
+UNION ALL
+SELECT 'lost', object FROM (TABLE app_may_1_2 EXCEPT TABLE app_may) AS l
+ ORDER BY 1, 2;
+SET ROLE regress_aitrack_app;
+SELECT ai_tenant_mode() AS tenant,
+       (SELECT count(*) FROM ai_call) AS calls,
+       (SELECT count(*) FROM ai_usage_rollup) AS rollup_rows,
+       (SELECT count(*) FROM ai_usage_rollup_total) AS total_rows,
+       (SELECT count(*) FROM ai_usage_purged) AS purged_rows;
+CREATE TEMP TABLE app_stats_1_3 AS SELECT * FROM stats_now;
+RESET ROLE;
+SELECT (SELECT count(*) FROM calls_1_2) AS calls,
+       (SELECT count(*) FROM rollup_1_2) AS rollup_rows,
+       (SELECT count(*) FROM rollup_total_1_2) AS total_rows,
+       (SELECT count(*) FROM purged_1_2) AS purged_rows,
+       (SELECT count(*) FROM ((TABLE app_stats_1_3 EXCEPT ALL TABLE stats_1_2)
+                              UNION ALL (TABLE stats_1_2 EXCEPT ALL TABLE app_stats_1_3)) d)
+         AS app_stats_differing;
+-- 1.3 at work on the updated tables: a call of one user, and the app role,
+-- in a session made a tenant of that user (aitrack.tenant is for
+-- superusers to set), sees it alone, in the tables and the stats.
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', input_tokens => 3,
+                      user_id => 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11') > 0 AS recorded;
+SET aitrack.tenant = on;
+SET aitrack.user_id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
+SET ROLE regress_aitrack_app;
+SELECT ai_tenant_mode() AS tenant,
+       (SELECT count(*) FROM ai_call) AS calls,
+       (SELECT count(*) FROM ai_usage_rollup_total) AS total_rows;
+SELECT modelname, version, calls, input_tokens FROM ai_usage_stats();
+RESET ROLE;
+RESET aitrack.user_id;
+RESET aitrack.tenant;
+
+DROP VIEW aitrack_objects, stats_now, app_may;
+-- 1.3's drop guard holds on the updated extension, in a new session too
+-- (where the update's event trigger loads the library in time): the
+-- extension and its calls stay, until aitrack.allow_drop says otherwise.
+\c -
+DROP EXTENSION aitrack;
+SELECT count(*) > 0 AS calls_kept FROM ai_call;
+SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;
 DROP ROLE regress_aitrack_app;

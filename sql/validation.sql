@@ -98,4 +98,6 @@ SELECT count(*) AS calls FROM ai_call;
 SELECT record_ai_call('m', 'v', 'p', '{}', status => 'ok');
 SELECT record_ai_call('m', 'v', 'p', '{}', '{"output_token": 5}'::jsonb);
 
+-- (try() is not left behind for the tests that come after.)
+DROP FUNCTION try(text);
 DROP EXTENSION aitrack;

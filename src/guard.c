@@ -118,7 +118,10 @@ ai_call_apply_content_policy(AiCall *call)
 	ai_sha256_hex((const uint8 *) VARDATA_ANY(prompt), VARSIZE_ANY_EXHDR(prompt), hex);
 	call->values[AI_PROMPT] = CStringGetTextDatum(psprintf("sha256:%s", hex));
 
-	/* The response's canonical jsonb text, so equal documents hash alike. */
+	/*
+	 * The response's jsonb text: key order and spacing do not matter, but
+	 * numbers hash as written (1 and 1.0 differ).
+	 */
 	response = JsonbToCString(NULL, &DatumGetJsonbP(call->values[AI_RESPONSE])->root, -1);
 	ai_sha256_hex((const uint8 *) response, strlen(response), hex);
 	call->values[AI_RESPONSE] = DirectFunctionCall1(jsonb_in,
@@ -145,12 +148,18 @@ static bool
 table_has_rows(Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	/*
+	 * A fresh snapshot: the DROP may have waited for its lock while another
+	 * session committed calls, which the statement's snapshot cannot see.
+	 */
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool		found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
 
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 	return found;
 }
@@ -162,20 +171,25 @@ guard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (previous_object_access_hook)
 		previous_object_access_hook(access, classId, objectId, subId, arg);
 
-	/* Dropping ai_call itself, by whatever command, with calls in it. */
+	/*
+	 * Dropping ai_call with calls in it, or ai_usage_purged with the numbers
+	 * of purged calls, by whatever command.
+	 */
 	if (access == OAT_DROP && classId == RelationRelationId && subId == 0 &&
 		!allow_drop && get_rel_relkind(objectId) == RELKIND_RELATION)
 	{
 		char	   *relname = get_rel_name(objectId);
 		Oid			ext = get_extension_oid("aitrack", true);
 
-		if (relname == NULL || strcmp(relname, "ai_call") != 0 || !OidIsValid(ext) ||
-			getExtensionOfObject(RelationRelationId, objectId) != ext)
+		if (relname == NULL ||
+			(strcmp(relname, "ai_call") != 0 && strcmp(relname, "ai_usage_purged") != 0) ||
+			!OidIsValid(ext) || getExtensionOfObject(RelationRelationId, objectId) != ext)
 			return;
 		if (table_has_rows(objectId))
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot drop aitrack's ai_call while it holds calls"),
+					 errmsg("cannot drop aitrack's %s while it holds %s", relname,
+							strcmp(relname, "ai_call") == 0 ? "calls" : "the numbers of purged calls"),
 					 errdetail("Dropping the extension would delete every recorded call."),
 					 errhint("Keep a pg_dump first; then SET aitrack.allow_drop = on to drop it anyway.")));
 	}
@@ -221,6 +235,9 @@ ai_tenant_user_id_1_3(PG_FUNCTION_ARGS)
 {
 	FuncCandidateList auth_uid;
 
+	/* Not a tenant: never look (the planner calls this to estimate). */
+	if (!tenant_mode)
+		PG_RETURN_NULL();
 	if (tenant_user_id != NULL && tenant_user_id[0] != '\0')
 		PG_RETURN_DATUM(DirectFunctionCall1(uuid_in, CStringGetDatum(tenant_user_id)));
 

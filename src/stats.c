@@ -486,7 +486,7 @@ zone_has_whole_hours(Oid schema, Datum tz, Datum *params, char *nulls)
 									" pg_catalog.date_part('epoch', t))::pg_catalog.int8"
 									" OPERATOR(pg_catalog.%) 3600 OPERATOR(pg_catalog.=) 0)"
 									" FROM pg_catalog.unnest(ARRAY[$2, $3, pg_catalog.now()]) AS t"
-									" WHERE t IS NOT NULL",
+									" WHERE pg_catalog.isfinite(t)",
 									3, argtypes, 0);
 	rc = SPI_execute_plan(plan, args, argnulls, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)

@@ -13,7 +13,8 @@
 # restored with createdb + pg_restore on a second node.  In each restored
 # database: the same ai_model, ai_call, ai_model_price and ai_usage_purged
 # rows (every column), the same sequence positions, the same extension
-# membership and config tables, the same ai_usage_stats() (the purged
+# membership and config tables, the same row-level security and tenant
+# policies (1.3), the same ai_usage_stats() (the purged
 # periods included) and ai_price_at(), a dump identical to the source's;
 # the rollup tables, which pg_dump leaves out, rebuilt by the triggers from
 # the restored calls, and once compacted on both sides identical to the
@@ -274,6 +275,13 @@ my %checks = (
 	               AND refobjid = (SELECT oid FROM pg_extension
 	                               WHERE extname = \'aitrack\')
 	               AND deptype = \'e\'',
+	# 1.3: row-level security and the tenant policies, which pg_dump leaves
+	# to the restore's CREATE EXTENSION
+	policies => 'SELECT string_agg(concat_ws(\' \', c.relname, c.relrowsecurity, p.polname,
+	                                         pg_get_expr(p.polqual, p.polrelid)),
+	                               E\'\n\' ORDER BY c.relname)
+	               FROM pg_class c LEFT JOIN pg_policy p ON p.polrelid = c.oid
+	              WHERE c.relnamespace = \'public\'::regnamespace AND c.relkind = \'r\'',
 	ai_usage_purged => 'SELECT count(*) || E\'\n\' || string_agg(t::text, E\'\n\'
 	                      ORDER BY bucket, model_id, call_type, status, user_id)
 	                      FROM ai_usage_purged t',
@@ -310,6 +318,8 @@ is( $node->safe_psql('src',
 		'SELECT count(*) FILTER (WHERE pending) FROM ai_usage_rollup'),
 	'0', 'source: the rollups are compacted');
 isnt($expected{members}, '', 'source: extension has members');
+like($expected{policies}, qr/^ai_call t ai_call_tenant .*\nai_model f\n/,
+	'source: row-level security and a tenant policy on ai_call (1.3)');
 like(
 	$expected{price_at},
 	qr/^claude-3-5-sonnet 20241022 .* claude-3-5-sonnet-20241022\ndall-e-3 1 [^\n]*[^ \n]\ngpt-4o /,

@@ -27,15 +27,23 @@
 #    over ai_call (counts, sums, cost, averages, first and last call
 #    exactly, percentiles within 1%); record_ai_calls() and
 #    ai_rollup_compact() work;
+#  - 1.2 -> 1.3: row-level security is on for ai_call and the three
+#    rollup tables, each with its tenant policy; ai_usage_stats() answers
+#    exactly as before the update; the drop guard refuses DROP EXTENSION
+#    aitrack in a new session (the update's event trigger loads the library
+#    first), leaving extension and rows in place, and lets it through with
+#    aitrack.allow_drop = on (rolled back);
 #  - in one go: from every older install-script version, plain
-#    ALTER EXTENSION aitrack UPDATE keeps the data (and the 1.0 -> 1.1 and
-#    1.1 -> 1.2 checks above hold);
+#    ALTER EXTENSION aitrack UPDATE keeps the data (and the 1.0 -> 1.1,
+#    1.1 -> 1.2 and 1.2 -> 1.3 checks above hold);
 #  - grants, in a database of their own (grants are part of the schema the
 #    other databases compare): EXECUTE on both record_ai_call() and on
 #    ai_usage_stats() and SELECT on ai_call and ai_model granted to a role
 #    in 1.0 still work for it after each update up to default_version; the
 #    role gets nothing new but, from 1.2, SELECT on the three rollup tables
-#    (which ai_usage_stats() reads with the caller's rights); a dump and
+#    (which ai_usage_stats() reads with the caller's rights) and, from 1.3,
+#    EXECUTE on ai_tenant_mode() and ai_tenant_user_id() (open to PUBLIC:
+#    the row-level security policies call them); a dump and
 #    restore of that database keeps those grants (a GRANT inside the update
 #    script would have become an initial privilege, which pg_dump leaves
 #    out), and the role can still read ai_usage_stats();
@@ -407,6 +415,63 @@ SQL
 	return;
 }
 
+# Every answer of ai_usage_stats() by hour, model, call_type, status and
+# user (1.2 on: the tz argument and the rollups), to compare across an
+# update that must not change them.
+my $stats_all = <<'SQL';
+SET timezone = 'UTC';
+SELECT count(*) || E'\n' || string_agg(s::text, E'\n' ORDER BY s::text)
+  FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}') s
+SQL
+
+# After 1.2 -> 1.3 (step by step or in one go): row-level security and the
+# tenant policies; the stats unchanged ($old_stats: $stats_all before the
+# update, when it could be read); the drop guard at work.
+sub check_1_3
+{
+	my ($db, $label, $old_stats) = @_;
+
+	is( $node->safe_psql($db, <<'SQL'),
+SELECT string_agg(c.relname || ' ' || c.relrowsecurity || ' '
+                  || coalesce(p.polname || ' ' || pg_get_expr(p.polqual, p.polrelid), '-'),
+                  E'\n' ORDER BY c.relname)
+  FROM pg_class c LEFT JOIN pg_policy p ON p.polrelid = c.oid
+ WHERE c.relkind = 'r'
+   AND c.oid IN (SELECT objid FROM pg_depend
+                  WHERE classid = 'pg_class'::regclass AND deptype = 'e'
+                    AND refclassid = 'pg_extension'::regclass
+                    AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'aitrack'))
+SQL
+		join("\n",
+			'ai_call true ai_call_tenant ((NOT ai_tenant_mode()) OR (user_id = ai_tenant_user_id()))',
+			'ai_model false -',
+			'ai_model_price false -',
+			'ai_usage_purged true ai_usage_purged_tenant ((NOT ai_tenant_mode()) OR (user_id = ai_tenant_user_id()))',
+			'ai_usage_rollup true ai_usage_rollup_tenant ((NOT ai_tenant_mode()) OR (user_id = ai_tenant_user_id()))',
+			'ai_usage_rollup_total true ai_usage_rollup_total_tenant (NOT ai_tenant_mode())'),
+		"$label: row-level security on ai_call and the rollup tables, a tenant policy each");
+	is($node->safe_psql($db, $stats_all), $old_stats,
+		"$label: ai_usage_stats() answers as before the update")
+	  if defined $old_stats;
+
+	# Each psql is a new session: the library is not loaded until the
+	# event trigger runs.
+	my $before  = rows_1_0($db);
+	my $version = extversion($db);
+	my ($ret, $stdout, $stderr) = $node->psql($db, 'DROP EXTENSION aitrack');
+	isnt($ret, 0, "$label: DROP EXTENSION aitrack refused while calls exist");
+	like($stderr, qr/cannot drop aitrack's ai_call while it holds calls/,
+		"$label: the drop guard says why");
+	is(extversion($db), $version, "$label: the extension is still there");
+	is(rows_1_0($db), $before, "$label: the rows are still there");
+	($ret, $stdout, $stderr) = $node->psql($db,
+		'SET aitrack.allow_drop = on; BEGIN; DROP EXTENSION aitrack; ROLLBACK;');
+	is($ret, 0, "$label: with aitrack.allow_drop = on it may be dropped (rolled back)")
+	  or diag($stderr);
+	is(rows_1_0($db), $before, "$label: and the rollback kept the rows");
+	return;
+}
+
 # A role that may record calls (both shapes) and read the stats, granted
 # as README.md says; created once, granted in each database that uses it.
 # (Not in the databases whose schema is compared with a fresh install: the
@@ -464,6 +529,7 @@ sub check_grants
 {
 	my ($db, $label, $version) = @_;
 	my $v12 = vcmp($version, '1.2') >= 0;
+	my $v13 = vcmp($version, '1.3') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -501,10 +567,20 @@ sub check_grants
 		push @privs,
 		  'ai_usage_stats(timestamp with time zone,timestamp with time zone,text[],text,text,uuid) true';
 	}
+	if ($v13)
+	{
+		# the policies' functions are open to all: every role that may
+		# read the tables must be able to evaluate the policies
+		push @privs,
+		  'ai_drop_guard() false',
+		  'ai_tenant_mode() true',
+		  'ai_tenant_user_id() true';
+	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
 		"$label: $app_role keeps EXECUTE on record_ai_call() and ai_usage_stats() and SELECT on the tables"
 		  . ($v12 ? ', gets SELECT on the rollup tables,' : ',')
+		  . ($v13 ? ' EXECUTE on the policy functions,' : '')
 		  . ' and nothing more');
 
 	my @before = split / /, $node->safe_psql($db, $app_stats);
@@ -689,6 +765,7 @@ while (vcmp($cur, $default) < 0)
 	}
 	install_requires($db, $next);
 	my $updated_at = calls_updated_at($db);
+	my $stats = vcmp($cur, '1.2') >= 0 ? $node->safe_psql($db, $stats_all) : undef;
 	$node->safe_psql($db, "ALTER EXTENSION aitrack UPDATE TO '$next'");
 	is(extversion($db), $next, "ALTER EXTENSION aitrack UPDATE TO '$next'");
 	is(rows_1_0($db), $rows, "$cur -> $next: rows intact");
@@ -699,6 +776,8 @@ while (vcmp($cur, $default) < 0)
 		check_1_2($db, "$cur -> $next");
 		exercise_1_2($db, "$cur -> $next");
 	}
+	check_1_3($db, "$cur -> $next", $stats)
+	  if $cur eq '1.2' && $next eq '1.3';
 	exercise($db, $next);
 	$rows = rows_1_0($db);
 	$cur = $next;
@@ -714,6 +793,7 @@ foreach my $v (grep { vcmp($_, $default) < 0 } @installs)
 	fill($one);
 	my $before = rows_1_0($one);
 	my $updated_at = calls_updated_at($one);
+	my $stats = vcmp($v, '1.2') >= 0 ? $node->safe_psql($one, $stats_all) : undef;
 	# what the newest version requires (updates in between may add more)
 	$node->safe_psql($one, "CREATE EXTENSION IF NOT EXISTS $_")
 	  foreach requires_of($default);
@@ -722,6 +802,10 @@ foreach my $v (grep { vcmp($_, $default) < 0 } @installs)
 	is(rows_1_0($one), $before, "$v -> $default in one go: rows intact");
 	my $to_1_2 = vcmp($v, '1.2') < 0 && vcmp($default, '1.2') >= 0;
 	check_1_2($one, "$v -> $default in one go") if $to_1_2;
+	# (before anything writes; stats read before 1.2 did not come from the
+	# rollups, so they are not compared)
+	check_1_3($one, "$v -> $default in one go", $stats)
+	  if vcmp($v, '1.3') < 0 && vcmp($default, '1.3') >= 0;
 	check_1_1($one, "$v -> $default in one go", $updated_at)
 	  if $v eq '1.0' && vcmp($default, '1.1') >= 0;
 	exercise_1_2($one, "$v -> $default in one go") if $to_1_2;
