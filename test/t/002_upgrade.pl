@@ -443,12 +443,12 @@ SELECT string_agg(c.relname || ' ' || c.relrowsecurity || ' '
                     AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'aitrack'))
 SQL
 		join("\n",
-			'ai_call true ai_call_tenant ((NOT ai_tenant_mode()) OR (user_id = ai_tenant_user_id()))',
+			'ai_call true ai_call_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))',
 			'ai_model false -',
 			'ai_model_price false -',
-			'ai_usage_purged true ai_usage_purged_tenant ((NOT ai_tenant_mode()) OR (user_id = ai_tenant_user_id()))',
-			'ai_usage_rollup true ai_usage_rollup_tenant ((NOT ai_tenant_mode()) OR (user_id = ai_tenant_user_id()))',
-			'ai_usage_rollup_total true ai_usage_rollup_total_tenant (NOT ai_tenant_mode())'),
+			'ai_usage_purged true ai_usage_purged_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))',
+			'ai_usage_rollup true ai_usage_rollup_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))',
+			'ai_usage_rollup_total true ai_usage_rollup_total_tenant ( SELECT (NOT ai_tenant_mode()))'),
 		"$label: row-level security on ai_call and the rollup tables, a tenant policy each");
 	is($node->safe_psql($db, $stats_all), $old_stats,
 		"$label: ai_usage_stats() answers as before the update")
