@@ -51,15 +51,15 @@ bucket_value(int bucket)
 	return HIST_LINEAR_MAX * pow(HIST_RATIO, bucket - HIST_LINEAR_MAX + 0.5);
 }
 
-/* Add a stored (bucket, count) pair array into dense counts. */
-static void
-add_pairs(int64 *dense, ArrayType *pairs)
+/* The data of a stored (bucket, count) pair array, checked. */
+static int32 *
+check_pairs(ArrayType *pairs)
 {
 	int32	   *data;
 	int			n;
 
 	if (ARR_NDIM(pairs) == 0)
-		return;
+		return NULL;
 	if (ARR_NDIM(pairs) != 1 || ARR_HASNULL(pairs) ||
 		ARR_ELEMTYPE(pairs) != INT4OID || ARR_DIMS(pairs)[0] % 2 != 0)
 		ereport(ERROR,
@@ -70,14 +70,23 @@ add_pairs(int64 *dense, ArrayType *pairs)
 	data = (int32 *) (((char *) pairs) + ARR_OVERHEAD_NONULLS(ARR_NDIM(pairs)));
 	n = ARR_DIMS(pairs)[0];
 	for (int i = 0; i < n; i += 2)
-	{
 		if (data[i] < 0 || data[i] >= HIST_BUCKETS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("malformed latency histogram"),
 					 errdetail("Bucket %d is out of range.", data[i])));
+	return data;
+}
+
+/* Add a stored (bucket, count) pair array into dense counts. */
+static void
+add_pairs(int64 *dense, ArrayType *pairs)
+{
+	int32	   *data = check_pairs(pairs);
+	int			n = ARR_NDIM(pairs) == 0 ? 0 : ARR_DIMS(pairs)[0];
+
+	for (int i = 0; i < n; i += 2)
 		dense[data[i]] += data[i + 1];
-	}
 }
 
 /* Dense counts to the stored form; NULL when every count is zero. */
@@ -129,35 +138,104 @@ ai_hist_of_1_2(PG_FUNCTION_ARGS)
 }
 
 /*
- * ai_hist_merge(int4[]) aggregate: transition function.  The state is the
- * dense counts, kept in the aggregate's memory.
+ * The state of ai_hist_merge(): most groups see only a few distinct buckets
+ * (compaction folds a handful of rows per group, over a million groups), so
+ * the state starts as a short list of (bucket, count) and turns into dense
+ * counts only once it holds HIST_SPARSE_MAX buckets.
+ */
+#define HIST_SPARSE_MAX 64
+
+typedef struct HistState
+{
+	int64	   *dense;			/* HIST_BUCKETS counts, or NULL while sparse */
+	int			n;				/* sparse: buckets in use */
+	int			cap;			/* sparse: room in bucket[] and count[] */
+	int32	   *bucket;
+	int64	   *count;
+} HistState;
+
+static void
+state_add(HistState *state, int32 bucket, int64 count, MemoryContext aggcontext)
+{
+	if (state->dense == NULL)
+	{
+		for (int i = 0; i < state->n; i++)
+			if (state->bucket[i] == bucket)
+			{
+				state->count[i] += count;
+				return;
+			}
+		if (state->n < HIST_SPARSE_MAX)
+		{
+			if (state->n == state->cap)
+			{
+				int			cap = state->cap == 0 ? 4 : state->cap * 2;
+
+				state->bucket = state->bucket == NULL ?
+					MemoryContextAlloc(aggcontext, sizeof(int32) * cap) :
+					repalloc(state->bucket, sizeof(int32) * cap);
+				state->count = state->count == NULL ?
+					MemoryContextAlloc(aggcontext, sizeof(int64) * cap) :
+					repalloc(state->count, sizeof(int64) * cap);
+				state->cap = cap;
+			}
+			state->bucket[state->n] = bucket;
+			state->count[state->n++] = count;
+			return;
+		}
+		state->dense = MemoryContextAllocZero(aggcontext, sizeof(int64) * HIST_BUCKETS);
+		for (int i = 0; i < state->n; i++)
+			state->dense[state->bucket[i]] += state->count[i];
+	}
+	state->dense[bucket] += count;
+}
+
+/*
+ * ai_hist_merge(int4[]) aggregate: transition function.
  */
 Datum
 ai_hist_accum_1_2(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext;
-	int64	   *dense;
+	HistState  *state;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		elog(ERROR, "ai_hist_accum called in non-aggregate context");
 
 	if (PG_ARGISNULL(0))
-		dense = MemoryContextAllocZero(aggcontext, sizeof(int64) * HIST_BUCKETS);
+		state = MemoryContextAllocZero(aggcontext, sizeof(HistState));
 	else
-		dense = (int64 *) PG_GETARG_POINTER(0);
+		state = (HistState *) PG_GETARG_POINTER(0);
 	if (!PG_ARGISNULL(1))
-		add_pairs(dense, PG_GETARG_ARRAYTYPE_P(1));
-	PG_RETURN_POINTER(dense);
+	{
+		ArrayType  *pairs = PG_GETARG_ARRAYTYPE_P(1);
+		int32	   *data = check_pairs(pairs);
+		int			n = ARR_NDIM(pairs) == 0 ? 0 : ARR_DIMS(pairs)[0];
+
+		for (int i = 0; i < n; i += 2)
+			state_add(state, data[i], data[i + 1], aggcontext);
+	}
+	PG_RETURN_POINTER(state);
 }
 
 Datum
 ai_hist_final_1_2(PG_FUNCTION_ARGS)
 {
+	HistState  *state;
+	int64	   *dense;
 	ArrayType  *result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	result = to_pairs((int64 *) PG_GETARG_POINTER(0));
+	state = (HistState *) PG_GETARG_POINTER(0);
+	dense = state->dense;
+	if (dense == NULL)
+	{
+		dense = palloc0(sizeof(int64) * HIST_BUCKETS);
+		for (int i = 0; i < state->n; i++)
+			dense[state->bucket[i]] += state->count[i];
+	}
+	result = to_pairs(dense);
 	if (result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_ARRAYTYPE_P(result);
