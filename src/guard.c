@@ -10,8 +10,8 @@
  *							sees only the calls of its current user
  *	aitrack.user_id			the current user of a tenant role, set by the
  *							application per session or transaction; when
- *							empty, auth.uid() is used where it exists
- *							(Supabase)
+ *							empty, auth.uid() is used where it exists and a
+ *							superuser owns it (Supabase)
  *	aitrack.allow_drop		on lets DROP EXTENSION aitrack (or a DROP ...
  *							CASCADE reaching it) delete recorded calls
  *
@@ -40,7 +40,10 @@
 #include "nodes/makefuncs.h"
 #include "nodes/value.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
+#include "miscadmin.h"
+#include "access/htup_details.h"
 
 typedef enum StoreContent
 {
@@ -195,6 +198,19 @@ guard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	}
 }
 
+static bool
+function_owned_by_superuser(Oid funcoid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcoid));
+	bool		result;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	result = superuser_arg(((Form_pg_proc) GETSTRUCT(tuple))->proowner);
+	ReleaseSysCache(tuple);
+	return result;
+}
+
 /* Is the current role a tenant (aitrack.tenant)? */
 bool
 ai_tenant_mode_active(void)
@@ -243,7 +259,12 @@ ai_tenant_user_id_1_3(PG_FUNCTION_ARGS)
 
 	auth_uid = FuncnameGetCandidates(list_make2(makeString("auth"), makeString("uid")),
 									 0, NIL, false, false, false, true);
-	if (auth_uid != NULL && get_func_rettype(auth_uid->oid) == UUIDOID)
+	/*
+	 * Only a superuser's auth.uid() (Supabase's is): anyone allowed to
+	 * create a schema could otherwise plant one and pick the user.
+	 */
+	if (auth_uid != NULL && get_func_rettype(auth_uid->oid) == UUIDOID &&
+		function_owned_by_superuser(auth_uid->oid))
 	{
 		FmgrInfo	flinfo;
 		LOCAL_FCINFO(call, 0);
