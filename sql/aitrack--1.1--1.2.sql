@@ -199,6 +199,8 @@ BEGIN
       FROM pend
      GROUP BY bucket, model_id, call_type, status, user_id;
 
+    -- Statistics for the joins below, or the planner guesses a few rows.
+    ANALYZE aitrack_compact;
     SELECT COALESCE(sum(pending_rows), 0) INTO folded FROM aitrack_compact;
 
     INSERT INTO @extschema@.ai_usage_rollup AS r
@@ -265,6 +267,7 @@ BEGIN
            latency = @extschema@.ai_hist_add(r.latency, excluded.latency);
 
     -- Groups that lost calls: their first and last call, from what is left.
+    IF EXISTS (SELECT FROM aitrack_compact WHERE lost_calls) THEN
     UPDATE @extschema@.ai_usage_rollup r
        SET first_call = COALESCE(live.first_call, r.first_call),
            last_call = COALESCE(live.last_call, r.last_call)
@@ -297,6 +300,7 @@ BEGIN
      WHERE t.bucket = u.bucket AND t.model_id = u.model_id
        AND t.call_type IS NOT DISTINCT FROM u.call_type
        AND t.status IS NOT DISTINCT FROM u.status;
+    END IF;
 
     -- Groups left without calls are gone.
     DELETE FROM @extschema@.ai_usage_rollup WHERE NOT pending AND calls = 0;
