@@ -726,7 +726,7 @@ bench_stats() {
     echo "    (psql variables: lo, hi = the rows of this statement, n = rows added for this"
     echo "    size, t_end = now() when that load began, model_ids = 8 ai_model ids):"
     echo "$STATS_LOAD_SQL" | sed 's/^/    /'
-    echo "    then: VACUUM ANALYZE ai_call; SELECT ai_rollup_compact() if it exists"
+    echo "    then: VACUUM ANALYZE ai_call; SELECT ai_rollup_compact() if it exists, and VACUUM ANALYZE the rollup tables"
     echo
     echo "    timed with psql \\timing, 1 warm-up then $BENCH_REPEAT runs of each, alternating; median:"
     echo "$STATS_AUS_SQL" | sed 's/^/    /'
@@ -765,6 +765,11 @@ bench_stats() {
             tc=$(now_s)
             if bpsql -o /dev/null -c 'SELECT ai_rollup_compact()' 2>"$WORK/compact.err"; then
                 compact_s[$size]="$(elapsed "$tc") s"
+                # As autovacuum would after such a change: fresh statistics
+                # for the rollups, or the planner reads them blind.
+                bpsql -o /dev/null -c 'VACUUM ANALYZE ai_usage_rollup' \
+                      -c 'VACUUM ANALYZE ai_usage_rollup_total' \
+                      -c 'VACUUM ANALYZE ai_usage_purged'
             else
                 compact_s[$size]="FAILED after $(elapsed "$tc") s: $(head -n 1 "$WORK/compact.err")"
                 note_summary stats "ai_rollup_compact() at $size" "${compact_s[$size]}"
