@@ -173,6 +173,47 @@ hour_of(TimestampTz t)
 }
 
 /*
+ * Where the columns the fast path reads sit in ai_call, looked up once per
+ * backend (again if the table is re-created or gains columns): this runs
+ * for every record_ai_call().
+ */
+typedef struct CallColumns
+{
+	Oid			relid;
+	int			natts;
+	AttrNumber	created_at;
+	AttrNumber	model_id;
+	AttrNumber	call_type;
+	AttrNumber	status;
+	AttrNumber	user_id;
+	AttrNumber	duration_ms;
+	AttrNumber	summed[AI_ROLLUP_NUM_SUMMED];
+} CallColumns;
+
+static CallColumns call_columns;
+
+static const CallColumns *
+get_call_columns(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (call_columns.relid != RelationGetRelid(rel) || call_columns.natts != desc->natts)
+	{
+		call_columns.created_at = SPI_fnumber(desc, "created_at");
+		call_columns.model_id = SPI_fnumber(desc, "model_id");
+		call_columns.call_type = SPI_fnumber(desc, "call_type");
+		call_columns.status = SPI_fnumber(desc, "status");
+		call_columns.user_id = SPI_fnumber(desc, "user_id");
+		call_columns.duration_ms = SPI_fnumber(desc, "duration_ms");
+		for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+			call_columns.summed[i] = SPI_fnumber(desc, ai_rollup_summed_columns[i]);
+		call_columns.relid = RelationGetRelid(rel);
+		call_columns.natts = desc->natts;
+	}
+	return &call_columns;
+}
+
+/*
  * A statement that wrote one call (every record_ai_call()) needs no GROUP
  * BY: read the row from the transition table and insert its rollup row.
  */
@@ -180,6 +221,7 @@ static void
 capture_one_row(Oid schema, Relation rel, Tuplestorestate *rows, bool add)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
+	const CallColumns *cols = get_call_columns(rel);
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	Datum		params[ONE_ROW_PARAMS];
 	char		nulls[ONE_ROW_PARAMS];
@@ -188,28 +230,28 @@ capture_one_row(Oid schema, Relation rel, Tuplestorestate *rows, bool add)
 	Datum		value;
 	int			ptr = tuplestore_alloc_read_pointer(rows, 0);
 
-#define COLUMN(name) slot_getattr(slot, SPI_fnumber(desc, name), &isnull)
+#define COLUMN(attnum) slot_getattr(slot, (attnum), &isnull)
 	tuplestore_select_read_pointer(rows, ptr);
 	tuplestore_rescan(rows);
 	if (!tuplestore_gettupleslot(rows, true, false, slot))
 		elog(ERROR, "transition table is empty");
 
 	memset(nulls, ' ', sizeof(nulls));
-	value = COLUMN("created_at");
+	value = COLUMN(cols->created_at);
 	params[n++] = TimestampTzGetDatum(hour_of(DatumGetTimestampTz(value)));
-	params[n++] = COLUMN("model_id");
-	params[n] = COLUMN("call_type");
+	params[n++] = COLUMN(cols->model_id);
+	params[n] = COLUMN(cols->call_type);
 	nulls[n++] = isnull ? 'n' : ' ';
-	params[n] = COLUMN("status");
+	params[n] = COLUMN(cols->status);
 	nulls[n++] = isnull ? 'n' : ' ';
-	params[n] = COLUMN("user_id");
+	params[n] = COLUMN(cols->user_id);
 	nulls[n++] = isnull ? 'n' : ' ';
 	params[n++] = Int64GetDatum(add ? 1 : -1);
 	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
 	{
 		bool		is_cost = strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0;
 
-		value = COLUMN(ai_rollup_summed_columns[i]);
+		value = COLUMN(cols->summed[i]);
 		if (is_cost)
 			params[n++] = isnull ? DirectFunctionCall1(int8_numeric, Int64GetDatum(0)) :
 				(add ? value : DirectFunctionCall1(numeric_uminus, value));
@@ -218,12 +260,12 @@ capture_one_row(Oid schema, Relation rel, Tuplestorestate *rows, bool add)
 		params[n++] = Int64GetDatum(isnull ? 0 : (add ? 1 : -1));
 	}
 	/* A removed call cannot move first_call or last_call; see compaction. */
-	value = COLUMN("created_at");
+	value = COLUMN(cols->created_at);
 	params[n] = value;
 	nulls[n++] = add ? ' ' : 'n';
 	params[n] = value;
 	nulls[n++] = add ? ' ' : 'n';
-	value = COLUMN("duration_ms");
+	value = COLUMN(cols->duration_ms);
 	params[n] = isnull ? (Datum) 0 : PointerGetDatum(ai_hist_pair(DatumGetInt32(value), add ? 1 : -1));
 	nulls[n++] = isnull ? 'n' : ' ';
 #undef COLUMN
