@@ -9,8 +9,8 @@
 #      postgres user owns, start a throwaway cluster (scripts/cluster.sh)
 #   4. there, as postgres, `make installcheck` one suite at a time so that a
 #      failure in one does not hide the others:
-#        pg_regress            REGRESS   sql/*.sql vs expected/
-#        pg_isolation_regress  ISOLATION test/specs vs test/expected
+#        pg_regress            REGRESS   test/sql/*.sql vs expected/
+#        pg_isolation_regress  ISOLATION test/specs vs expected/
 #        prove (TAP)           test/t/*.pl, each with its own nodes
 #   5. on failure print regression.diffs, the isolation diffs and the TAP
 #      logs, and copy them to $REPO/.run/test-artifacts for a human

@@ -1,34 +1,30 @@
 /*
  * aitrack.c
- *		Module entry: the magic block, the field names shared by messages,
+ *		Module entry: the magic block, _PG_init calling each module's init,
  *		where the extension's tables live, and preparing kept SPI plans.
  */
 #include "aitrack.h"
 
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 PG_MODULE_MAGIC;
 
-const char *const ai_call_field_names[AI_NUM_FIELDS] = {
-	[AI_MODELNAME] = "modelname",
-	[AI_VERSION] = "version",
-	[AI_PROMPT] = "prompt",
-	[AI_RESPONSE] = "response",
-	[AI_INPUT_TOKENS] = "input_tokens",
-	[AI_REASONING_TOKENS] = "reasoning_tokens",
-	[AI_OUTPUT_TOKENS] = "output_tokens",
-	[AI_COST_USD] = "cost_usd",
-	[AI_DURATION_MS] = "duration_ms",
-	[AI_CALL_TYPE] = "call_type",
-	[AI_STATUS] = "status",
-	[AI_USER_ID] = "user_id",
-	[AI_EXTRA] = "extra",
-	[AI_CACHE_READ_INPUT_TOKENS] = "cache_read_input_tokens",
-	[AI_CACHE_CREATION_INPUT_TOKENS] = "cache_creation_input_tokens",
-	[AI_TIME_TO_FIRST_TOKEN_MS] = "time_to_first_token_ms",
-	[AI_COST_SOURCE] = "cost_source",
-	[AI_CREATED_AT] = "created_at",
-};
+void		_PG_init(void);
+
+/*
+ * Loaded by the first call of any aitrack function in a backend (or by
+ * shared_preload_libraries): define the settings, install the hooks.
+ */
+void
+_PG_init(void)
+{
+	content_policy_init();
+	tenant_init();
+	drop_guard_init();
+	/* Nothing else may define aitrack.* settings; a typo is an error. */
+	MarkGUCPrefixReserved("aitrack");
+}
 
 /*
  * The schema the extension was created in is the schema of the SQL function

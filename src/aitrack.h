@@ -5,17 +5,24 @@
  *		of each file.
  *
  * One file, one job:
- *		aitrack.c		module magic, the extension's schema, SPI plan helper
+ *		aitrack.c		module entry: _PG_init, the extension's schema, SPI plans
+ *		ai_call_fields.h the one list of a call's fields (names, types, keys)
+ *		call.c			one call on its way in: the field tables, and the
+ *						"prepare" step both record paths share (usage,
+ *						validation, content policy, price)
  *		validate.c		checks one call's values before anything is written
- *		metrics.c		reads the seed's metrics jsonb into a call
+ *		metrics.c		reads a metrics object or a batch element into a call
  *		usage.c			reads token counts from a provider's response
  *		price.c			the price in force for a model, and a call's cost
+ *		content.c		aitrack.store_content: what is kept of prompts
+ *		tenant.c		aitrack.tenant: which user a tenant role may see
+ *		model.c			ai_model ids: find, create, lock, and the per-backend cache
+ *		record.c		record_ai_call(): one call
+ *		batch.c			record_ai_calls(): many calls in one statement
  *		hist.c			mergeable latency histograms for the rollups
  *		rollup.c		the trigger that keeps the hourly rollups
- *		guard.c			settings, content policy, tenants, the drop guard
- *		model_cache.c	backend-local (modelname, version) -> ai_model.id
- *		record.c		record_ai_call(): get-or-create the model, insert
- *		stats.c			ai_usage_stats(): grouped aggregates over ai_call
+ *		stats.c			ai_usage_stats(): grouped aggregates
+ *		guard.c			the drop guard
  *
  * One shared library serves every installed version of the extension: a
  * database still on 1.0 calls the *_1_0 entry points, which must keep 1.0's
@@ -45,40 +52,52 @@ typedef enum AitrackApi
 /* Tries of "find the model, else create it" before giving up on a call. */
 #define AITRACK_MODEL_RETRIES 5
 
-/*
- * The fields of one call, in the order of the SPI parameters of the insert
- * statements in record.c ($1 is the cached model id, then these from $2),
- * which is also the argument order of record_ai_call(): 1.0's arguments end
- * at AI_EXTRA, 1.1 appended three more.  AI_COST_SOURCE is never an
- * argument; record.c decides it.
- */
+/* How a field reads from a JSON object; see ai_call_fields.h. */
+typedef enum AiKeyKind
+{
+	AI_KEY_NONE,				/* not a key */
+	AI_KEY_COUNT,				/* whole number >= 0, int4 */
+	AI_KEY_DURATION,			/* number, rounded to whole milliseconds */
+	AI_KEY_COST,				/* number, kept exact as numeric */
+	AI_KEY_TEXT,				/* string */
+	AI_KEY_OBJECT,				/* object */
+	AI_KEY_JSON,				/* any JSON */
+	AI_KEY_UUID,				/* string holding a uuid */
+	AI_KEY_TIMESTAMP			/* string holding a timestamptz */
+} AiKeyKind;
+
+/* The fields of one call, in the order of ai_call_fields.h. */
 typedef enum AiCallField
 {
-	AI_MODELNAME,
-	AI_VERSION,
-	AI_PROMPT,
-	AI_RESPONSE,
-	AI_INPUT_TOKENS,
-	AI_REASONING_TOKENS,
-	AI_OUTPUT_TOKENS,
-	AI_COST_USD,
-	AI_DURATION_MS,
-	AI_CALL_TYPE,
-	AI_STATUS,
-	AI_USER_ID,
-	AI_EXTRA,
-	/* 1.1 */
-	AI_CACHE_READ_INPUT_TOKENS,
-	AI_CACHE_CREATION_INPUT_TOKENS,
-	AI_TIME_TO_FIRST_TOKEN_MS,
-	AI_COST_SOURCE,
-	/* 1.2: only record_ai_calls() takes it; NULL means now() */
-	AI_CREATED_AT,
+#define AI_CALL_FIELD(symbol, name, type, since, argument, metrics_key, key_kind) symbol,
+#include "ai_call_fields.h"
+#undef AI_CALL_FIELD
 	AI_NUM_FIELDS
 } AiCallField;
 
-/* How many AiCallFields a version's ai_call has columns for. */
-#define AI_CALL_FIELDS(api) ((api) == AITRACK_API_1_0 ? AI_EXTRA + 1 : AI_COST_SOURCE + 1)
+/* One row of ai_call_fields.h. */
+typedef struct AiCallFieldInfo
+{
+	const char *name;
+	Oid			type;
+	AitrackApi	since;
+	bool		argument;
+	bool		metrics_key;
+	AiKeyKind	key_kind;
+} AiCallFieldInfo;
+
+/* Indexed by AiCallField. */
+extern const AiCallFieldInfo ai_call_fields[AI_NUM_FIELDS];
+
+#define ai_call_field_name(field) (ai_call_fields[(field)].name)
+
+/*
+ * Is the field a column that an API version's insert writes?  modelname
+ * and version are ai_model's: the insert writes model_id instead.
+ */
+#define ai_call_field_is_column(field, api) \
+	((field) != AI_MODELNAME && (field) != AI_VERSION && \
+	 ai_call_fields[(field)].since <= (api))
 
 typedef struct AiCall
 {
@@ -86,17 +105,18 @@ typedef struct AiCall
 	bool		isnull[AI_NUM_FIELDS];
 } AiCall;
 
-/* Column name of each field, for messages; indexed by AiCallField. */
-extern const char *const ai_call_field_names[AI_NUM_FIELDS];
-
 /* aitrack.c */
 extern Oid	aitrack_function_schema(FunctionCallInfo fcinfo);
 extern SPIPlanPtr aitrack_prepare_plan(const char *query, int nargs,
 									   Oid *argtypes, int cursor_options);
 
+/* call.c */
+extern void ai_call_init(AiCall *call);
+extern void ai_call_set_text(AiCall *call, AiCallField field, const char *value);
+extern void ai_call_prepare(Oid schema, AiCall *call, AitrackApi api);
+
 /* validate.c */
 extern void ai_call_validate(AiCall *call, AitrackApi api);
-extern void ai_validate_status_name(const char *status);
 
 /* metrics.c */
 extern void ai_call_apply_metrics(AiCall *call, Datum metrics, AitrackApi api);
@@ -106,10 +126,26 @@ extern void ai_call_apply_object(AiCall *call, JsonbContainer *object);
 extern bool ai_call_has_token_counts(AiCall *call);
 extern bool ai_call_usage_from_response(AiCall *call);
 
-/* guard.c */
+/* price.c */
+extern void ai_call_price(Oid schema, AiCall *call);
+
+/* content.c */
+extern void content_policy_init(void);
 extern void ai_call_apply_content_policy(AiCall *call);
-extern void ai_sha256_hex(const uint8 *data, size_t len, char *hex);
+
+/* tenant.c */
+extern void tenant_init(void);
 extern bool ai_tenant_mode_active(void);
+
+/* model.c */
+extern bool model_cache_lookup(Oid schema, text *modelname, text *version,
+							   int64 *model_id);
+extern void model_cache_store(Oid schema, text *modelname, text *version,
+							  int64 model_id);
+extern void model_cache_forget(Oid schema, text *modelname, text *version);
+extern void ai_model_create(Oid schema, Datum modelname, Datum version);
+extern int64 ai_model_lock_id(Oid schema, Datum modelname, Datum version);
+extern void ai_model_deleted_error(Datum modelname, Datum version, bool batch) pg_attribute_noreturn();
 
 /* hist.c */
 extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);
@@ -118,19 +154,7 @@ extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);
 #define AI_ROLLUP_NUM_SUMMED 8
 extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];
 
-/* price.c */
-extern void ai_call_price(Oid schema, AiCall *call);
-
-/* model_cache.c */
-extern bool model_cache_lookup(Oid schema, text *modelname, text *version,
-							   int64 *model_id);
-extern void model_cache_store(Oid schema, text *modelname, text *version,
-							  int64 model_id);
-extern void model_cache_forget(Oid schema, text *modelname, text *version);
-
-/* record.c */
-extern void ai_call_init(AiCall *call);
-extern int64 ai_call_insert(Oid schema, AiCall *call, AitrackApi api);
-extern SPIPlanPtr ai_create_model_plan(Oid schema);
+/* guard.c */
+extern void drop_guard_init(void);
 
 #endif							/* AITRACK_H */

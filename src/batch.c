@@ -2,142 +2,80 @@
  * batch.c
  *		record_ai_calls(): many calls in one statement, all or nothing.
  *
- * Every element is read and checked first (an error names the element), the
- * models are found or created once each and locked, and then the calls go
- * in with a single INSERT ... SELECT FROM unnest(arrays): one statement, so
- * the rollup trigger fires once for the whole batch.
+ * Every element is read and prepared first, the same way record_ai_call()
+ * prepares one call (call.c): an error names the element, and nothing has
+ * been written yet.  Then the models are found or created once each and
+ * locked (model.c), and the calls go in with a single INSERT ... SELECT
+ * FROM unnest(arrays): one statement, so the rollup trigger fires once for
+ * the whole batch.  The columns are the fields of ai_call_fields.h.
  */
 #include "aitrack.h"
 
-#include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/timestamp.h"
 
-/* The columns written from each element, after model_id. */
-static const AiCallField batch_columns[] = {
-	AI_CREATED_AT, AI_PROMPT, AI_RESPONSE, AI_INPUT_TOKENS, AI_REASONING_TOKENS,
-	AI_OUTPUT_TOKENS, AI_COST_USD, AI_DURATION_MS, AI_CALL_TYPE, AI_STATUS,
-	AI_USER_ID, AI_EXTRA, AI_CACHE_READ_INPUT_TOKENS,
-	AI_CACHE_CREATION_INPUT_TOKENS, AI_TIME_TO_FIRST_TOKEN_MS, AI_COST_SOURCE,
-};
+#define BATCH_API AITRACK_API_1_2
 
-#define NUM_BATCH_COLUMNS lengthof(batch_columns)
-
-static Oid	batch_plans_schema = InvalidOid;
+static Oid	insert_plan_schema = InvalidOid;
 static SPIPlanPtr insert_plan = NULL;
-static SPIPlanPtr lock_model_plan = NULL;
 
-static Oid
-field_type(AiCallField field)
+/*
+ * INSERT INTO ai_call (model_id, <columns>) SELECT ... FROM ROWS FROM
+ * (unnest($1), unnest($2), ...) WITH ORDINALITY: $1 the model ids, then one
+ * array per column, in field order.
+ */
+static SPIPlanPtr
+get_insert_plan(Oid schema)
 {
-	switch (field)
-	{
-		case AI_CREATED_AT:
-			return TIMESTAMPTZOID;
-		case AI_RESPONSE:
-		case AI_EXTRA:
-			return JSONBOID;
-		case AI_COST_USD:
-			return NUMERICOID;
-		case AI_USER_ID:
-			return UUIDOID;
-		case AI_PROMPT:
-		case AI_CALL_TYPE:
-		case AI_STATUS:
-		case AI_COST_SOURCE:
-			return TEXTOID;
-		default:
-			return INT4OID;
-	}
-}
+	StringInfoData columns;
+	StringInfoData selected;
+	StringInfoData unnests;
+	StringInfoData aliases;
+	Oid			argtypes[1 + AI_NUM_FIELDS];
+	int			nargs = 1;
 
-static void
-prepare_batch_plans(Oid schema)
-{
-	const char *nsp;
-	StringInfoData q;
-	Oid			argtypes[1 + NUM_BATCH_COLUMNS];
-	Oid			lock_types[2] = {TEXTOID, TEXTOID};
-
-	if (batch_plans_schema == schema && insert_plan != NULL)
-		return;
+	if (insert_plan_schema == schema && insert_plan != NULL)
+		return insert_plan;
 	if (insert_plan)
 		SPI_freeplan(insert_plan);
-	if (lock_model_plan)
-		SPI_freeplan(lock_model_plan);
-	insert_plan = lock_model_plan = NULL;
+	insert_plan = NULL;
 
-	nsp = quote_identifier(get_namespace_name(schema));
-	initStringInfo(&q);
-	appendStringInfo(&q, "INSERT INTO %s.ai_call (model_id", nsp);
-	for (size_t i = 0; i < NUM_BATCH_COLUMNS; i++)
-		appendStringInfo(&q, ", %s", ai_call_field_names[batch_columns[i]]);
-	appendStringInfoString(&q, ") SELECT u.c0");
+	initStringInfo(&columns);
+	initStringInfo(&selected);
+	initStringInfo(&unnests);
+	initStringInfo(&aliases);
 	argtypes[0] = INT8ARRAYOID;
-	for (size_t i = 0; i < NUM_BATCH_COLUMNS; i++)
+	for (int field = 0; field < AI_NUM_FIELDS; field++)
 	{
+		if (!ai_call_field_is_column(field, BATCH_API))
+			continue;
+		appendStringInfo(&columns, ", %s", ai_call_field_name(field));
 		/* created_at defaults to now(), as the column does. */
-		if (batch_columns[i] == AI_CREATED_AT)
-			appendStringInfo(&q, ", COALESCE(u.c%zu, pg_catalog.now())", i + 1);
+		if (field == AI_CREATED_AT)
+			appendStringInfo(&selected, ", COALESCE(u.c%d, pg_catalog.now())", nargs);
 		else
-			appendStringInfo(&q, ", u.c%zu", i + 1);
-		argtypes[i + 1] = get_array_type(field_type(batch_columns[i]));
+			appendStringInfo(&selected, ", u.c%d", nargs);
+		appendStringInfo(&unnests, ", pg_catalog.unnest($%d)", nargs + 1);
+		appendStringInfo(&aliases, ", c%d", nargs);
+		argtypes[nargs++] = get_array_type(ai_call_fields[field].type);
 	}
-	appendStringInfoString(&q, " FROM ROWS FROM (pg_catalog.unnest($1)");
-	for (size_t i = 0; i < NUM_BATCH_COLUMNS; i++)
-		appendStringInfo(&q, ", pg_catalog.unnest($%zu)", i + 2);
-	appendStringInfoString(&q, ") WITH ORDINALITY AS u(c0");
-	for (size_t i = 0; i < NUM_BATCH_COLUMNS; i++)
-		appendStringInfo(&q, ", c%zu", i + 1);
-	appendStringInfoString(&q, ", n) ORDER BY u.n RETURNING id");
-	insert_plan = aitrack_prepare_plan(q.data, 1 + NUM_BATCH_COLUMNS, argtypes, 0);
-
-	/* Locked until commit, so the model cannot go away under the batch. */
-	lock_model_plan = aitrack_prepare_plan(psprintf("SELECT m.id FROM %s.ai_model m"
-													" WHERE m.modelname OPERATOR(pg_catalog.=) $1"
-													" AND m.version OPERATOR(pg_catalog.=) $2"
-													" FOR KEY SHARE",
-													nsp),
-										   2, lock_types, 0);
-	batch_plans_schema = schema;
-}
-
-/* The id of a model, created if need be, locked until commit. */
-static int64
-locked_model_id(Oid schema, AiCall *call)
-{
-	Datum		params[1 + AI_NUM_FIELDS];
-	char		nulls[1 + AI_NUM_FIELDS];
-	Datum		names[2] = {call->values[AI_MODELNAME], call->values[AI_VERSION]};
-	bool		isnull;
-
-	for (int attempt = 0; attempt < AITRACK_MODEL_RETRIES; attempt++)
-	{
-		if (SPI_execute_plan(lock_model_plan, names, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed for lock_model");
-		if (SPI_processed == 1)
-			return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											   SPI_tuptable->tupdesc, 1, &isnull));
-		/* The create_model plan takes the record_ai_call() parameter layout. */
-		memset(nulls, 'n', sizeof(nulls));
-		params[AI_MODELNAME + 1] = names[0];
-		params[AI_VERSION + 1] = names[1];
-		nulls[AI_MODELNAME + 1] = nulls[AI_VERSION + 1] = ' ';
-		if (SPI_execute_plan(ai_create_model_plan(schema), params, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "SPI_execute_plan failed for create_model");
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-			 errmsg("could not record calls: model \"%s\" version \"%s\" was deleted while recording",
-					TextDatumGetCString(names[0]), TextDatumGetCString(names[1])),
-			 errhint("Retry the batch once the sessions deleting the model are done.")));
-	pg_unreachable();
+	insert_plan = aitrack_prepare_plan(psprintf("INSERT INTO %s.ai_call (model_id%s)"
+												" SELECT u.c0%s"
+												" FROM ROWS FROM (pg_catalog.unnest($1)%s)"
+												" WITH ORDINALITY AS u(c0%s, n)"
+												" ORDER BY u.n RETURNING id",
+												quote_identifier(get_namespace_name(schema)),
+												columns.data, selected.data,
+												unnests.data, aliases.data),
+									   nargs, argtypes, 0);
+	insert_plan_schema = schema;
+	return insert_plan;
 }
 
 /* Which element an error is about. */
@@ -145,6 +83,40 @@ static void
 element_context(void *arg)
 {
 	errcontext("element %d of the calls array (counting from 0)", *(int *) arg);
+}
+
+static bool
+same_model(AiCall *a, AiCall *b)
+{
+	return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
+												a->values[AI_MODELNAME],
+												b->values[AI_MODELNAME])) &&
+		DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
+											 a->values[AI_VERSION],
+											 b->values[AI_VERSION]));
+}
+
+/* One field of every call as an array, NULLs included. */
+static Datum
+field_array(AiCall *rows, int ncalls, AiCallField field)
+{
+	Oid			type = ai_call_fields[field].type;
+	Datum	   *elems = palloc(sizeof(Datum) * ncalls);
+	bool	   *elem_nulls = palloc(sizeof(bool) * ncalls);
+	int			dims[1] = {ncalls};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	for (int i = 0; i < ncalls; i++)
+	{
+		elems[i] = rows[i].values[field];
+		elem_nulls[i] = rows[i].isnull[field];
+	}
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs,
+											  type, typlen, typbyval, typalign));
 }
 
 PG_FUNCTION_INFO_V1(record_ai_calls_1_2);
@@ -158,13 +130,14 @@ record_ai_calls_1_2(PG_FUNCTION_ARGS)
 	Jsonb	   *calls;
 	int			ncalls;
 	AiCall	   *rows;
-	int64	   *model_ids;
+	Datum	   *model_ids;
 	int			index = 0;
 	ErrorContextCallback errcallback;
 	JsonbIterator *it;
 	JsonbValue	value;
 	JsonbIteratorToken token;
-	Datum		arrays[1 + NUM_BATCH_COLUMNS];
+	Datum		arrays[1 + AI_NUM_FIELDS];
+	int			narrays = 1;
 	int			rc;
 
 	if (PG_ARGISNULL(0))
@@ -185,18 +158,22 @@ record_ai_calls_1_2(PG_FUNCTION_ARGS)
 	if (ncalls == 0)
 		return (Datum) 0;
 
-	/* Read and check every element before writing anything. */
-	rows = palloc(sizeof(AiCall) * ncalls);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
 	errcallback.callback = element_context;
 	errcallback.arg = &index;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
+	/* Read and prepare every element before writing anything. */
+	rows = palloc(sizeof(AiCall) * ncalls);
 	it = JsonbIteratorInit(&calls->root);
 	while ((token = JsonbIteratorNext(&it, &value, true)) != WJB_DONE)
 	{
 		AiCall	   *call;
 
+		CHECK_FOR_INTERRUPTS();
 		if (token != WJB_ELEM)
 			continue;
 		call = &rows[index];
@@ -205,81 +182,34 @@ record_ai_calls_1_2(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("a call must be a JSON object")));
 		ai_call_init(call);
-		call->values[AI_STATUS] = CStringGetTextDatum("success");
-		call->isnull[AI_STATUS] = false;
+		ai_call_set_text(call, AI_STATUS, "success");
 		ai_call_apply_object(call, value.val.binary.data);
-		if (!ai_call_has_token_counts(call) && !call->isnull[AI_RESPONSE])
-			ai_call_usage_from_response(call);
-		ai_call_validate(call, AITRACK_API_1_2);
-		ai_call_apply_content_policy(call);
-		if (!call->isnull[AI_CREATED_AT] &&
-			TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(call->values[AI_CREATED_AT])))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("created_at must be a finite time")));
+		ai_call_prepare(schema, call, BATCH_API);
 		index++;
 	}
 
-	error_context_stack = errcallback.previous;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	prepare_batch_plans(schema);
-	error_context_stack = &errcallback;
-
-	/* Price and place each call. */
-	model_ids = palloc(sizeof(int64) * ncalls);
+	/* Find, create and lock each model; the previous element is often the same. */
+	model_ids = palloc(sizeof(Datum) * ncalls);
 	for (index = 0; index < ncalls; index++)
 	{
-		AiCall	   *call = &rows[index];
-
-		ai_call_price(schema, call);
-		/* The previous element is often the same model. */
-		if (index > 0 &&
-			DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
-												 call->values[AI_MODELNAME],
-												 rows[index - 1].values[AI_MODELNAME])) &&
-			DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
-												 call->values[AI_VERSION],
-												 rows[index - 1].values[AI_VERSION])))
+		CHECK_FOR_INTERRUPTS();
+		if (index > 0 && same_model(&rows[index], &rows[index - 1]))
 			model_ids[index] = model_ids[index - 1];
 		else
-			model_ids[index] = locked_model_id(schema, call);
+			model_ids[index] = Int64GetDatum(ai_model_lock_id(schema,
+															   rows[index].values[AI_MODELNAME],
+															   rows[index].values[AI_VERSION]));
 	}
 	error_context_stack = errcallback.previous;
 
-	/* Column arrays for unnest(). */
-	{
-		Datum	   *ids = palloc(sizeof(Datum) * ncalls);
+	/* Column arrays for unnest(), in the plan's order. */
+	arrays[0] = PointerGetDatum(construct_array(model_ids, ncalls, INT8OID, 8,
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	for (int field = 0; field < AI_NUM_FIELDS; field++)
+		if (ai_call_field_is_column(field, BATCH_API))
+			arrays[narrays++] = field_array(rows, ncalls, field);
 
-		for (int i = 0; i < ncalls; i++)
-			ids[i] = Int64GetDatum(model_ids[i]);
-		arrays[0] = PointerGetDatum(construct_array(ids, ncalls, INT8OID, 8,
-													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	}
-	for (size_t c = 0; c < NUM_BATCH_COLUMNS; c++)
-	{
-		AiCallField field = batch_columns[c];
-		Oid			type = field_type(field);
-		Datum	   *elems = palloc(sizeof(Datum) * ncalls);
-		bool	   *elem_nulls = palloc(sizeof(bool) * ncalls);
-		int			dims[1] = {ncalls};
-		int			lbs[1] = {1};
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-
-		for (int i = 0; i < ncalls; i++)
-		{
-			elems[i] = rows[i].values[field];
-			elem_nulls[i] = rows[i].isnull[field];
-		}
-		get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-		arrays[c + 1] = PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs,
-														   type, typlen, typbyval, typalign));
-	}
-
-	rc = SPI_execute_plan(insert_plan, arrays, NULL, false, 0);
+	rc = SPI_execute_plan(get_insert_plan(schema), arrays, NULL, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	for (uint64 row = 0; row < SPI_processed; row++)

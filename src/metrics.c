@@ -1,6 +1,7 @@
 /*
  * metrics.c
- *		Reads the seed's metrics object into a call.
+ *		Reads the seed's metrics object, or an element of record_ai_calls()'s
+ *		array, into a call; the keys each takes are in ai_call_fields.h.
  *
  * The seed records a call as record_ai_call(modelname, version, prompt,
  * response, metrics, call_type, user_id) with metrics a dict holding
@@ -67,80 +68,53 @@ metric_integer(const char *key, JsonbValue *value, bool round_fraction)
 	return Int32GetDatum(result);
 }
 
-typedef enum MetricKind
+/*
+ * The keys come from ai_call_fields.h: a metrics object takes the fields
+ * marked metrics_key that the API version has; an element of
+ * record_ai_calls() takes every field with a key kind.  Hints list the
+ * element-only keys first, then the metrics keys, each in list order.
+ */
+static bool
+is_key(AiCallField field, AitrackApi api, bool element)
 {
-	METRIC_COUNT,				/* whole number >= 0, int4 */
-	METRIC_DURATION,			/* number, rounded to whole milliseconds */
-	METRIC_COST,				/* number, kept exact as numeric */
-	METRIC_STATUS,				/* string */
-	METRIC_EXTRA,				/* object */
-	/* record_ai_calls() elements only */
-	METRIC_TEXT,				/* string */
-	METRIC_JSON,				/* any JSON */
-	METRIC_UUID,				/* string holding a uuid */
-	METRIC_TIMESTAMP			/* string holding a timestamptz */
-} MetricKind;
+	const AiCallFieldInfo *info = &ai_call_fields[field];
 
-typedef struct MetricKey
-{
-	const char *name;
-	AiCallField field;
-	MetricKind	kind;
-	AitrackApi	since;			/* first version that knows the key */
-} MetricKey;
-
-static const MetricKey metric_keys[] = {
-	{"input_tokens", AI_INPUT_TOKENS, METRIC_COUNT, AITRACK_API_1_0},
-	{"reasoning_tokens", AI_REASONING_TOKENS, METRIC_COUNT, AITRACK_API_1_0},
-	{"output_tokens", AI_OUTPUT_TOKENS, METRIC_COUNT, AITRACK_API_1_0},
-	{"cost_usd", AI_COST_USD, METRIC_COST, AITRACK_API_1_0},
-	{"duration_ms", AI_DURATION_MS, METRIC_DURATION, AITRACK_API_1_0},
-	{"status", AI_STATUS, METRIC_STATUS, AITRACK_API_1_0},
-	{"extra", AI_EXTRA, METRIC_EXTRA, AITRACK_API_1_0},
-	{"cache_read_input_tokens", AI_CACHE_READ_INPUT_TOKENS, METRIC_COUNT, AITRACK_API_1_1},
-	{"cache_creation_input_tokens", AI_CACHE_CREATION_INPUT_TOKENS, METRIC_COUNT, AITRACK_API_1_1},
-	{"time_to_first_token_ms", AI_TIME_TO_FIRST_TOKEN_MS, METRIC_DURATION, AITRACK_API_1_1},
-};
-
-/* The keys of a record_ai_calls() element besides the metrics keys. */
-static const MetricKey element_keys[] = {
-	{"modelname", AI_MODELNAME, METRIC_TEXT, AITRACK_API_1_2},
-	{"version", AI_VERSION, METRIC_TEXT, AITRACK_API_1_2},
-	{"prompt", AI_PROMPT, METRIC_TEXT, AITRACK_API_1_2},
-	{"response", AI_RESPONSE, METRIC_JSON, AITRACK_API_1_2},
-	{"call_type", AI_CALL_TYPE, METRIC_TEXT, AITRACK_API_1_2},
-	{"user_id", AI_USER_ID, METRIC_UUID, AITRACK_API_1_2},
-	{"created_at", AI_CREATED_AT, METRIC_TIMESTAMP, AITRACK_API_1_2},
-};
+	if (info->key_kind == AI_KEY_NONE)
+		return false;
+	if (info->metrics_key)
+		return info->since <= api;
+	return element;
+}
 
 /* "Valid keys are: ..." for the keys this version knows. */
 static char *
 valid_keys_hint(AitrackApi api, bool element)
 {
 	StringInfoData hint;
+	bool		first = true;
 
 	initStringInfo(&hint);
 	appendStringInfoString(&hint, "Valid keys are: ");
-	if (element)
-		for (size_t i = 0; i < lengthof(element_keys); i++)
-			appendStringInfo(&hint, "%s, ", element_keys[i].name);
-	for (size_t i = 0; i < lengthof(metric_keys); i++)
-		if (metric_keys[i].since <= api)
-			appendStringInfo(&hint, "%s%s", i > 0 ? ", " : "", metric_keys[i].name);
+	for (int pass = 0; pass < 2; pass++)
+		for (int field = 0; field < AI_NUM_FIELDS; field++)
+			if (is_key(field, api, element) &&
+				ai_call_fields[field].metrics_key == (pass == 1))
+			{
+				appendStringInfo(&hint, "%s%s", first ? "" : ", ",
+								 ai_call_field_name(field));
+				first = false;
+			}
 	appendStringInfoChar(&hint, '.');
 	return hint.data;
 }
 
-static const MetricKey *
-find_metric_key(const char *name, AitrackApi api, bool element)
+static AiCallField
+find_key(const char *name, AitrackApi api, bool element)
 {
-	if (element)
-		for (size_t i = 0; i < lengthof(element_keys); i++)
-			if (strcmp(name, element_keys[i].name) == 0)
-				return &element_keys[i];
-	for (size_t i = 0; i < lengthof(metric_keys); i++)
-		if (metric_keys[i].since <= api && strcmp(name, metric_keys[i].name) == 0)
-			return &metric_keys[i];
+	for (int field = 0; field < AI_NUM_FIELDS; field++)
+		if (is_key(field, api, element) &&
+			strcmp(name, ai_call_field_name(field)) == 0)
+			return field;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown key \"%s\" in %s", name, element ? "call" : "metrics"),
@@ -149,42 +123,42 @@ find_metric_key(const char *name, AitrackApi api, bool element)
 }
 
 static Datum
-metric_value(const MetricKey *key, JsonbValue *value)
+key_value(AiCallField field, JsonbValue *value)
 {
-	switch (key->kind)
+	const char *name = ai_call_field_name(field);
+	AiKeyKind	kind = ai_call_fields[field].key_kind;
+
+	switch (kind)
 	{
-		case METRIC_COUNT:
-			return metric_integer(key->name, value, false);
-		case METRIC_DURATION:
+		case AI_KEY_NONE:
+			break;
+		case AI_KEY_COUNT:
+			return metric_integer(name, value, false);
+		case AI_KEY_DURATION:
 			/* Clients measure time as floats; a millisecond is precise enough. */
-			return metric_integer(key->name, value, true);
-		case METRIC_COST:
+			return metric_integer(name, value, true);
+		case AI_KEY_COST:
 			if (value->type != jbvNumeric)
-				wrong_type(key->name, "a number", value);
+				wrong_type(name, "a number", value);
 			return NumericGetDatum(value->val.numeric);
-		case METRIC_STATUS:
+		case AI_KEY_TEXT:
 			if (value->type != jbvString)
-				wrong_type(key->name, "a string", value);
+				wrong_type(name, "a string", value);
 			return PointerGetDatum(cstring_to_text_with_len(value->val.string.val,
 															value->val.string.len));
-		case METRIC_EXTRA:
+		case AI_KEY_OBJECT:
 			if (value->type != jbvBinary ||
 				!JsonContainerIsObject(value->val.binary.data))
-				wrong_type(key->name, "an object", value);
+				wrong_type(name, "an object", value);
 			return JsonbPGetDatum(JsonbValueToJsonb(value));
-		case METRIC_TEXT:
-			if (value->type != jbvString)
-				wrong_type(key->name, "a string", value);
-			return PointerGetDatum(cstring_to_text_with_len(value->val.string.val,
-															value->val.string.len));
-		case METRIC_JSON:
+		case AI_KEY_JSON:
 			return JsonbPGetDatum(JsonbValueToJsonb(value));
-		case METRIC_UUID:
-		case METRIC_TIMESTAMP:
+		case AI_KEY_UUID:
+		case AI_KEY_TIMESTAMP:
 			if (value->type != jbvString)
-				wrong_type(key->name, "a string", value);
+				wrong_type(name, "a string", value);
 			/* The type's own input function says what is wrong, if anything. */
-			return key->kind == METRIC_UUID ?
+			return kind == AI_KEY_UUID ?
 				DirectFunctionCall1(uuid_in,
 									CStringGetDatum(pnstrdup(value->val.string.val,
 															 value->val.string.len))) :
@@ -193,7 +167,7 @@ metric_value(const MetricKey *key, JsonbValue *value)
 															 value->val.string.len)),
 									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	}
-	elog(ERROR, "unexpected metric kind %d", (int) key->kind);
+	elog(ERROR, "unexpected key kind %d", (int) kind);
 	pg_unreachable();
 }
 
@@ -209,20 +183,22 @@ apply_keys(AiCall *call, JsonbContainer *object, AitrackApi api, bool element)
 	it = JsonbIteratorInit(object);
 	while ((token = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
 	{
-		const MetricKey *metric;
+		AiCallField field;
+		char	   *name;
 
 		if (token != WJB_KEY)
 			continue;
-		metric = find_metric_key(pnstrdup(key.val.string.val, key.val.string.len),
-								 api, element);
+		name = pnstrdup(key.val.string.val, key.val.string.len);
+		field = find_key(name, api, element);
+		pfree(name);
 		token = JsonbIteratorNext(&it, &value, true);
 		Assert(token == WJB_VALUE);
 
 		/* not given: keep the default (a JSON null response is a response) */
-		if (value.type == jbvNull && metric->kind != METRIC_JSON)
+		if (value.type == jbvNull && ai_call_fields[field].key_kind != AI_KEY_JSON)
 			continue;
-		call->values[metric->field] = metric_value(metric, &value);
-		call->isnull[metric->field] = false;
+		call->values[field] = key_value(field, &value);
+		call->isnull[field] = false;
 	}
 }
 

@@ -189,6 +189,8 @@ ai_call_price(Oid schema, AiCall *call)
 									 SPI_fnumber(SPI_tuptable->tupdesc, rate_columns[r]),
 									 &rate_isnull[r]);
 		cost = compute_cost(rates, rate_isnull, counts);
+		/* A batch prices thousands of calls in one SPI connection. */
+		SPI_freetuptable(SPI_tuptable);
 		if (cost != NULL)
 		{
 			call->values[AI_COST_USD] = NumericGetDatum(cost);

@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "utils/timestamp.h"
 
 static const char *const valid_statuses[] = {
 	"success", "error", "timeout", "cancelled", "rate_limited", "filtered"
@@ -29,7 +30,7 @@ require_not_null(AiCall *call, AiCallField field, const char *hint)
 	if (call->isnull[field])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", ai_call_field_names[field]),
+				 errmsg("%s must not be null", ai_call_field_name(field)),
 				 hint ? errhint("%s", hint) : 0));
 }
 
@@ -46,12 +47,12 @@ check_label(AiCall *call, AiCallField field)
 	if (VARSIZE_ANY_EXHDR(value) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", ai_call_field_names[field])));
+				 errmsg("%s must not be empty", ai_call_field_name(field))));
 	chars = pg_mbstrlen_with_len(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
 	if (chars > AITRACK_MAX_NAME_CHARS)
 		ereport(ERROR,
 				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("%s is too long", ai_call_field_names[field]),
+				 errmsg("%s is too long", ai_call_field_name(field)),
 				 errdetail("It has %d characters; the limit is %d.",
 						   chars, AITRACK_MAX_NAME_CHARS)));
 }
@@ -67,7 +68,7 @@ check_count(AiCall *call, AiCallField field)
 	if (count < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s must not be negative", ai_call_field_names[field]),
+				 errmsg("%s must not be negative", ai_call_field_name(field)),
 				 errdetail("Got %d.", count)));
 }
 
@@ -97,8 +98,8 @@ check_cost(AiCall *call)
 															   NumericGetDatum(cost))))));
 }
 
-void
-ai_validate_status_name(const char *status)
+static void
+check_status_name(const char *status)
 {
 	for (size_t i = 0; i < lengthof(valid_statuses); i++)
 		if (strcmp(status, valid_statuses[i]) == 0)
@@ -157,22 +158,33 @@ check_part_within(AiCall *call, AiCallField part1, AiCallField part2,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s%s%s exceed%s %s",
-						ai_call_field_names[part1],
+						ai_call_field_name(part1),
 						part2 != NO_FIELD ? " and " : "",
-						part2 != NO_FIELD ? ai_call_field_names[part2] : "",
+						part2 != NO_FIELD ? ai_call_field_name(part2) : "",
 						part2 != NO_FIELD ? "" : "s",
-						ai_call_field_names[whole]),
+						ai_call_field_name(whole)),
 				 part2 != NO_FIELD ?
 				 errdetail("%s is %d; %s and %s add up to " INT64_FORMAT ".",
-						   ai_call_field_names[whole],
+						   ai_call_field_name(whole),
 						   DatumGetInt32(call->values[whole]),
-						   ai_call_field_names[part1], ai_call_field_names[part2],
+						   ai_call_field_name(part1), ai_call_field_name(part2),
 						   parts) :
 				 errdetail("%s is %d; %s is " INT64_FORMAT ".",
-						   ai_call_field_names[whole],
+						   ai_call_field_name(whole),
 						   DatumGetInt32(call->values[whole]),
-						   ai_call_field_names[part1], parts),
+						   ai_call_field_name(part1), parts),
 				 errhint("%s", hint)));
+}
+
+/* created_at, given only to record_ai_calls(): a real moment. */
+static void
+check_created_at(AiCall *call)
+{
+	if (!call->isnull[AI_CREATED_AT] &&
+		TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(call->values[AI_CREATED_AT])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("created_at must be a finite time")));
 }
 
 /*
@@ -199,7 +211,7 @@ ai_call_validate(AiCall *call, AitrackApi api)
 	check_label(call, AI_CALL_TYPE);
 	require_not_null(call, AI_STATUS,
 					 "Omit status to record 'success'. " VALID_STATUSES_HINT);
-	ai_validate_status_name(text_to_cstring(DatumGetTextPP(call->values[AI_STATUS])));
+	check_status_name(text_to_cstring(DatumGetTextPP(call->values[AI_STATUS])));
 	check_extra(call);
 	if (api == AITRACK_API_1_0)
 		return;
@@ -214,4 +226,5 @@ ai_call_validate(AiCall *call, AitrackApi api)
 	check_part_within(call, AI_REASONING_TOKENS, NO_FIELD, AI_OUTPUT_TOKENS,
 					  "output_tokens counts every output token, reasoning ones included, "
 					  "as OpenAI's completion_tokens does; for Gemini, add thoughtsTokenCount to candidatesTokenCount.");
+	check_created_at(call);
 }

@@ -18,7 +18,7 @@ CREATE EXTENSION aitrack;
 \getenv abs_srcdir PG_ABS_SRCDIR
 -- The sample's priced models (its image model and sample_spec are skipped).
 SELECT count(*) AS prices_added
-  FROM ai_load_prices(pg_read_file(:'abs_srcdir' || '/test/data/model_prices_sample.json')::jsonb)
+  FROM ai_load_prices(pg_read_file(:'abs_srcdir' || '/data/model_prices_sample.json')::jsonb)
  WHERE action = 'added';
 
 CREATE TEMP VIEW call_usage AS

@@ -14,7 +14,7 @@ SET timezone = 'UTC';
 \getenv abs_srcdir PG_ABS_SRCDIR
 -- The sample's priced models (its image model and sample_spec are skipped).
 SELECT count(*) AS prices_added
-  FROM ai_load_prices(pg_read_file(:'abs_srcdir' || '/test/data/model_prices_sample.json')::jsonb)
+  FROM ai_load_prices(pg_read_file(:'abs_srcdir' || '/data/model_prices_sample.json')::jsonb)
  WHERE action = 'added';
 
 --

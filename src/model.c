@@ -1,6 +1,13 @@
 /*
- * model_cache.c
- *		Backend-local map from (schema, modelname, version) to ai_model.id.
+ * model.c
+ *		ai_model ids for the calls being recorded: create a model, find and
+ *		lock one, and a backend-local map from (schema, modelname, version)
+ *		to ai_model.id.
+ *
+ * Sessions racing to create the same new model meet in the unique index:
+ * one inserts, the others find its row.  A model found for a call is locked
+ * FOR KEY SHARE until commit, so a session deleting it waits for the call
+ * (or, if it deleted first, the call creates the model again).
  *
  * The cache only saves record.c a lookup through the text unique index:
  * record.c inserts a call with a cached id only if the ai_model row with
@@ -17,9 +24,11 @@
  */
 #include "aitrack.h"
 
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #define MODEL_CACHE_MAX 1024
@@ -136,4 +145,106 @@ model_cache_forget(Oid schema, text *modelname, text *version)
 	pfree(entry->modelname);
 	pfree(entry->version);
 	hash_search(model_cache, &entry->key, HASH_REMOVE, NULL);
+}
+
+/* The statements on ai_model, prepared once per backend (and schema). */
+typedef struct ModelPlans
+{
+	Oid			schema;
+	SPIPlanPtr	create;			/* INSERT ... ON CONFLICT DO NOTHING */
+	SPIPlanPtr	lock;			/* SELECT id ... FOR KEY SHARE */
+} ModelPlans;
+
+static ModelPlans model_plans;
+
+static ModelPlans *
+get_model_plans(Oid schema)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	const char *nsp;
+
+	if (model_plans.schema == schema && model_plans.create != NULL)
+		return &model_plans;
+	if (model_plans.create != NULL)
+		SPI_freeplan(model_plans.create);
+	if (model_plans.lock != NULL)
+		SPI_freeplan(model_plans.lock);
+	memset(&model_plans, 0, sizeof(model_plans));
+
+	nsp = quote_identifier(get_namespace_name(schema));
+	model_plans.create =
+		aitrack_prepare_plan(psprintf("INSERT INTO %s.ai_model (modelname, version)"
+									  " VALUES ($1, $2)"
+									  " ON CONFLICT (modelname, version) DO NOTHING",
+									  nsp),
+							 2, types, 0);
+	model_plans.lock =
+		aitrack_prepare_plan(psprintf("SELECT m.id FROM %s.ai_model m"
+									  " WHERE m.modelname OPERATOR(pg_catalog.=) $1"
+									  " AND m.version OPERATOR(pg_catalog.=) $2"
+									  " FOR KEY SHARE",
+									  nsp),
+							 2, types, 0);
+	model_plans.schema = schema;
+	return &model_plans;
+}
+
+/*
+ * Create the model unless it exists (or is being created by a session that
+ * has not committed yet: then this waits for it).  Connected to SPI.
+ */
+void
+ai_model_create(Oid schema, Datum modelname, Datum version)
+{
+	Datum		params[2] = {modelname, version};
+
+	if (SPI_execute_plan(get_model_plans(schema)->create, params, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan failed for create_model");
+}
+
+/*
+ * The id of a model, created if need be, locked until commit.  Connected to
+ * SPI.
+ */
+int64
+ai_model_lock_id(Oid schema, Datum modelname, Datum version)
+{
+	Datum		params[2] = {modelname, version};
+
+	for (int attempt = 0; attempt < AITRACK_MODEL_RETRIES; attempt++)
+	{
+		if (SPI_execute_plan(get_model_plans(schema)->lock, params, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed for lock_model");
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														 SPI_tuptable->tupdesc, 1, &isnull));
+
+			SPI_freetuptable(SPI_tuptable);
+			return id;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		ai_model_create(schema, modelname, version);
+	}
+	ai_model_deleted_error(modelname, version, true);
+}
+
+/*
+ * Give up on a call (or a batch) whose model was deleted again each time
+ * it was created, AITRACK_MODEL_RETRIES times.
+ */
+void
+ai_model_deleted_error(Datum modelname, Datum version, bool batch)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not record %s: model \"%s\" version \"%s\" was deleted while recording",
+					batch ? "calls" : "call",
+					TextDatumGetCString(modelname), TextDatumGetCString(version)),
+			 batch ? 0 : errdetail("The model was created and deleted again %d times.",
+								   AITRACK_MODEL_RETRIES),
+			 errhint("Retry the %s once the sessions deleting the model are done.",
+					 batch ? "batch" : "call")));
+	pg_unreachable();
 }

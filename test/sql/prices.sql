@@ -20,7 +20,7 @@ CREATE EXTENSION aitrack;
 SET timezone = 'UTC';
 \getenv abs_srcdir PG_ABS_SRCDIR
 CREATE TEMP TABLE sample AS
-SELECT pg_read_file(:'abs_srcdir' || '/test/data/model_prices_sample.json')::jsonb AS prices;
+SELECT pg_read_file(:'abs_srcdir' || '/data/model_prices_sample.json')::jsonb AS prices;
 
 -- try() runs a statement and shows what a client would get: the SQLSTATE,
 -- the message, and the detail and hint when there are any.
