@@ -19,6 +19,9 @@
 #   cluster_stop          stop it (fast, else immediate); safe to call twice
 #                         or when nothing was started
 #   run_dir_cleanup       remove the run folder if it is a /tmp fallback
+#   copy_tree DEST        copy the working tree (without .git and .run) to
+#                         DEST, owned by postgres, for suites that write into
+#                         the tree they run in
 #
 # Callers stop the cluster on every exit, failures included:
 #   trap 'cluster_stop; run_dir_cleanup' EXIT
@@ -97,6 +100,14 @@ run_dir_cleanup() {
         AITRACK_RUN=
         AITRACK_RUN_IS_TMP=0
     fi
+}
+
+copy_tree() {
+    local dest=${1:?usage: copy_tree DEST}
+    rm -rf -- "$dest"
+    mkdir -p "$dest"
+    tar -C "$AITRACK_REPO" --exclude=./.git --exclude=./.run -cf - . | tar -C "$dest" -xf -
+    chown -R postgres:postgres "$dest"
 }
 
 # _port_free PORT: nothing listens on PORT (TCP) and no socket file of it

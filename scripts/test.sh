@@ -63,12 +63,13 @@ passed_in() {
     esac
 }
 
-copy_tree() {
+# The suites' working copy, and a TMPDIR for the TAP nodes' sockets.
+make_tree() {
     TREE=$AITRACK_RUN/tree
-    rm -rf -- "$TREE" "$AITRACK_RUN/tmp"
-    mkdir -p "$TREE" "$AITRACK_RUN/tmp"
-    tar -C "$REPO" --exclude=./.git --exclude=./.run -cf - . | tar -C "$TREE" -xf -
-    chown -R postgres:postgres "$TREE" "$AITRACK_RUN/tmp"
+    copy_tree "$TREE"
+    rm -rf -- "$AITRACK_RUN/tmp"
+    mkdir -p "$AITRACK_RUN/tmp"
+    chown postgres:postgres "$AITRACK_RUN/tmp"
 }
 
 run_suite() {
@@ -167,7 +168,7 @@ rm -rf -- "$ARTIFACTS"
 build_install clean
 
 run_dir_init
-copy_tree
+make_tree
 cluster_start test
 
 status=0

@@ -43,14 +43,6 @@ TREE=                 # the postgres-owned copy pg_regress runs in
 INCOMPLETE=           # why the run did not get through, for the last line
 STAGE=                # the step running now
 
-copy_tree() {
-    TREE=$CLUSTER_DIR/tree
-    rm -rf -- "$TREE"
-    mkdir -p "$TREE"
-    tar -C "$REPO" --exclude=./.git --exclude=./.run -cf - . | tar -C "$TREE" -xf -
-    chown -R postgres:postgres "$TREE"
-}
-
 # vg_start: start the cluster's postmaster (data dir, port and socket set up
 # by cluster_start) under valgrind, in the background, and wait for it.
 vg_start() {
@@ -247,7 +239,8 @@ build_install clean
 STAGE=initdb
 cluster_start vg
 cluster_stop
-copy_tree
+TREE=$CLUSTER_DIR/tree
+copy_tree "$TREE"
 
 STAGE="starting the server under valgrind"
 vg_start

@@ -8,21 +8,10 @@
 CREATE EXTENSION aitrack;
 SET timezone = 'UTC';
 
--- hostile_try() runs a statement and shows what a client would get: its one text
--- value, or the SQLSTATE and message (with the detail and hint).
-CREATE FUNCTION hostile_try(call text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    result text; state text; msg text; detail text; hint text;
-BEGIN
-    EXECUTE call INTO result;
-    RETURN 'ok: ' || coalesce(result, 'NULL');
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || msg
-        || CASE WHEN detail <> '' THEN E'\n  DETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\n  HINT: ' || hint ELSE '' END;
-END $$;
+-- pg_temp.try(), shared by the tests that show error messages.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set try_sql :abs_srcdir '/sql/include/try.sql'
+\i :try_sql
 
 --
 -- SQL, quotes and backslashes in every text argument: stored exactly as
@@ -39,9 +28,9 @@ INSERT INTO nasty VALUES
     (6, $$%s%s%s%n%x %1$s {{7*7}} ${7*7} $(id) `id`$$),
     (7, $$\\\\ \x00 \0 \n \\' '' "" \"$$),
     (8, $$OPERATOR(pg_catalog.=) $1 $$ || '$$' || $$ $body$ E'\x27'$$);
-SELECT n, hostile_try(format('SELECT record_ai_call(%L, %L, %L, %L::jsonb, call_type => %L, status => %L, extra => %L::jsonb)::text',
+SELECT n, pg_temp.try(format('SELECT record_ai_call(%L, %L, %L, %L::jsonb, call_type => %L, status => %L, extra => %L::jsonb)::text',
                      s, s, s, jsonb_build_object(s, s, 'usage', jsonb_build_object('prompt_tokens', n, 'completion_tokens', n)),
-                     s, 'success', jsonb_build_object('note', s)))
+                     s, 'success', jsonb_build_object('note', s)), true)
   FROM nasty ORDER BY n;
 -- Every value came back as it went in.
 SELECT n.n, m.modelname = n.s AND m.version = n.s AND c.prompt = n.s AND c.call_type = n.s
@@ -51,8 +40,8 @@ SELECT n.n, m.modelname = n.s AND m.version = n.s AND c.prompt = n.s AND c.call_
   FROM nasty n JOIN ai_model m ON m.modelname = n.s JOIN ai_call c ON c.model_id = m.id
  ORDER BY n.n;
 -- The same through the seed's form and through record_ai_calls.
-SELECT n, hostile_try(format('SELECT record_ai_call(%L, %L, %L, %L::jsonb, %L::jsonb, %L, NULL)::text',
-                     s, s, s, jsonb_build_object('q', s), jsonb_build_object('extra', jsonb_build_object('note', s)), s))
+SELECT n, pg_temp.try(format('SELECT record_ai_call(%L, %L, %L, %L::jsonb, %L::jsonb, %L, NULL)::text',
+                     s, s, s, jsonb_build_object('q', s), jsonb_build_object('extra', jsonb_build_object('note', s)), s), true)
   FROM nasty ORDER BY n;
 SELECT count(*) FROM record_ai_calls(
     (SELECT jsonb_agg(jsonb_build_object('modelname', s, 'version', s, 'prompt', s, 'response', jsonb_build_object('q', s),
@@ -68,13 +57,13 @@ SELECT n.n, s.modelname = n.s AS same_model, s.calls
  ORDER BY n.n;
 -- In status, metrics keys and group_by: refused, and named in the message
 -- as given (a format directive in a value is not interpreted).
-SELECT hostile_try($$SELECT record_ai_call('m', 'v', 'p', '{}', status => 'success'' OR ''1''=''1')::text$$);
-SELECT hostile_try($$SELECT record_ai_call('m', 'v', 'p', '{}', status => '%s%n%x')::text$$);
-SELECT hostile_try($$SELECT record_ai_call('m', 'v', 'p', '{}', '{"status": "error\"; DROP TABLE ai_call; --"}'::jsonb)::text$$);
-SELECT hostile_try($$SELECT record_ai_call('m', 'v', 'p', '{}', '{"input_tokens'' OR 1=1 --": 1}'::jsonb)::text$$);
-SELECT hostile_try($$SELECT record_ai_calls('[{"modelname": "m", "version": "v", "prompt": "p", "response": {}, "user_id": "'' OR 1=1"}]')::text$$);
-SELECT hostile_try($$SELECT count(*)::text FROM ai_usage_stats(group_by => '{"model; DROP TABLE ai_call"}')$$);
-SELECT hostile_try($$SELECT count(*)::text FROM ai_usage_stats(tz => 'UTC''; DROP TABLE ai_call; --')$$);
+SELECT pg_temp.try($$SELECT record_ai_call('m', 'v', 'p', '{}', status => 'success'' OR ''1''=''1')::text$$, true);
+SELECT pg_temp.try($$SELECT record_ai_call('m', 'v', 'p', '{}', status => '%s%n%x')::text$$, true);
+SELECT pg_temp.try($$SELECT record_ai_call('m', 'v', 'p', '{}', '{"status": "error\"; DROP TABLE ai_call; --"}'::jsonb)::text$$, true);
+SELECT pg_temp.try($$SELECT record_ai_call('m', 'v', 'p', '{}', '{"input_tokens'' OR 1=1 --": 1}'::jsonb)::text$$, true);
+SELECT pg_temp.try($$SELECT record_ai_calls('[{"modelname": "m", "version": "v", "prompt": "p", "response": {}, "user_id": "'' OR 1=1"}]')::text$$, true);
+SELECT pg_temp.try($$SELECT count(*)::text FROM ai_usage_stats(group_by => '{"model; DROP TABLE ai_call"}')$$, true);
+SELECT pg_temp.try($$SELECT count(*)::text FROM ai_usage_stats(tz => 'UTC''; DROP TABLE ai_call; --')$$, true);
 -- Nothing was dropped or deleted.
 SELECT to_regclass('ai_call') AS ai_call, to_regclass('ai_model') AS ai_model,
        (SELECT count(*) FROM ai_call) AS calls;
@@ -90,8 +79,8 @@ INSERT INTO uni VALUES
     (2, U&'v\0661.\0660 \202EgnirtS\202C'),
     (3, U&'Ünïcödé e\0301 ΩЖ中文日本語한국어 👨‍👩‍👧‍👦 🏳️‍🌈 \200B\200D\FEFF \FFFD \FFFF \+10FFFF ﷽'),
     (4, U&'\0301\0301\0301 ᄀᄀᄀ Z̸̡̢̛̖̗̘̙̜̝̞̟̠̣̤̥̦̩̪̫̬̭̮̯̰̱̲̳̹̺̻̼͇͈͉͍͎̀́̂̃̄̅̆̇̈̉̊̋̌̍̎̏̐̑̒̓̔̽̾̿̀́͂̓̈́͆͊͋͌̕̚ͅ͏͓͔͕͖͙͚͐͑͒͗͛ͣͤͥͦͧͨͩͪͫͬͭͮͯ͘͜͟͢͝͞͠͡');
-SELECT n, hostile_try(format('SELECT record_ai_call(%L, %L, %L, %L::jsonb, call_type => %L)::text',
-                     s, s, s, jsonb_build_object('t', s), s))
+SELECT n, pg_temp.try(format('SELECT record_ai_call(%L, %L, %L, %L::jsonb, call_type => %L)::text',
+                     s, s, s, jsonb_build_object('t', s), s), true)
   FROM uni ORDER BY n;
 -- Back as given; lengths in characters and bytes (shown as numbers: the
 -- strings themselves include right-to-left overrides and invisible marks).
@@ -104,10 +93,10 @@ SELECT u.n, m.modelname = u.s AND m.version = u.s AND c.prompt = u.s AND c.call_
 SELECT record_ai_call('m', 'v', 'p', '{"t": "\ud83e\udd16"}') AS id \gset
 SELECT response ->> 't' = '🤖' AS decoded, response::text FROM ai_call WHERE id = :id;
 -- The 256-character limit on names counts characters, not bytes.
-SELECT hostile_try(format('SELECT record_ai_call(%L, ''v'', ''p'', ''{}'')::text', repeat('🤖', 256))) LIKE 'ok: %' AS accepted;
+SELECT pg_temp.try(format('SELECT record_ai_call(%L, ''v'', ''p'', ''{}'')::text', repeat('🤖', 256)), true) LIKE 'ok: %' AS accepted;
 SELECT length(modelname) AS chars, octet_length(modelname) AS bytes FROM ai_model WHERE modelname = repeat('🤖', 256);
-SELECT hostile_try(format('SELECT record_ai_call(%L, ''v'', ''p'', ''{}'')::text', repeat('🤖', 257)));
-SELECT hostile_try(format('SELECT record_ai_call(''m'', ''v'', ''p'', ''{}'', call_type => %L)::text', repeat('👨‍👩‍👧‍👦', 37)));
+SELECT pg_temp.try(format('SELECT record_ai_call(%L, ''v'', ''p'', ''{}'')::text', repeat('🤖', 257)), true);
+SELECT pg_temp.try(format('SELECT record_ai_call(''m'', ''v'', ''p'', ''{}'', call_type => %L)::text', repeat('👨‍👩‍👧‍👦', 37)), true);
 SELECT length(modelname), calls FROM ai_usage_stats(group_by => '{modelname}') WHERE modelname LIKE '🤖%' ORDER BY 1;
 -- JSON escapes PostgreSQL cannot store: its own errors.
 SELECT record_ai_call('m', 'v', 'p', '{"t": "\ud800"}');
@@ -137,7 +126,7 @@ SELECT 'random', convert_from(string_agg(convert_to(chr(cp), 'UTF8'), ''::bytea 
   FROM (SELECT n, 1 + (random() * 1114110)::int AS cp FROM generate_series(1, 20000) AS n) r
  WHERE cp NOT BETWEEN 55296 AND 57343;
 SELECT name, length(s) > 19000 AS long, s = convert_from(convert_to(s, 'UTF8'), 'UTF8') AS utf8_roundtrip FROM blobs ORDER BY name;
-SELECT name, hostile_try(format('SELECT record_ai_call(%L, ''v'', %L, %L::jsonb)::text', 'blob ' || name, s, jsonb_build_object('s', s))) <> ''
+SELECT name, pg_temp.try(format('SELECT record_ai_call(%L, ''v'', %L, %L::jsonb)::text', 'blob ' || name, s, jsonb_build_object('s', s)), true) <> ''
        AS recorded
   FROM blobs ORDER BY name;
 SELECT count(*) FROM record_ai_calls((SELECT jsonb_agg(jsonb_build_object('modelname', 'blob ' || name, 'version', 'v',
@@ -195,8 +184,8 @@ SELECT response ->> 'sha256' = encode(sha256(convert_to(repeat('[', 5000) || rep
   FROM ai_call WHERE id = :id;
 RESET aitrack.store_content;
 -- A metrics object or a call element nested deeply where a number belongs.
-SELECT hostile_try($$SELECT record_ai_call('deep', 'v1', 'p', '{}', ('{"input_tokens": ' || repeat('[', 5000) || repeat(']', 5000) || '}')::jsonb)::text$$);
-SELECT hostile_try($$SELECT count(*)::text FROM record_ai_calls(('[' || repeat('[', 5000) || repeat(']', 5000) || ']')::jsonb)$$);
+SELECT pg_temp.try($$SELECT record_ai_call('deep', 'v1', 'p', '{}', ('{"input_tokens": ' || repeat('[', 5000) || repeat(']', 5000) || '}')::jsonb)::text$$, true);
+SELECT pg_temp.try($$SELECT count(*)::text FROM record_ai_calls(('[' || repeat('[', 5000) || repeat(']', 5000) || ']')::jsonb)$$, true);
 \set VERBOSITY terse
 SELECT record_ai_call('deep', 'v1', 'p', (repeat('[', 1000000) || repeat(']', 1000000))::jsonb);
 SELECT * FROM record_ai_calls(('[{"modelname": "deep", "response": ' || repeat('[', 1000000) || repeat(']', 1000000) || '}]')::jsonb);
@@ -217,15 +206,15 @@ SELECT record_ai_call('num', 'v1', 'p', '{}', 2147483647, 2147483647, 2147483647
                       time_to_first_token_ms => 2147483647) AS id \gset
 SELECT input_tokens, reasoning_tokens, output_tokens, cost_usd, duration_ms, cache_read_input_tokens,
        cache_creation_input_tokens, time_to_first_token_ms, cost_source FROM ai_call WHERE id = :id;
-SELECT hostile_try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => -1)::text$$);
-SELECT hostile_try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483648)::text$$);
-SELECT hostile_try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483648::int)::text$$);
+SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => -1)::text$$, true);
+SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483648)::text$$, true);
+SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483648::int)::text$$, true);
 -- Two maximal cache counts do not wrap around when added up.
-SELECT hostile_try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483647,
+SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483647,
                                    cache_read_input_tokens => 2147483647,
-                                   cache_creation_input_tokens => 2147483647)::text$$);
+                                   cache_creation_input_tokens => 2147483647)::text$$, true);
 -- Through metrics.
-SELECT m, hostile_try(format('SELECT record_ai_call(''num'', ''v1'', ''p'', ''{}'', %L::jsonb)::text', m))
+SELECT m, pg_temp.try(format('SELECT record_ai_call(''num'', ''v1'', ''p'', ''{}'', %L::jsonb)::text', m), true)
   FROM unnest(ARRAY[
     '{"input_tokens": 0, "output_tokens": 0, "cost_usd": 0, "duration_ms": 0}',
     '{"input_tokens": 2147483647, "output_tokens": 2147483647, "reasoning_tokens": 2147483647}',
@@ -264,9 +253,9 @@ SELECT count(*) FROM record_ai_calls((SELECT jsonb_agg(jsonb_build_object('model
 SELECT calls, input_tokens, output_tokens, avg_duration_ms, p50_duration_ms > 2e9 AS p50_large
   FROM ai_usage_stats(modelname => 'max');
 -- Times in a batch element.
-SELECT t, hostile_try(format('SELECT count(*)::text FROM record_ai_calls(%L)',
+SELECT t, pg_temp.try(format('SELECT count(*)::text FROM record_ai_calls(%L)',
                      jsonb_build_array(jsonb_build_object('modelname', 'num', 'version', 'v1', 'prompt', 'p',
-                                                          'response', '{}'::jsonb, 'created_at', t))))
+                                                          'response', '{}'::jsonb, 'created_at', t))), true)
   FROM unnest(ARRAY['infinity', '-infinity', '294277-01-01T00:00:00Z', '4713-01-01 BC', 'not a time',
                     '2024-02-30T00:00:00Z', '2024-06-01T12:00:00+14:00']) AS t;
 
@@ -287,9 +276,9 @@ INSERT INTO explicit_args VALUES
     (13, 'extra', 'jsonb', '''{"k": 1}'''), (14, 'cache_read_input_tokens', 'integer', '2'),
     (15, 'cache_creation_input_tokens', 'integer', '3'), (16, 'time_to_first_token_ms', 'integer', '20');
 SELECT e.pos, e.name,
-       hostile_try(format('SELECT record_ai_call(%s)::text',
+       pg_temp.try(format('SELECT record_ai_call(%s)::text',
                   (SELECT string_agg(CASE WHEN a.pos = e.pos THEN 'NULL::' || a.type ELSE a.value || '::' || a.type END,
-                                     ', ' ORDER BY a.pos) FROM explicit_args a))) AS result
+                                     ', ' ORDER BY a.pos) FROM explicit_args a)), true) AS result
   FROM explicit_args e ORDER BY e.pos;
 SELECT c.id, c.prompt, c.response::text, c.input_tokens AS inp, c.reasoning_tokens AS rsn, c.output_tokens AS outp,
        c.cost_usd, c.cost_source, c.duration_ms AS dur, c.call_type, c.status, c.user_id IS NOT NULL AS has_user,
@@ -298,9 +287,9 @@ SELECT c.id, c.prompt, c.response::text, c.input_tokens AS inp, c.reasoning_toke
   FROM ai_call c JOIN ai_model m ON m.id = c.model_id
  WHERE m.modelname = 'nulls' AND m.version = 'explicit' ORDER BY c.id;
 -- All NULL.
-SELECT hostile_try('SELECT record_ai_call(NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::integer, NULL::integer,
+SELECT pg_temp.try('SELECT record_ai_call(NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::integer, NULL::integer,
                                   NULL::integer, NULL::numeric, NULL::integer, NULL::text, NULL::text, NULL::uuid,
-                                  NULL::jsonb, NULL::integer, NULL::integer, NULL::integer)::text');
+                                  NULL::jsonb, NULL::integer, NULL::integer, NULL::integer)::text', true);
 -- The seed's form (7 arguments).
 CREATE TEMP TABLE metrics_args (pos int, name text, type text, value text);
 INSERT INTO metrics_args VALUES
@@ -309,29 +298,29 @@ INSERT INTO metrics_args VALUES
     (5, 'metrics', 'jsonb', '''{"input_tokens": 10, "output_tokens": 5, "status": "error"}'''),
     (6, 'call_type', 'text', '''chat'''), (7, 'user_id', 'uuid', '''00000000-0000-0000-0000-000000000001''');
 SELECT e.pos, e.name,
-       hostile_try(format('SELECT record_ai_call(%s)::text',
+       pg_temp.try(format('SELECT record_ai_call(%s)::text',
                   (SELECT string_agg(CASE WHEN a.pos = e.pos THEN 'NULL::' || a.type ELSE a.value || '::' || a.type END,
-                                     ', ' ORDER BY a.pos) FROM metrics_args a))) AS result
+                                     ', ' ORDER BY a.pos) FROM metrics_args a)), true) AS result
   FROM metrics_args e ORDER BY e.pos;
 SELECT c.id, c.prompt, c.input_tokens AS inp, c.output_tokens AS outp, c.status, c.call_type,
        c.user_id IS NOT NULL AS has_user, c.extra::text
   FROM ai_call c JOIN ai_model m ON m.id = c.model_id
  WHERE m.modelname = 'nulls' AND m.version = 'metrics' ORDER BY c.id;
-SELECT hostile_try('SELECT record_ai_call(NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::jsonb, NULL::text, NULL::uuid)::text');
+SELECT pg_temp.try('SELECT record_ai_call(NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::jsonb, NULL::text, NULL::uuid)::text', true);
 -- JSON null inside metrics: "not given", for every key.
-SELECT hostile_try($$SELECT record_ai_call('nulls', 'metrics', 'p', '{}',
+SELECT pg_temp.try($$SELECT record_ai_call('nulls', 'metrics', 'p', '{}',
     '{"input_tokens": null, "reasoning_tokens": null, "output_tokens": null, "cost_usd": null,
       "duration_ms": null, "status": null, "extra": null, "cache_read_input_tokens": null,
-      "cache_creation_input_tokens": null, "time_to_first_token_ms": null}'::jsonb)::text$$);
+      "cache_creation_input_tokens": null, "time_to_first_token_ms": null}'::jsonb)::text$$, true);
 SELECT status, extra::text, input_tokens, cost_source FROM ai_call ORDER BY id DESC LIMIT 1;
 -- record_ai_calls: a NULL argument, JSON null for the whole, for an
 -- element, and for each key of an element in turn.
-SELECT hostile_try('SELECT count(*)::text FROM record_ai_calls(NULL)');
-SELECT hostile_try($$SELECT count(*)::text FROM record_ai_calls('null')$$);
-SELECT hostile_try($$SELECT count(*)::text FROM record_ai_calls('[null]')$$);
-SELECT hostile_try($$SELECT count(*)::text FROM record_ai_calls('[{}]')$$);
-SELECT k, hostile_try(format('SELECT count(*)::text FROM record_ai_calls(%L)',
-                     jsonb_build_array(jsonb_set(e, ARRAY[k], 'null'))))
+SELECT pg_temp.try('SELECT count(*)::text FROM record_ai_calls(NULL)', true);
+SELECT pg_temp.try($$SELECT count(*)::text FROM record_ai_calls('null')$$, true);
+SELECT pg_temp.try($$SELECT count(*)::text FROM record_ai_calls('[null]')$$, true);
+SELECT pg_temp.try($$SELECT count(*)::text FROM record_ai_calls('[{}]')$$, true);
+SELECT k, pg_temp.try(format('SELECT count(*)::text FROM record_ai_calls(%L)',
+                     jsonb_build_array(jsonb_set(e, ARRAY[k], 'null'))), true)
   FROM (SELECT '{"modelname": "nulls", "version": "batch", "prompt": "p", "response": {},
                  "input_tokens": 10, "reasoning_tokens": 1, "output_tokens": 5, "cost_usd": 0.5,
                  "duration_ms": 100, "call_type": "chat", "status": "error",
@@ -350,52 +339,52 @@ SELECT c.status, c.extra::text, c.response::text, c.created_at = '2025-01-01 00:
  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 10 DESC, 1, 2, 3, 4;
 -- ai_usage_stats (7 arguments): every NULL means "no filter", "totals"
 -- (group_by) or "UTC" (tz).
-SELECT pos, hostile_try(format('SELECT string_agg(calls::text, '','') FROM ai_usage_stats(%s)',
+SELECT pos, pg_temp.try(format('SELECT string_agg(calls::text, '','') FROM ai_usage_stats(%s)',
                        (SELECT string_agg(CASE WHEN a.pos = p.pos THEN 'NULL::' || a.type ELSE a.value END, ', ' ORDER BY a.pos)
                           FROM (VALUES (1, 'timestamptz', '''-infinity''::timestamptz'),
                                        (2, 'timestamptz', '''infinity''::timestamptz'),
                                        (3, 'text[]', '''{}''::text[]'), (4, 'text', '''nulls'''),
                                        (5, 'text', '''chat'''), (6, 'uuid', '''00000000-0000-0000-0000-000000000001''::uuid'),
-                                       (7, 'text', '''UTC''')) AS a(pos, type, value)))) AS calls
+                                       (7, 'text', '''UTC''')) AS a(pos, type, value))), true) AS calls
   FROM generate_series(1, 7) AS p(pos);
-SELECT hostile_try('SELECT calls::text FROM ai_usage_stats(NULL, NULL, NULL, NULL, NULL, NULL, NULL)') AS all_null;
+SELECT pg_temp.try('SELECT calls::text FROM ai_usage_stats(NULL, NULL, NULL, NULL, NULL, NULL, NULL)', true) AS all_null;
 SELECT count(*)::text AS calls FROM ai_call;
-SELECT hostile_try($$SELECT count(*)::text FROM ai_usage_stats(group_by => ARRAY[NULL]::text[])$$);
-SELECT hostile_try($$SELECT count(*)::text FROM ai_usage_stats(group_by => '{}', tz => '')$$);
+SELECT pg_temp.try($$SELECT count(*)::text FROM ai_usage_stats(group_by => ARRAY[NULL]::text[])$$, true);
+SELECT pg_temp.try($$SELECT count(*)::text FROM ai_usage_stats(group_by => '{}', tz => '')$$, true);
 -- ai_load_prices(prices, valid_from, source).
-SELECT hostile_try('SELECT string_agg(model || '' '' || action, '', '') FROM ai_load_prices(NULL)');
-SELECT hostile_try('SELECT string_agg(model || '' '' || action, '', '') FROM ai_load_prices(NULL, NULL, NULL)');
-SELECT hostile_try($$SELECT string_agg(model || ' ' || action, ', ') FROM ai_load_prices('{"nulls": {"input_cost_per_token": 0.000001, "output_cost_per_token": 0.000002}}', NULL, NULL)$$);
+SELECT pg_temp.try('SELECT string_agg(model || '' '' || action, '', '') FROM ai_load_prices(NULL)', true);
+SELECT pg_temp.try('SELECT string_agg(model || '' '' || action, '', '') FROM ai_load_prices(NULL, NULL, NULL)', true);
+SELECT pg_temp.try($$SELECT string_agg(model || ' ' || action, ', ') FROM ai_load_prices('{"nulls": {"input_cost_per_token": 0.000001, "output_cost_per_token": 0.000002}}', NULL, NULL)$$, true);
 SELECT model, valid_from, source IS NULL AS source_null FROM ai_model_price WHERE model = 'nulls';
-SELECT hostile_try($$SELECT string_agg(model || ' ' || action, ', ' ORDER BY model) FROM ai_load_prices('{"a": null, "b": {"input_cost_per_token": null, "output_cost_per_token": 1}, "c": {"input_cost_per_token": 1, "output_cost_per_token": 1, "cache_read_input_token_cost": null}}')$$);
-SELECT hostile_try($$SELECT string_agg(model || ' ' || action, ', ') FROM ai_load_prices('null')$$);
-SELECT hostile_try($$SELECT string_agg(model || ' ' || action, ', ') FROM ai_load_prices('[]')$$);
-SELECT hostile_try($$SELECT string_agg(model || ' ' || action, ', ') FROM ai_load_prices('{"x''; DROP TABLE ai_call; --": {"input_cost_per_token": 1e-6, "output_cost_per_token": -1e-6}}')$$);
+SELECT pg_temp.try($$SELECT string_agg(model || ' ' || action, ', ' ORDER BY model) FROM ai_load_prices('{"a": null, "b": {"input_cost_per_token": null, "output_cost_per_token": 1}, "c": {"input_cost_per_token": 1, "output_cost_per_token": 1, "cache_read_input_token_cost": null}}')$$, true);
+SELECT pg_temp.try($$SELECT string_agg(model || ' ' || action, ', ') FROM ai_load_prices('null')$$, true);
+SELECT pg_temp.try($$SELECT string_agg(model || ' ' || action, ', ') FROM ai_load_prices('[]')$$, true);
+SELECT pg_temp.try($$SELECT string_agg(model || ' ' || action, ', ') FROM ai_load_prices('{"x''; DROP TABLE ai_call; --": {"input_cost_per_token": 1e-6, "output_cost_per_token": -1e-6}}')$$, true);
 -- ai_reprice(since, until, dry_run).
-SELECT hostile_try('SELECT calls_checked::text FROM ai_reprice(NULL, NULL)');
-SELECT hostile_try('SELECT calls_checked::text FROM ai_reprice(NULL, NULL, NULL)');
-SELECT hostile_try('SELECT calls_checked::text FROM ai_reprice(NULL, now())');
-SELECT hostile_try($$SELECT calls_checked::text FROM ai_reprice('infinity', '-infinity')$$);
+SELECT pg_temp.try('SELECT calls_checked::text FROM ai_reprice(NULL, NULL)', true);
+SELECT pg_temp.try('SELECT calls_checked::text FROM ai_reprice(NULL, NULL, NULL)', true);
+SELECT pg_temp.try('SELECT calls_checked::text FROM ai_reprice(NULL, now())', true);
+SELECT pg_temp.try($$SELECT calls_checked::text FROM ai_reprice('infinity', '-infinity')$$, true);
 -- ai_price_at(modelname, version, at): the price, or NULL.
-SELECT hostile_try($$SELECT (ai_price_at('nulls', 'v', now())).input_usd_per_mtok::text$$);
-SELECT hostile_try($$SELECT ai_price_at(NULL, 'v', now())::text$$);
-SELECT hostile_try($$SELECT ai_price_at('nulls', NULL, now())::text$$);
-SELECT hostile_try($$SELECT ai_price_at('nulls', 'v', NULL)::text$$);
-SELECT hostile_try($$SELECT ai_price_at(NULL, NULL, NULL)::text$$);
+SELECT pg_temp.try($$SELECT (ai_price_at('nulls', 'v', now())).input_usd_per_mtok::text$$, true);
+SELECT pg_temp.try($$SELECT ai_price_at(NULL, 'v', now())::text$$, true);
+SELECT pg_temp.try($$SELECT ai_price_at('nulls', NULL, now())::text$$, true);
+SELECT pg_temp.try($$SELECT ai_price_at('nulls', 'v', NULL)::text$$, true);
+SELECT pg_temp.try($$SELECT ai_price_at(NULL, NULL, NULL)::text$$, true);
 -- ai_cost(price, input, cache_read, cache_creation, output, reasoning):
 -- NULL price, or unknown input or output, is an unknown cost; unknown cache
 -- or reasoning counts count as 0.
-SELECT pos, hostile_try(format('SELECT ai_cost(%s)::text',
+SELECT pos, pg_temp.try(format('SELECT ai_cost(%s)::text',
                        (SELECT string_agg(CASE WHEN a.pos = p.pos THEN 'NULL' ELSE a.value END, ', ' ORDER BY a.pos)
                           FROM (VALUES (1, $$ai_price_at('nulls', 'v', now())$$), (2, '1000000'), (3, '100000'),
-                                       (4, '0'), (5, '1000000'), (6, '10')) AS a(pos, value)))) AS cost
+                                       (4, '0'), (5, '1000000'), (6, '10')) AS a(pos, value))), true) AS cost
   FROM generate_series(0, 6) AS p(pos);
-SELECT hostile_try('SELECT ai_cost(NULL, NULL, NULL, NULL, NULL, NULL)::text');
+SELECT pg_temp.try('SELECT ai_cost(NULL, NULL, NULL, NULL, NULL, NULL)::text', true);
 -- A price row with NULL rates, or negative and overflowing counts.
-SELECT hostile_try($$SELECT ai_cost(ROW(NULL, NULL, NULL, 'x', '-infinity', 'infinity', NULL, NULL, NULL, NULL, NULL, NULL, NULL)::ai_model_price, 1, 0, 0, 1, 0)::text$$);
-SELECT hostile_try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), -1, 0, 0, 1, 0)::text$$);
-SELECT hostile_try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), 2147483647, 2147483647, 2147483647, 2147483647, 2147483647)::text$$);
-SELECT hostile_try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), 2147483647, 0, 0, 2147483647, 0)::text$$);
+SELECT pg_temp.try($$SELECT ai_cost(ROW(NULL, NULL, NULL, 'x', '-infinity', 'infinity', NULL, NULL, NULL, NULL, NULL, NULL, NULL)::ai_model_price, 1, 0, 0, 1, 0)::text$$, true);
+SELECT pg_temp.try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), -1, 0, 0, 1, 0)::text$$, true);
+SELECT pg_temp.try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), 2147483647, 2147483647, 2147483647, 2147483647, 2147483647)::text$$, true);
+SELECT pg_temp.try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), 2147483647, 0, 0, 2147483647, 0)::text$$, true);
 
 -- Still there, still answering.
 SELECT to_regclass('ai_call') IS NOT NULL AS ai_call_there, (SELECT count(*) > 0 FROM ai_call) AS has_calls,
@@ -404,4 +393,3 @@ SELECT 1;
 
 SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;
-DROP FUNCTION hostile_try(text);

@@ -22,21 +22,9 @@ SET timezone = 'UTC';
 CREATE TEMP TABLE sample AS
 SELECT pg_read_file(:'abs_srcdir' || '/data/model_prices_sample.json')::jsonb AS prices;
 
--- try() runs a statement and shows what a client would get: the SQLSTATE,
--- the message, and the detail and hint when there are any.
-CREATE FUNCTION pg_temp.try(call text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; msg text; detail text; hint text;
-BEGIN
-    EXECUTE call;
-    RETURN 'accepted';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || msg
-        || CASE WHEN detail <> '' THEN E'\n  DETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\n  HINT: ' || hint ELSE '' END;
-END $$;
+-- pg_temp.try(), shared by the tests that show error messages.
+\set try_sql :abs_srcdir '/sql/include/try.sql'
+\i :try_sql
 
 --
 -- Loading: every model with token prices is added, valid from the
@@ -384,7 +372,7 @@ SELECT ai_cost(ai_price_at('gpt-4o', '2024-08-06', now()), 100, -50, 0, 10, 0) A
 
 DROP VIEW call_cost;
 DROP TABLE price, sample;
-DROP FUNCTION pg_temp.try(text);
+DROP FUNCTION pg_temp.try(text, boolean);
 -- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
 SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;

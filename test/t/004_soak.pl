@@ -40,6 +40,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use AitrackRollupCheck;
 use IPC::Run;
 use Time::HiRes qw(time usleep);
 
@@ -273,32 +277,7 @@ is($node->safe_psql('postgres', stats(1)),
 	'ai_usage_stats(group_by => {model,status}) after the final compaction: as by hand, first and last call included');
 
 # The compacted rollups against ai_call, every column.
-my @sums = qw(input_tokens reasoning_tokens output_tokens cache_read_input_tokens
-  cache_creation_input_tokens cost_usd duration_ms time_to_first_token_ms);
-my $sum_columns = join(', ', map { "COALESCE(sum($_), 0), count($_)" } @sums);
-my $rollup_columns = join(', ', map { ($_, "${_}_n") } @sums);
-foreach my $t ([ 'ai_usage_rollup', 'call_type, status, user_id' ],
-	[ 'ai_usage_rollup_total', 'call_type, status' ])
-{
-	my ($table, $dims) = @$t;
-	my @group_by = (1 .. 2 + scalar(my @d = split /, /, $dims));
-	my ($groups, $missing, $extra) = split / /, $node->safe_psql('postgres', qq{
-WITH hand AS (
-  SELECT date_trunc('hour', created_at, 'UTC') AS bucket, model_id, $dims, count(*) AS calls,
-         $sum_columns, min(created_at), max(created_at),
-         ai_hist_merge(ai_hist_of(duration_ms, 1))
-    FROM ai_call GROUP BY @{[ join(', ', @group_by) ]}),
-roll AS (
-  SELECT bucket, model_id, $dims, calls, $rollup_columns, first_call, last_call, latency
-    FROM $table)
-SELECT (SELECT count(*) FROM hand) || ' ' ||
-       (SELECT count(*) FROM (TABLE hand EXCEPT ALL TABLE roll) AS missing) || ' ' ||
-       (SELECT count(*) FROM (TABLE roll EXCEPT ALL TABLE hand) AS extra)});
-	cmp_ok($groups, '>', 0, "$table: ai_call has groups");
-	is("$missing $extra", '0 0',
-		"$table after the final compaction: one row per group of ai_call, equal to the aggregates by hand, every column"
-	);
-}
+rollups_match_calls($node, 'after the final compaction');
 
 is($node->safe_psql('postgres', $negative_count),
 	'0', 'no negative count or sum in the rollup tables and ai_usage_purged');
