@@ -81,3 +81,14 @@ $(REGRESS_BRIDGE):
 
 # Every C file includes the shared header.
 $(OBJS): src/aitrack.h src/ai_call_fields.h
+
+# make dist: the PGXN archive, aitrack-<default_version>.zip, of the
+# committed HEAD (paths marked export-ignore in .gitattributes stay out).
+# META.json gives the same version as semver (1.3 -> 1.3.0).
+EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+
+.PHONY: dist
+dist:
+	@grep -q '"version": *"$(EXTVERSION)\.0"' META.json || \
+		{ echo "META.json's version is not $(EXTVERSION).0" >&2; exit 1; }
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ --output $(EXTENSION)-$(EXTVERSION).zip HEAD
