@@ -8,7 +8,8 @@
  * the old ones.  The rows are written in the statement's own transaction,
  * so they commit and roll back with the calls; writers only ever insert,
  * so no two of them wait on the same row.  ai_rollup_compact() folds the
- * pending rows later.
+ * pending rows later: it is PL/pgSQL, defined in sql/aitrack--1.1--1.2.sql
+ * (README's "Where each SQL object is defined" lists every object).
  */
 #include "aitrack.h"
 
