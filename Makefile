@@ -58,20 +58,20 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # pg_regress and pg_isolation_regress read inputs from INPUTDIR/sql (or
-# INPUTDIR/specs) and expected output from EXPECTEDDIR/expected.  From 16 on
-# --expecteddir says where that is; 15 has only --inputdir, so there the
-# inputs are seen through a generated folder of links shaped like test/
-# with expected/ beside them.  Tests read their data files as
-# $PG_ABS_SRCDIR/data/..., which is test/data either way.
+# INPUTDIR/specs) and expected output from INPUTDIR/expected.  From 16 on
+# pg_regress takes --expecteddir; 15's does not, and pg_isolation_regress
+# (up to 18 at least) still reads INPUTDIR/expected, so those see the tests
+# through a generated folder of links shaped like test/ with expected/
+# beside it.  Tests read their data files as $PG_ABS_SRCDIR/data/..., which
+# is test/data either way.
 REGRESS_BRIDGE = .regress_inputs
+ISOLATION_OPTS += --inputdir=$(REGRESS_BRIDGE)
 ifeq ($(shell test $(MAJORVERSION) -ge 16 && echo new),new)
 REGRESS_OPTS += --inputdir=test --expecteddir=.
-ISOLATION_OPTS += --inputdir=test --expecteddir=.
 else
 REGRESS_OPTS += --inputdir=$(REGRESS_BRIDGE)
-ISOLATION_OPTS += --inputdir=$(REGRESS_BRIDGE)
-installcheck check: $(REGRESS_BRIDGE)
 endif
+installcheck check: $(REGRESS_BRIDGE)
 
 $(REGRESS_BRIDGE):
 	rm -rf $@ && mkdir $@

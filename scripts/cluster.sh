@@ -1,12 +1,14 @@
 # scripts/cluster.sh: bash functions shared by scripts/demo.sh and
-# scripts/test.sh to build aitrack and run a throwaway PostgreSQL 15 cluster.
+# scripts/test.sh to build aitrack and run a throwaway PostgreSQL cluster.
 # Source it; sourcing only defines variables and functions.
 #
+#   pg_use SERVER         choose the PostgreSQL server (see below); without
+#                         it, PG_CONFIG or the system's 15
 #   as_pg CMD...          run CMD as the `postgres` user (PostgreSQL refuses
-#                         root), with the PostgreSQL 15 binaries first in PATH,
+#                         root), with the server's binaries first in PATH,
 #                         the PG* variables of the running cluster, and
-#                         PG_TEST_NOCLEAN, PG_TEST_TIMEOUT_DEFAULT, PROVE_FLAGS
-#                         passed on when set
+#                         PG_TEST_NOCLEAN, PG_TEST_TIMEOUT_DEFAULT, PROVE_FLAGS,
+#                         AITRACK_UPGRADE_FROM passed on when set
 #   build_install [clean] (as root, in the repo) [make clean,] make, make install
 #   run_dir_init          set AITRACK_RUN, the run folder, creating it on first
 #                         use: $REPO/.run owned by postgres, or a fresh
@@ -27,8 +29,12 @@
 #   trap 'cluster_stop; run_dir_cleanup' EXIT
 
 AITRACK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-AITRACK_PG_BIN=/usr/lib/postgresql/15/bin
-AITRACK_PG_CONFIG=$AITRACK_PG_BIN/pg_config
+# The server: PG_CONFIG when set, else the system's PostgreSQL 15.  pg_use
+# switches to another one.
+AITRACK_SYSTEM_PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+AITRACK_PG_CONFIG=${PG_CONFIG:-$AITRACK_SYSTEM_PG_CONFIG}
+AITRACK_PG_BIN=
+AITRACK_PG_LABEL=
 AITRACK_PORTS=(54320 54399)
 AITRACK_RUN=          # set by run_dir_init
 AITRACK_RUN_IS_TMP=0  # 1 when AITRACK_RUN is a mktemp fallback
@@ -42,9 +48,36 @@ AITRACK_MAX_NAME=16
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
+# pg_use SERVER: make SERVER the one that builds, installs and runs.  SERVER
+# is the path of a pg_config, `system` (Debian's 15), or VERSION[-cassert]
+# (15.18, 17, 18-cassert, ...): a private build from ../shared/postgres,
+# made and cached by scripts/pg-build.sh on first use.  Sets
+# AITRACK_PG_CONFIG, AITRACK_PG_BIN, AITRACK_PG_LABEL (e.g. 18.6-cassert)
+# and AITRACK_PG_CASSERT (1 when the server checks assertions).
+pg_use() {
+    local server=${1:?usage: pg_use SERVER} config flavour=release
+    case $server in
+        system) config=$AITRACK_SYSTEM_PG_CONFIG ;;
+        */*) config=$server ;;
+        *)
+            if [[ $server == *-cassert ]]; then flavour=cassert; server=${server%-cassert}; fi
+            config=$(bash "$AITRACK_REPO/scripts/pg-build.sh" "$server" "$flavour") || return 1 ;;
+    esac
+    [[ -x $config ]] || { echo "pg_use: no pg_config at $config" >&2; return 1; }
+    AITRACK_PG_CONFIG=$config
+    AITRACK_PG_BIN=$("$config" --bindir)
+    AITRACK_PG_CASSERT=0
+    "$config" --configure | grep -q -- '--enable-cassert' && AITRACK_PG_CASSERT=1
+    AITRACK_PG_LABEL=$("$config" --version | sed 's/^PostgreSQL //; s/ .*//')
+    [[ $AITRACK_PG_CASSERT == 1 ]] && AITRACK_PG_LABEL+=-cassert
+    [[ $config == "$AITRACK_SYSTEM_PG_CONFIG" ]] && AITRACK_PG_LABEL+=" (system)"
+    return 0
+}
+
 # as_pg CMD...: run CMD as postgres, from the current folder when postgres
 # may enter it, else from /.
 as_pg() {
+    [[ -n $AITRACK_PG_BIN ]] || pg_use "$AITRACK_PG_CONFIG" || return 1
     local dir=/ var
     if runuser -u postgres -- test -x "$PWD" 2>/dev/null; then dir=$PWD; fi
     local envs=(PATH="$AITRACK_PG_BIN:/usr/local/bin:/usr/bin:/bin"
@@ -52,7 +85,8 @@ as_pg() {
                 LC_ALL=C.UTF-8)
     # the cluster, and knobs a human may set for the TAP tests
     for var in PGHOST PGPORT PGUSER PGDATABASE \
-               PG_TEST_NOCLEAN PG_TEST_TIMEOUT_DEFAULT PROVE_FLAGS; do
+               PG_TEST_NOCLEAN PG_TEST_TIMEOUT_DEFAULT PROVE_FLAGS \
+               AITRACK_UPGRADE_FROM; do
         [[ -n ${!var:-} ]] && envs+=("$var=${!var}")
     done
     (cd "$dir" && runuser -u postgres -- env "${envs[@]}" "$@")
@@ -60,13 +94,14 @@ as_pg() {
 
 # build_install [clean]: build and install the extension, as root, in the repo.
 build_install() {
+    [[ -n $AITRACK_PG_BIN ]] || pg_use "$AITRACK_PG_CONFIG" || return 1
     local make=(make -C "$AITRACK_REPO" --no-print-directory
                 PG_CONFIG="$AITRACK_PG_CONFIG")
     if [[ ${1:-} == clean ]]; then
         log "make clean"
         "${make[@]}" clean >/dev/null || return 1
     fi
-    log "make"
+    log "make (PostgreSQL $AITRACK_PG_LABEL)"
     "${make[@]}" || return 1
     log "make install"
     "${make[@]}" install >/dev/null || return 1

@@ -145,7 +145,7 @@ extern void model_cache_store(Oid schema, text *modelname, text *version,
 extern void model_cache_forget(Oid schema, text *modelname, text *version);
 extern void ai_model_create(Oid schema, Datum modelname, Datum version);
 extern int64 ai_model_lock_id(Oid schema, Datum modelname, Datum version);
-extern void ai_model_deleted_error(Datum modelname, Datum version, bool batch) pg_attribute_noreturn();
+extern void ai_model_deleted_error(Datum modelname, Datum version, bool batch);
 
 /* hist.c */
 extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);

@@ -228,6 +228,7 @@ ai_model_lock_id(Oid schema, Datum modelname, Datum version)
 		ai_model_create(schema, modelname, version);
 	}
 	ai_model_deleted_error(modelname, version, true);
+	pg_unreachable();			/* it raises an error */
 }
 
 /*

@@ -15,6 +15,7 @@
 
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "utils/array.h"
 #include "utils/fmgrprotos.h"
@@ -229,7 +230,11 @@ capture_one_row(Oid schema, Relation rel, Tuplestorestate *rows, bool add)
 	int			n = 0;
 	bool		isnull;
 	Datum		value;
-	int			ptr = tuplestore_alloc_read_pointer(rows, 0);
+	/*
+	 * A read pointer of our own that may rewind (the transition table was
+	 * created with EXEC_FLAG_REWIND), so the rescan below is allowed.
+	 */
+	int			ptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
 
 #define COLUMN(attnum) slot_getattr(slot, (attnum), &isnull)
 	tuplestore_select_read_pointer(rows, ptr);

@@ -25,6 +25,8 @@ SELECT conrelid::regclass AS table, conname, pg_catalog.pg_get_constraintdef(oid
  WHERE conrelid IN ('ai_model'::regclass, 'ai_call'::regclass, 'ai_model_price'::regclass,
                     'ai_usage_rollup'::regclass, 'ai_usage_rollup_total'::regclass,
                     'ai_usage_purged'::regclass)
+   -- NOT NULL is in the column listing; from 18 on it is a constraint row too
+   AND contype OPERATOR(pg_catalog.<>) 'n'
  ORDER BY conrelid::regclass::text DESC, conname;
 
 -- 1.2: one compacted rollup row per group (NULLS NOT DISTINCT, so that a

@@ -10,7 +10,10 @@ CREATE VIEW aitrack_objects AS
 SELECT pg_catalog.pg_describe_object(classid, objid, 0) AS object
   FROM pg_catalog.pg_depend
  WHERE refclassid = 'pg_catalog.pg_extension'::regclass AND deptype = 'e'
-   AND refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'aitrack');
+   AND refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'aitrack')
+   -- aitrack creates no types; from 17 on a table's row and array types
+   -- are members too
+   AND classid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_type'::regclass;
 SELECT * FROM aitrack_objects ORDER BY 1;
 SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{"text": "hi"}', input_tokens => 10,
                       output_tokens => 2, cost_usd => 0.001, duration_ms => 100) AS id;
