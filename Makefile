@@ -39,6 +39,9 @@ REGRESS = schema install_schema record record_metrics validation cascade stats p
 	tenants content_policy drop_guard hostile_input
 REGRESS_OPTS = --load-extension=btree_gist
 
+# SKIP_TESTS="a b": leave those regression tests out of this run.
+REGRESS := $(filter-out $(SKIP_TESTS),$(REGRESS))
+
 # Concurrency: isolationtester specs.
 ISOLATION = model_create model_delete rollup_concurrency
 ISOLATION_OPTS = --load-extension=btree_gist

@@ -35,6 +35,17 @@ AITRACK_SYSTEM_PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 AITRACK_PG_CONFIG=${PG_CONFIG:-$AITRACK_SYSTEM_PG_CONFIG}
 AITRACK_PG_BIN=
 AITRACK_PG_LABEL=
+AITRACK_PG_CASSERT=0
+# Tests left out on assert-enabled servers (scripts/test.sh and
+# scripts/valgrind.sh).  Each reaches PostgreSQL's own
+# Assert(HEAP_XMAX_IS_LOCKED_ONLY(infomask_lock_old_tuple)) in heap_update,
+# which fires without aitrack for "upsert a row, upsert it again in a
+# subtransaction that rolls back, repeat until the page fills" (reproduced
+# on 15.18, 17.11 and 18.6; see ../shared/postgres/README.md).  Release
+# builds, like every packaged server, do not check it.
+#   rollup_random: ai_rollup_compact()'s upserts inside random
+#   subtransactions that roll back crash such a server with that TRAP.
+AITRACK_CASSERT_SKIP=(rollup_random)
 AITRACK_PORTS=(54320 54399)
 AITRACK_RUN=          # set by run_dir_init
 AITRACK_RUN_IS_TMP=0  # 1 when AITRACK_RUN is a mktemp fallback
@@ -141,7 +152,8 @@ copy_tree() {
     local dest=${1:?usage: copy_tree DEST}
     rm -rf -- "$dest"
     mkdir -p "$dest"
-    tar -C "$AITRACK_REPO" --exclude=./.git --exclude=./.run -cf - . | tar -C "$dest" -xf -
+    tar -C "$AITRACK_REPO" --exclude=./.git --exclude=./.run -cf - . | tar -C "$dest" -xf - ||
+        return 1
     chown -R postgres:postgres "$dest"
 }
 

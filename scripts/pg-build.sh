@@ -41,20 +41,25 @@ esac
 
 # The tarball: postgresql-<major>_<version>.orig.tar.bz2, newest first.
 tarball=
-for f in $(ls "$SOURCES"/postgresql-*_*.orig.tar.bz2 2>/dev/null | sort -V -r); do
+shopt -s nullglob
+candidates=("$SOURCES"/postgresql-*_*.orig.tar.bz2)
+shopt -u nullglob
+while IFS= read -r f; do
+    [[ -n $f ]] || continue
     v=$(basename "$f" .orig.tar.bz2); v=${v#*_}
     if [[ $v == "$want" || ${v%%.*} == "$want" ]]; then tarball=$f; version=$v; break; fi
-done
+done < <(printf '%s\n' "${candidates[@]}" | sort -V -r)
 [[ -n $tarball ]] || die "no source tarball for PostgreSQL $want in $SOURCES"
 
 prefix=$CACHE/$version-$flavour
 stamp=$prefix/.aitrack-built
 configure_opts=(--prefix="$prefix" --enable-tap-tests --enable-debug "${flavour_opts[@]}")
-sha=$(cd "$(dirname "$tarball")" && sha256sum "$(basename "$tarball")" | cut -d' ' -f1)
-if [[ -f $(dirname "$tarball")/SHA256SUMS ]] &&
-   ! (cd "$(dirname "$tarball")" && grep -F " $(basename "$tarball")" SHA256SUMS | sha256sum -c --quiet - >/dev/null 2>&1); then
-    die "$tarball does not match its SHA256SUMS"
-fi
+sha=$(sha256sum "$tarball" | cut -d' ' -f1)
+sums=$(dirname "$tarball")/SHA256SUMS
+[[ -f $sums ]] || die "no SHA256SUMS beside $tarball"
+listed=$(awk -v f="$(basename "$tarball")" '$2 == f || $2 == "*" f { print $1 }' "$sums")
+[[ -n $listed ]] || die "$(basename "$tarball") is not listed in $sums"
+[[ $listed == "$sha" ]] || die "$tarball does not match its SHA256SUMS"
 want_stamp="$sha ${configure_opts[*]}"
 
 if [[ -f $stamp && $(cat "$stamp") == "$want_stamp" && -x $prefix/bin/pg_config ]]; then
@@ -81,14 +86,15 @@ done
 if (( ${#missing[@]} )); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq </dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+    # stdout is the pg_config path: everything else goes to stderr
+    apt-get update -qq </dev/null >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >&2
 fi
 
 work=$(mktemp -d /var/tmp/aitrack-pgbuild.XXXXXX)
 trap 'rm -rf -- "$work"' EXIT
 start=$SECONDS
-log "building PostgreSQL $version ($flavour) into $prefix; log in $work/build.log"
+log "building PostgreSQL $version ($flavour) into $prefix"
 rm -rf -- "$prefix"
 tar -C "$work" -xjf "$tarball"
 src=$(ls -d "$work"/postgresql-*/)
@@ -100,8 +106,9 @@ if ! ( cd "$src" &&
        make -C contrib/btree_gist install &&
        make -C contrib/amcheck install &&
        make -C src/test/isolation install ) >"$work/build.log" 2>&1; then
+    cp "$work/build.log" "$CACHE/$version-$flavour.build.log"
     tail -n 60 "$work/build.log" >&2
-    die "build of PostgreSQL $version ($flavour) failed"
+    die "build of PostgreSQL $version ($flavour) failed; log in $CACHE/$version-$flavour.build.log"
 fi
 echo "$want_stamp" >"$stamp"
 log "built PostgreSQL $version ($flavour) in $(( SECONDS - start )) s"

@@ -103,7 +103,11 @@ find_price(Oid schema, Datum modelname, Datum version, TimestampTz at)
 	rc = SPI_execute_plan(get_price_plan(schema), params, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	return SPI_processed == 1;
+	if (SPI_processed == 1)
+		return true;
+	/* A batch looks up thousands of prices in one SPI connection. */
+	SPI_freetuptable(SPI_tuptable);
+	return false;
 }
 
 static Numeric

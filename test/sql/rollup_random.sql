@@ -8,9 +8,9 @@
 -- with a compaction inside), ai_rollup_compact() now and then, and, at top
 -- level between the rounds, ai_purge_calls() and ai_purge_content().
 --
--- Left out of the runs on assert-enabled servers (scripts/test.sh,
--- CASSERT_SKIP): its compactions inside subtransactions that roll back are
--- the pattern that trips PostgreSQL's own heap_update assertion there.
+-- Left out of the runs on assert-enabled servers (AITRACK_CASSERT_SKIP in
+-- scripts/cluster.sh): its compactions inside subtransactions that roll
+-- back are the pattern that trips PostgreSQL's own heap_update assertion.
 --
 -- After every step (60 operations) ai_usage_stats() is compared with the
 -- same aggregates written by hand over ai_call plus the calls purged so far
