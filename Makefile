@@ -54,7 +54,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 # -Wextra's unused-parameter fires inside PostgreSQL's own headers.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 
-EXTRA_CLEAN = output_iso tmp_check $(REGRESS_BRIDGE)
+EXTRA_CLEAN = output_iso tmp_check $(REGRESS_BRIDGE) .built-for
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

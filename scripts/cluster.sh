@@ -9,7 +9,8 @@
 #                         the PG* variables of the running cluster, and
 #                         PG_TEST_NOCLEAN, PG_TEST_TIMEOUT_DEFAULT, PROVE_FLAGS,
 #                         AITRACK_UPGRADE_FROM passed on when set
-#   build_install [clean] (as root, in the repo) [make clean,] make, make install
+#   build_install [clean] (as root, in the repo) [make clean,] make, make install;
+#                         cleans anyway when the last build was for another server
 #   run_dir_init          set AITRACK_RUN, the run folder, creating it on first
 #                         use: $REPO/.run owned by postgres, or a fresh
 #                         /tmp/aitrack.XXXXXX when postgres cannot reach the
@@ -108,12 +109,16 @@ build_install() {
     [[ -n $AITRACK_PG_BIN ]] || pg_use "$AITRACK_PG_CONFIG" || return 1
     local make=(make -C "$AITRACK_REPO" --no-print-directory
                 PG_CONFIG="$AITRACK_PG_CONFIG")
-    if [[ ${1:-} == clean ]]; then
+    # Objects built for another server would link into a broken library
+    # (make cannot tell): clean when the last build was for another one.
+    local stamp=$AITRACK_REPO/.built-for
+    if [[ ${1:-} == clean || $(cat "$stamp" 2>/dev/null) != "$AITRACK_PG_CONFIG" ]]; then
         log "make clean"
         "${make[@]}" clean >/dev/null || return 1
     fi
     log "make (PostgreSQL $AITRACK_PG_LABEL)"
     "${make[@]}" || return 1
+    echo "$AITRACK_PG_CONFIG" >"$stamp"
     log "make install"
     "${make[@]}" install >/dev/null || return 1
 }
