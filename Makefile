@@ -15,6 +15,7 @@ OBJS = \
 	src/usage.o \
 	src/price.o \
 	src/content.o \
+	src/role_setting.o \
 	src/tenant.o \
 	src/model.o \
 	src/record.o \
@@ -22,7 +23,9 @@ OBJS = \
 	src/hist.o \
 	src/rollup.o \
 	src/stats.o \
-	src/guard.o
+	src/guard.o \
+	src/model_link.o \
+	src/settings.o
 
 DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 

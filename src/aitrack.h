@@ -15,7 +15,8 @@
  *		usage.c			reads token counts from a provider's response
  *		price.c			the price in force for a model, and a call's cost
  *		content.c		aitrack.store_content: what is kept of prompts
- *		tenant.c		aitrack.tenant: which user a tenant role may see
+ *		role_setting.c	what ALTER ROLE/DATABASE ... SET stored, from the catalog
+ *		tenant.c		which roles are tenants, and which user a tenant is
  *		model.c			ai_model ids: find, create, lock, and the per-backend cache
  *		record.c		record_ai_call(): one call
  *		batch.c			record_ai_calls(): many calls in one statement
@@ -117,6 +118,7 @@ extern void ai_call_prepare(Oid schema, AiCall *call, AitrackApi api);
 
 /* validate.c */
 extern void ai_call_validate(AiCall *call, AitrackApi api);
+extern void ai_call_check_cost(AiCall *call, bool computed);
 
 /* metrics.c */
 extern void ai_call_apply_metrics(AiCall *call, Datum metrics, AitrackApi api);
@@ -132,10 +134,18 @@ extern void ai_call_price(Oid schema, AiCall *call);
 /* content.c */
 extern void content_policy_init(void);
 extern void ai_call_apply_content_policy(AiCall *call);
+extern const char *ai_store_content_effective(void);
+
+/* role_setting.c */
+extern char *ai_role_setting(Oid role, const char *name);
+extern char *ai_database_setting(const char *name);
 
 /* tenant.c */
 extern void tenant_init(void);
 extern bool ai_tenant_mode_active(void);
+extern bool ai_tenant_session(Oid *tenant_role);
+extern bool ai_tenant_user(Oid schema, Oid tenant_role, Datum *user_id);
+extern void ai_tenant_check_call(Oid schema, AiCall *call);
 
 /* model.c */
 extern bool model_cache_lookup(Oid schema, text *modelname, text *version,

@@ -119,11 +119,12 @@ field_array(AiCall *rows, int ncalls, AiCallField field)
 											  type, typlen, typbyval, typalign));
 }
 
-PG_FUNCTION_INFO_V1(record_ai_calls_1_2);
-
-/* record_ai_calls(calls jsonb) RETURNS SETOF bigint: the new ids, in order. */
-Datum
-record_ai_calls_1_2(PG_FUNCTION_ARGS)
+/*
+ * record_ai_calls(calls jsonb) RETURNS SETOF bigint: the new ids, in order.
+ * tenant_rules (1.4): a tenant's calls are its own.
+ */
+static Datum
+record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			schema = aitrack_function_schema(fcinfo);
@@ -184,6 +185,8 @@ record_ai_calls_1_2(PG_FUNCTION_ARGS)
 		ai_call_init(call);
 		ai_call_set_text(call, AI_STATUS, "success");
 		ai_call_apply_object(call, value.val.binary.data);
+		if (tenant_rules)
+			ai_tenant_check_call(schema, call);
 		ai_call_prepare(schema, call, BATCH_API);
 		index++;
 	}
@@ -221,4 +224,19 @@ record_ai_calls_1_2(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(record_ai_calls_1_2);
+PG_FUNCTION_INFO_V1(record_ai_calls_1_4);
+
+Datum
+record_ai_calls_1_2(PG_FUNCTION_ARGS)
+{
+	return record_calls(fcinfo, false);
+}
+
+Datum
+record_ai_calls_1_4(PG_FUNCTION_ARGS)
+{
+	return record_calls(fcinfo, true);
 }

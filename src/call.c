@@ -42,7 +42,8 @@ ai_call_set_text(AiCall *call, AiCallField field, const char *value)
  *	1. token counts from the response, when the caller gave none (1.1)
  *	2. validation: the first problem found is an error
  *	3. the content policy (after 1: the counts come from the real response)
- *	4. the cost from the price in force, and cost_source (1.1)
+ *	4. the cost from the price in force, and cost_source (1.1), within the
+ *	   range a cost may have
  *
  * The caller is connected to SPI (pricing reads ai_model_price); what is
  * computed here lives in the SPI procedure's memory until SPI_finish.
@@ -56,5 +57,8 @@ ai_call_prepare(Oid schema, AiCall *call, AitrackApi api)
 	ai_call_validate(call, api);
 	ai_call_apply_content_policy(call);
 	if (api >= AITRACK_API_1_1)
+	{
 		ai_call_price(schema, call);
+		ai_call_check_cost(call, true);
+	}
 }

@@ -9,11 +9,17 @@
  * full keeps them, hash keeps a SHA-256 of each, none keeps nothing; the
  * token counts are read from the real response before the policy applies,
  * so counts and costs are kept in every case.
+ *
+ * The policy in force is the strictest of what a superuser stored for the
+ * database and for the session's login and SET ROLE roles (read from the
+ * catalog, see role_setting.c), and the session's own value: a client can
+ * ask for stricter, never for looser.
  */
 #include "aitrack.h"
 
 #include "common/cryptohash.h"
 #include "common/sha2.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -45,6 +51,62 @@ content_policy_init(void)
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
+/* A stored value as a policy; a value no one could have meant is an error. */
+static int
+stored_policy(const char *value, const char *where)
+{
+	for (const struct config_enum_entry *e = store_content_options; e->name; e++)
+		if (pg_strcasecmp(value, e->name) == 0)
+			return e->val;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value \"%s\" stored for aitrack.store_content", value),
+			 errdetail("It was set for %s while the library was not loaded, so nothing checked it.", where),
+			 errhint("Valid values are full, hash and none; fix it with ALTER DATABASE or ALTER ROLE ... SET.")));
+	pg_unreachable();
+}
+
+static int
+stricter(int a, int b)
+{
+	/* The enum's order is full < hash < none. */
+	return a > b ? a : b;
+}
+
+/* The policy in force for this session: see the header comment. */
+static int
+effective_store_content(void)
+{
+	int			policy = store_content;
+	Oid			roles[2] = {GetSessionUserId(), GetOuterUserId()};
+	char	   *stored;
+
+	stored = ai_database_setting("aitrack.store_content");
+	if (stored)
+		policy = stricter(policy, stored_policy(stored, "the database"));
+	for (int i = 0; i < 2; i++)
+	{
+		if (i == 1 && roles[1] == roles[0])
+			break;
+		stored = ai_role_setting(roles[i], "aitrack.store_content");
+		if (stored)
+			policy = stricter(policy, stored_policy(stored, "a role"));
+	}
+	return policy;
+}
+
+/* The policy in force, by name (ai_settings()). */
+const char *
+ai_store_content_effective(void)
+{
+	int			policy = effective_store_content();
+
+	for (const struct config_enum_entry *e = store_content_options; e->name; e++)
+		if (e->val == policy)
+			return e->name;
+	return "full";
+}
+
 /* The SHA-256 of data as 64 hex digits and a NUL. */
 static void
 sha256_hex(const uint8 *data, size_t len, char *hex)
@@ -71,10 +133,11 @@ ai_call_apply_content_policy(AiCall *call)
 	text	   *prompt;
 	char	   *response;
 	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	int			policy = effective_store_content();
 
-	if (store_content == STORE_CONTENT_FULL)
+	if (policy == STORE_CONTENT_FULL)
 		return;
-	if (store_content == STORE_CONTENT_NONE)
+	if (policy == STORE_CONTENT_NONE)
 	{
 		call->values[AI_PROMPT] = CStringGetTextDatum("");
 		call->values[AI_RESPONSE] = DirectFunctionCall1(jsonb_in, CStringGetDatum("null"));

@@ -17,7 +17,10 @@
  */
 #include "aitrack.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -133,7 +136,7 @@ run_insert(SPIPlanPtr plan, Datum *params, const char *nulls,
  * returns the new ai_call.id.
  */
 static int64
-record_call(Oid schema, AiCall *call, AitrackApi api)
+record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 {
 	Datum		params[NUM_PARAMS];
 	char		nulls[NUM_PARAMS];
@@ -147,6 +150,9 @@ record_call(Oid schema, AiCall *call, AitrackApi api)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plans = prepare_plans(schema, api);
+	/* 1.4: a tenant's calls are its own (before anything reads user_id). */
+	if (tenant_rules)
+		ai_tenant_check_call(schema, call);
 	ai_call_prepare(schema, call, api);
 
 	modelname = DatumGetTextPP(call->values[AI_MODELNAME]);
@@ -205,7 +211,7 @@ record_explicit(FunctionCallInfo fcinfo, AitrackApi api)
 		if (ai_call_fields[field].argument && ai_call_fields[field].since <= api)
 			set_from_arg(&call, field, fcinfo, arg++);
 	Assert(arg == PG_NARGS());
-	PG_RETURN_INT64(record_call(aitrack_function_schema(fcinfo), &call, api));
+	PG_RETURN_INT64(record_call(aitrack_function_schema(fcinfo), &call, api, false));
 }
 
 /*
@@ -213,7 +219,8 @@ record_explicit(FunctionCallInfo fcinfo, AitrackApi api)
  * call_type, user_id).
  */
 static Datum
-record_with_metrics(FunctionCallInfo fcinfo, AitrackApi api)
+record_with_metrics(FunctionCallInfo fcinfo, AitrackApi api, Datum metrics,
+					bool tenant_rules)
 {
 	AiCall		call;
 
@@ -222,18 +229,112 @@ record_with_metrics(FunctionCallInfo fcinfo, AitrackApi api)
 		set_from_arg(&call, i, fcinfo, i);
 	ai_call_set_text(&call, AI_STATUS, "success");
 	if (!PG_ARGISNULL(4))
-		ai_call_apply_metrics(&call, PG_GETARG_DATUM(4), api);
+		ai_call_apply_metrics(&call, metrics, api);
 	if (!PG_ARGISNULL(5))
 		set_from_arg(&call, AI_CALL_TYPE, fcinfo, 5);
 	if (!PG_ARGISNULL(6))
 		set_from_arg(&call, AI_USER_ID, fcinfo, 6);
-	PG_RETURN_INT64(record_call(aitrack_function_schema(fcinfo), &call, api));
+	PG_RETURN_INT64(record_call(aitrack_function_schema(fcinfo), &call, api, tenant_rules));
+}
+
+/*
+ * 1.4's explicit form takes what drivers send: token counts as bigint (a
+ * Python int above 2^31 arrives as int8), durations and cost as double
+ * precision (a Python or JavaScript number; integers and numerics cast to it
+ * implicitly).  Each becomes the column's type here, with an error naming
+ * the argument.
+ */
+static void
+out_of_range(AiCallField field, const char *got, const char *limit)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s is out of range", ai_call_field_name(field)),
+			 errdetail("Got %s; %s.", got, limit)));
+}
+
+static Datum
+count_from_int8(AiCallField field, int64 value)
+{
+	if (value < PG_INT32_MIN || value > PG_INT32_MAX)
+		out_of_range(field, psprintf(INT64_FORMAT, value),
+					 "a call's token count must be at most 2147483647");
+	return Int32GetDatum((int32) value);
+}
+
+static Datum
+milliseconds_from_float8(AiCallField field, float8 value)
+{
+	float8		rounded;
+
+	if (isnan(value) || isinf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be a finite number", ai_call_field_name(field)),
+				 errhint("Pass NULL when it was not measured.")));
+	/* Half away from zero, as numeric's round() does for the metrics form. */
+	rounded = round(value);
+	if (rounded < (float8) PG_INT32_MIN || rounded > (float8) PG_INT32_MAX)
+		out_of_range(field, psprintf("%g", value),
+					 "the limit is 2147483647 ms");
+	return Int32GetDatum((int32) rounded);
+}
+
+/*
+ * The shortest decimal that reads back as the same double: exact for every
+ * decimal of up to 15 significant digits, whatever extra_float_digits says.
+ */
+static Datum
+cost_from_float8(float8 value)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	if (isnan(value) || isinf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("cost_usd must be a finite number"),
+				 errhint("Pass NULL when the cost is unknown.")));
+	double_to_shortest_decimal_buf(value, buf);
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+static Datum
+record_explicit_1_4(FunctionCallInfo fcinfo)
+{
+	AiCall		call;
+	int			arg = 0;
+
+	ai_call_init(&call);
+	for (int field = 0; field < AI_NUM_FIELDS; field++)
+	{
+		if (!ai_call_fields[field].argument || ai_call_fields[field].since > AITRACK_API_1_1)
+			continue;
+		call.isnull[field] = PG_ARGISNULL(arg);
+		if (call.isnull[field])
+			call.values[field] = (Datum) 0;
+		else if (ai_call_fields[field].key_kind == AI_KEY_COUNT)
+			call.values[field] = count_from_int8(field, PG_GETARG_INT64(arg));
+		else if (ai_call_fields[field].key_kind == AI_KEY_DURATION)
+			call.values[field] = milliseconds_from_float8(field, PG_GETARG_FLOAT8(arg));
+		else if (field == AI_COST_USD)
+			call.values[field] = cost_from_float8(PG_GETARG_FLOAT8(arg));
+		else
+			call.values[field] = PG_GETARG_DATUM(arg);
+		arg++;
+	}
+	Assert(arg == PG_NARGS());
+	PG_RETURN_INT64(record_call(aitrack_function_schema(fcinfo), &call,
+								AITRACK_API_1_1, true));
 }
 
 PG_FUNCTION_INFO_V1(record_ai_call_1_0);
 PG_FUNCTION_INFO_V1(record_ai_call_1_1);
 PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_0);
 PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_1);
+PG_FUNCTION_INFO_V1(record_ai_call_1_4);
+PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_4);
+PG_FUNCTION_INFO_V1(record_ai_call_metrics_text_1_4);
 
 Datum
 record_ai_call_1_0(PG_FUNCTION_ARGS)
@@ -250,11 +351,43 @@ record_ai_call_1_1(PG_FUNCTION_ARGS)
 Datum
 record_ai_call_metrics_1_0(PG_FUNCTION_ARGS)
 {
-	return record_with_metrics(fcinfo, AITRACK_API_1_0);
+	return record_with_metrics(fcinfo, AITRACK_API_1_0,
+							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), false);
 }
 
 Datum
 record_ai_call_metrics_1_1(PG_FUNCTION_ARGS)
 {
-	return record_with_metrics(fcinfo, AITRACK_API_1_1);
+	return record_with_metrics(fcinfo, AITRACK_API_1_1,
+							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), false);
+}
+
+/* 1.4: explicit columns, in the types drivers send; tenants' rules apply. */
+Datum
+record_ai_call_1_4(PG_FUNCTION_ARGS)
+{
+	return record_explicit_1_4(fcinfo);
+}
+
+/* 1.4: the seed's form, metrics jsonb; tenants' rules apply. */
+Datum
+record_ai_call_metrics_1_4(PG_FUNCTION_ARGS)
+{
+	return record_with_metrics(fcinfo, AITRACK_API_1_1,
+							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), true);
+}
+
+/*
+ * 1.4: the seed's form with metrics as JSON text (metrics_json), which is
+ * what an untyped fifth argument from a driver resolves to.
+ */
+Datum
+record_ai_call_metrics_text_1_4(PG_FUNCTION_ARGS)
+{
+	Datum		metrics = (Datum) 0;
+
+	if (!PG_ARGISNULL(4))
+		metrics = DirectFunctionCall1(jsonb_in,
+									  CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(4))));
+	return record_with_metrics(fcinfo, AITRACK_API_1_1, metrics, true);
 }

@@ -1,51 +1,151 @@
 /*
  * tenant.c
- *		Which user a tenant role may see: the settings, and the functions
- *		that 1.3's row-level security policies and ai_usage_stats() ask.
+ *		Which roles are tenants and which user a tenant is: what the row-level
+ *		security policies (through ai_tenant_mode() and ai_tenant_user_id()),
+ *		ai_usage_stats() and the record functions ask.
  *
- *	aitrack.tenant			on/off (superuser; ALTER ROLE ... SET): the role
- *							sees only the calls of its current user
- *	aitrack.user_id			the current user of a tenant role, set by the
- *							application per session or transaction; when
- *							empty, auth.uid() is used where it exists and a
- *							superuser owns it (Supabase)
+ * A role is a tenant when it is not a superuser and
+ *	- is a member of the group role aitrack_tenant (1.4), or
+ *	- a superuser ran ALTER ROLE ... SET aitrack.tenant = on for it (1.3's
+ *	  way, read from the catalog: see role_setting.c for why not from the
+ *	  session's value of the setting).
+ * A session is a tenant's when its current role, its SET ROLE role or its
+ * login role is a tenant, so neither SET ROLE to another role nor a
+ * SECURITY DEFINER function lifts it.
+ *
+ * A tenant's user, first found wins:
+ *	1. the row of ai_tenant_user for the tenant role (1.4): for roles whose
+ *	   users run their own SQL; nothing they can set changes it;
+ *	2. auth.uid(), when it exists, returns uuid and a superuser owns it
+ *	   (Supabase's: the API layer sets it from a verified token); NULL from
+ *	   it means no user, never a fall-through to 3;
+ *	3. aitrack.user_id, set by an application server per request (roles that
+ *	   only the application uses).
+ * With none of them a tenant sees nothing and can record nothing.
+ *
+ *	aitrack.tenant			kept so that 1.3's ALTER ROLE ... SET values stay
+ *							valid; its value in a session decides nothing
+ *	aitrack.user_id			step 3 above
  */
 #include "aitrack.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/value.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
-static bool tenant_mode = false;
+static bool tenant_setting = false;
 static char *tenant_user_id = NULL;
 
 void
 tenant_init(void)
 {
 	DefineCustomBoolVariable("aitrack.tenant",
-							 "Restricts the role to the calls of aitrack.user_id.",
-							 "Set it for a role with ALTER ROLE ... SET aitrack.tenant = on.",
-							 &tenant_mode, false, PGC_SUSET, 0, NULL, NULL, NULL);
+							 "Makes the role a tenant when set with ALTER ROLE ... SET (1.3's way).",
+							 "Read from the catalog, not from the session: members of aitrack_tenant are tenants too.",
+							 &tenant_setting, false, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("aitrack.user_id",
-							   "The user whose calls a tenant role sees.",
-							   "A uuid; when empty, auth.uid() is used if it exists.",
+							   "The user whose calls a tenant role sees, set by an application server.",
+							   "A uuid; not used when the role has a row in ai_tenant_user or auth.uid() exists.",
 							   &tenant_user_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
-/* Is the current role a tenant (aitrack.tenant)? */
-bool
-ai_tenant_mode_active(void)
+/* Is role a tenant, by membership or by the 1.3 role setting? */
+static bool
+role_is_tenant(Oid role)
 {
-	return tenant_mode;
+	Oid			tenant_group = get_role_oid("aitrack_tenant", true);
+	char	   *stored;
+	bool		on = false;
+
+	if (!OidIsValid(role) || superuser_arg(role))
+		return false;
+	if (OidIsValid(tenant_group) && is_member_of_role_nosuper(role, tenant_group))
+		return true;
+	stored = ai_role_setting(role, "aitrack.tenant");
+	return stored != NULL && parse_bool(stored, &on) && on;
+}
+
+/*
+ * Is this session a tenant's?  Sets *tenant_role to the tenant role found
+ * (current role first, then the SET ROLE role, then the login role).
+ */
+bool
+ai_tenant_session(Oid *tenant_role)
+{
+	Oid			roles[3] = {GetUserId(), GetOuterUserId(), GetSessionUserId()};
+
+	for (int i = 0; i < 3; i++)
+	{
+		if (i > 0 && (roles[i] == roles[0] || roles[i] == roles[i - 1]))
+			continue;
+		if (role_is_tenant(roles[i]))
+		{
+			if (tenant_role)
+				*tenant_role = roles[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The user_id of role in schema's ai_tenant_user (1.4), read by index. */
+static bool
+mapped_user(Oid schema, Oid role, Datum *user_id)
+{
+	Oid			table = get_relname_relid("ai_tenant_user", schema);
+	Oid			index = get_relname_relid("ai_tenant_user_pkey", schema);
+	Relation	rel;
+	Relation	idx;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found = false;
+
+	/* A database still on 1.3 has no such table. */
+	if (!OidIsValid(table) || !OidIsValid(index))
+		return false;
+	/*
+	 * Read directly rather than through SQL: the policies run with the
+	 * reader's rights, and a tenant must not need SELECT on other roles' rows.
+	 */
+	rel = table_open(table, AccessShareLock);
+	idx = index_open(index, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(role));
+	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		int			attnum = get_attnum(table, "user_id");
+		Datum		value = heap_getattr(tuple, attnum, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+		{
+			pg_uuid_t  *copy = palloc(sizeof(pg_uuid_t));
+
+			memcpy(copy, DatumGetUUIDP(value), sizeof(pg_uuid_t));
+			*user_id = UUIDPGetDatum(copy);
+			found = true;
+		}
+	}
+	systable_endscan(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 static bool
@@ -61,51 +161,126 @@ function_owned_by_superuser(Oid funcoid)
 	return result;
 }
 
-PG_FUNCTION_INFO_V1(ai_tenant_user_id_1_3);
-PG_FUNCTION_INFO_V1(ai_tenant_mode_1_3);
-
-/* ai_tenant_mode() RETURNS boolean: is this role a tenant? */
-Datum
-ai_tenant_mode_1_3(PG_FUNCTION_ARGS)
+/*
+ * auth.uid(), if it exists, returns uuid and a superuser owns it (anyone
+ * allowed to create a schema could otherwise plant one and pick the user).
+ * Returns whether it exists; *user_id / *isnull its result.
+ */
+static bool
+auth_uid(Datum *user_id, bool *isnull)
 {
-	PG_RETURN_BOOL(tenant_mode);
+	FuncCandidateList candidates;
+
+	candidates = FuncnameGetCandidates(list_make2(makeString("auth"), makeString("uid")),
+									   0, NIL, false, false, false, true);
+	for (; candidates != NULL; candidates = candidates->next)
+	{
+		FmgrInfo	flinfo;
+
+		LOCAL_FCINFO(call, 0);
+
+		if (candidates->nargs != 0 || get_func_rettype(candidates->oid) != UUIDOID ||
+			!function_owned_by_superuser(candidates->oid))
+			continue;
+		fmgr_info(candidates->oid, &flinfo);
+		InitFunctionCallInfoData(*call, &flinfo, 0, InvalidOid, NULL, NULL);
+		*user_id = FunctionCallInvoke(call);
+		*isnull = call->isnull;
+		return true;
+	}
+	return false;
 }
 
 /*
- * ai_tenant_user_id() RETURNS uuid: the user a tenant role may see;
- * aitrack.user_id, else auth.uid() where that exists, else NULL (sees
- * nothing).
+ * The user of tenant_role (see the header comment), or false when it has
+ * none.
+ */
+bool
+ai_tenant_user(Oid schema, Oid tenant_role, Datum *user_id)
+{
+	bool		isnull = true;
+
+	if (mapped_user(schema, tenant_role, user_id))
+		return true;
+	if (auth_uid(user_id, &isnull))
+		return !isnull;
+	if (tenant_user_id != NULL && tenant_user_id[0] != '\0')
+	{
+		*user_id = DirectFunctionCall1(uuid_in, CStringGetDatum(tenant_user_id));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A call a tenant is about to record: its user_id is the tenant's user
+ * (filled in when not given); anything else is refused.  Nothing for other
+ * sessions.
+ */
+void
+ai_tenant_check_call(Oid schema, AiCall *call)
+{
+	Oid			tenant_role;
+	Datum		user_id;
+
+	if (!ai_tenant_session(&tenant_role))
+		return;
+	if (!ai_tenant_user(schema, tenant_role, &user_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("tenant role \"%s\" has no current user", GetUserNameFromId(tenant_role, false)),
+				 errdetail("A tenant records only calls of its own user."),
+				 errhint("Map the role in ai_tenant_user, or set aitrack.user_id in the application's session.")));
+	if (call->isnull[AI_USER_ID])
+	{
+		call->values[AI_USER_ID] = user_id;
+		call->isnull[AI_USER_ID] = false;
+	}
+	else if (!DatumGetBool(DirectFunctionCall2(uuid_eq, call->values[AI_USER_ID], user_id)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("a tenant can record only its own user's calls"),
+				 errdetail("The call's user_id is %s; the tenant's user is %s.",
+						   DatumGetCString(DirectFunctionCall1(uuid_out, call->values[AI_USER_ID])),
+						   DatumGetCString(DirectFunctionCall1(uuid_out, user_id))),
+				 errhint("Omit user_id: a tenant's calls get its user.")));
+}
+
+/* Is this session a tenant's? (ai_usage_stats()) */
+bool
+ai_tenant_mode_active(void)
+{
+	return ai_tenant_session(NULL);
+}
+
+PG_FUNCTION_INFO_V1(ai_tenant_user_id_1_3);
+PG_FUNCTION_INFO_V1(ai_tenant_mode_1_3);
+
+/*
+ * ai_tenant_mode() RETURNS boolean: is this session a tenant's?  The same
+ * symbol serves 1.3 and 1.4: 1.3's answer came from the session's setting,
+ * which a client could override; a security fix applies to every version.
+ */
+Datum
+ai_tenant_mode_1_3(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(ai_tenant_session(NULL));
+}
+
+/*
+ * ai_tenant_user_id() RETURNS uuid: the user a tenant may see, or NULL (not
+ * a tenant, or a tenant without a user: sees nothing).
  */
 Datum
 ai_tenant_user_id_1_3(PG_FUNCTION_ARGS)
 {
-	FuncCandidateList auth_uid;
+	Oid			tenant_role;
+	Datum		user_id;
 
 	/* Not a tenant: never look (the planner calls this to estimate). */
-	if (!tenant_mode)
+	if (!ai_tenant_session(&tenant_role))
 		PG_RETURN_NULL();
-	if (tenant_user_id != NULL && tenant_user_id[0] != '\0')
-		PG_RETURN_DATUM(DirectFunctionCall1(uuid_in, CStringGetDatum(tenant_user_id)));
-
-	auth_uid = FuncnameGetCandidates(list_make2(makeString("auth"), makeString("uid")),
-									 0, NIL, false, false, false, true);
-	/*
-	 * Only a superuser's auth.uid() (Supabase's is): anyone allowed to
-	 * create a schema could otherwise plant one and pick the user.
-	 */
-	if (auth_uid != NULL && get_func_rettype(auth_uid->oid) == UUIDOID &&
-		function_owned_by_superuser(auth_uid->oid))
-	{
-		FmgrInfo	flinfo;
-		LOCAL_FCINFO(call, 0);
-		Datum		result;
-
-		/* Called by hand: auth.uid() returns NULL for an anonymous request. */
-		fmgr_info(auth_uid->oid, &flinfo);
-		InitFunctionCallInfoData(*call, &flinfo, 0, InvalidOid, NULL, NULL);
-		result = FunctionCallInvoke(call);
-		if (!call->isnull)
-			PG_RETURN_DATUM(result);
-	}
+	if (ai_tenant_user(aitrack_function_schema(fcinfo), tenant_role, &user_id))
+		PG_RETURN_DATUM(user_id);
 	PG_RETURN_NULL();
 }

@@ -72,8 +72,16 @@ check_count(AiCall *call, AiCallField field)
 				 errdetail("Got %d.", count)));
 }
 
-static void
-check_cost(AiCall *call)
+/*
+ * The largest cost_usd of one call, as the constraint ai_call_cost_usd_range
+ * has it: far beyond any real call (the dearest models cost a few hundred
+ * USD per million tokens), and small enough that sums over any number of
+ * calls stay ordinary numbers.
+ */
+#define AITRACK_MAX_COST_USD "1000000000"
+
+void
+ai_call_check_cost(AiCall *call, bool computed)
 {
 	Numeric		cost;
 
@@ -96,6 +104,19 @@ check_cost(AiCall *call)
 				 errdetail("Got %s.",
 						   DatumGetCString(DirectFunctionCall1(numeric_out,
 															   NumericGetDatum(cost))))));
+	if (DatumGetBool(DirectFunctionCall2(numeric_gt, NumericGetDatum(cost),
+										 DirectFunctionCall3(numeric_in,
+															 CStringGetDatum(AITRACK_MAX_COST_USD),
+															 ObjectIdGetDatum(InvalidOid),
+															 Int32GetDatum(-1)))))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", computed ? "the computed cost" : "cost_usd"),
+				 errdetail("Got %s; a call's cost must be at most " AITRACK_MAX_COST_USD " USD.",
+						   DatumGetCString(DirectFunctionCall1(numeric_out,
+															   NumericGetDatum(cost)))),
+				 computed ? errhint("Check the token counts and the price in ai_model_price.") :
+				 errhint("cost_usd is in US dollars, not cents or micro-dollars.")));
 }
 
 static void
@@ -206,7 +227,7 @@ ai_call_validate(AiCall *call, AitrackApi api)
 	check_count(call, AI_INPUT_TOKENS);
 	check_count(call, AI_REASONING_TOKENS);
 	check_count(call, AI_OUTPUT_TOKENS);
-	check_cost(call);
+	ai_call_check_cost(call, false);
 	check_count(call, AI_DURATION_MS);
 	check_label(call, AI_CALL_TYPE);
 	require_not_null(call, AI_STATUS,
