@@ -84,16 +84,21 @@ CREATE TRIGGER ai_model_delete_calls
     REFERENCING OLD TABLE AS aitrack_old
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ai_model_delete_calls();
 
--- A model's id never changes (calls name it).
+-- The id of a model that calls name does not change (the foreign key's
+-- NO ACTION on update).  SECURITY DEFINER: it reads ai_call.
 CREATE FUNCTION @extschema@.ai_model_keep_id()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RAISE EXCEPTION 'the id of a model cannot change'
-        USING ERRCODE = 'foreign_key_violation',
-              DETAIL = pg_catalog.format('Model %s would become %s; calls name models by id.', OLD.id, NEW.id);
+    IF EXISTS (SELECT FROM @extschema@.ai_call c WHERE c.model_id OPERATOR(pg_catalog.=) OLD.id) THEN
+        RAISE EXCEPTION 'cannot change the id of model %: calls name it', OLD.id
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = pg_catalog.format('Model %s would become %s.', OLD.id, NEW.id);
+    END IF;
+    RETURN NEW;
 END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_model_keep_id() FROM PUBLIC;
@@ -296,11 +301,13 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'record_ai_call_metrics_1_4'
 LANGUAGE C VOLATILE SECURITY DEFINER;
 
--- The same with metrics as JSON text: an untyped fifth argument (psycopg2,
--- node-postgres, SQLAlchemy, peewee) resolves to it, where it was ambiguous
--- between the two forms above.  Its own parameter name, so that PostgREST,
--- which picks a function by the names in the request, never sees two.
--- Whoever may call the jsonb form may call this one.
+-- The same with metrics as JSON text and user_id as text: untyped fifth to
+-- seventh arguments (psycopg2, node-postgres, SQLAlchemy, peewee) resolve
+-- to it, where they were ambiguous between the two forms above (text wins
+-- for an untyped value; uuid against bigint cannot be decided).  Its own
+-- parameter name, so that PostgREST, which picks a function by the names in
+-- the request, never sees two.  Whoever may call the jsonb form may call
+-- this one.
 CREATE FUNCTION @extschema@.record_ai_call(
     modelname     text,
     version       text,
@@ -308,15 +315,15 @@ CREATE FUNCTION @extschema@.record_ai_call(
     response      jsonb,
     metrics_json  text,
     call_type     text DEFAULT NULL,
-    user_id       uuid DEFAULT NULL)
+    user_id       text DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'record_ai_call_metrics_text_1_4'
 LANGUAGE C VOLATILE SECURITY DEFINER;
-REVOKE ALL ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, text, text, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, text, text, text) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc
    SET proacl = (SELECT p.proacl FROM pg_catalog.pg_proc p
                   WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, jsonb, text, uuid)'::pg_catalog.regprocedure)
- WHERE oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, text, text, uuid)'::pg_catalog.regprocedure;
+ WHERE oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, text, text, text)'::pg_catalog.regprocedure;
 
 CREATE OR REPLACE FUNCTION @extschema@.record_ai_calls(calls jsonb)
 RETURNS SETOF bigint
@@ -369,7 +376,7 @@ BEGIN
         -- recording
         ('@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
         ('@extschema@.record_ai_call(text, text, text, jsonb, jsonb, text, uuid)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
-        ('@extschema@.record_ai_call(text, text, text, jsonb, text, text, uuid)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.record_ai_call(text, text, text, jsonb, text, text, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
         ('@extschema@.record_ai_calls(jsonb)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
         -- reading
         ('@extschema@.ai_call'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),

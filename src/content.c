@@ -10,10 +10,12 @@
  * token counts are read from the real response before the policy applies,
  * so counts and costs are kept in every case.
  *
- * The policy in force is the strictest of what a superuser stored for the
- * database and for the session's login and SET ROLE roles (read from the
- * catalog, see role_setting.c), and the session's own value: a client can
- * ask for stricter, never for looser.
+ * The policy in force is what a superuser stored (read from the catalog, see
+ * role_setting.c) with PostgreSQL's precedence: the role's setting, else
+ * the database's; for the login role and, after SET ROLE, for that role
+ * too, the stricter of the two.  The session's own value (postgresql.conf,
+ * a superuser's SET, or anything a client sets) can make it stricter, never
+ * looser.
  */
 #include "aitrack.h"
 
@@ -73,25 +75,36 @@ stricter(int a, int b)
 	return a > b ? a : b;
 }
 
+/*
+ * What a superuser configured for role: its own setting (in this database,
+ * else in all), else the database's, as PostgreSQL applies them at login;
+ * -1 when neither exists.
+ */
+static int
+configured_policy(Oid role, const char *database_value)
+{
+	char	   *stored = ai_role_setting(role, "aitrack.store_content");
+
+	if (stored)
+		return stored_policy(stored, "a role");
+	if (database_value)
+		return stored_policy(database_value, "the database");
+	return -1;
+}
+
 /* The policy in force for this session: see the header comment. */
 static int
 effective_store_content(void)
 {
 	int			policy = store_content;
-	Oid			roles[2] = {GetSessionUserId(), GetOuterUserId()};
-	char	   *stored;
+	Oid			login = GetSessionUserId();
+	Oid			role = GetOuterUserId();
+	char	   *database_value = ai_database_setting("aitrack.store_content");
 
-	stored = ai_database_setting("aitrack.store_content");
-	if (stored)
-		policy = stricter(policy, stored_policy(stored, "the database"));
-	for (int i = 0; i < 2; i++)
-	{
-		if (i == 1 && roles[1] == roles[0])
-			break;
-		stored = ai_role_setting(roles[i], "aitrack.store_content");
-		if (stored)
-			policy = stricter(policy, stored_policy(stored, "a role"));
-	}
+	policy = stricter(policy, configured_policy(login, database_value));
+	/* After SET ROLE, that role's configuration counts too. */
+	if (role != login)
+		policy = stricter(policy, configured_policy(role, database_value));
 	return policy;
 }
 

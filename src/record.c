@@ -23,6 +23,8 @@
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/uuid.h"
 #include "utils/lsyscache.h"
 
 /* $1 is the model id; $2.. are the AiCallField values in list order. */
@@ -233,7 +235,13 @@ record_with_metrics(FunctionCallInfo fcinfo, AitrackApi api, Datum metrics,
 	if (!PG_ARGISNULL(5))
 		set_from_arg(&call, AI_CALL_TYPE, fcinfo, 5);
 	if (!PG_ARGISNULL(6))
+	{
 		set_from_arg(&call, AI_USER_ID, fcinfo, 6);
+		/* The JSON-text form takes user_id as text too; see below. */
+		if (get_fn_expr_argtype(fcinfo->flinfo, 6) == TEXTOID)
+			call.values[AI_USER_ID] =
+				DirectFunctionCall1(uuid_in, CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(6))));
+	}
 	PG_RETURN_INT64(record_call(aitrack_function_schema(fcinfo), &call, api, tenant_rules));
 }
 
@@ -271,6 +279,7 @@ milliseconds_from_float8(AiCallField field, float8 value)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("%s must be a finite number", ai_call_field_name(field)),
+				 errdetail("Got %s.", float8out_internal(value)),
 				 errhint("Pass NULL when it was not measured.")));
 	/* Half away from zero, as numeric's round() does for the metrics form. */
 	rounded = round(value);
@@ -293,6 +302,7 @@ cost_from_float8(float8 value)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("cost_usd must be a finite number"),
+				 errdetail("Got %s.", float8out_internal(value)),
 				 errhint("Pass NULL when the cost is unknown.")));
 	double_to_shortest_decimal_buf(value, buf);
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
@@ -378,8 +388,10 @@ record_ai_call_metrics_1_4(PG_FUNCTION_ARGS)
 }
 
 /*
- * 1.4: the seed's form with metrics as JSON text (metrics_json), which is
- * what an untyped fifth argument from a driver resolves to.
+ * 1.4: the seed's form with metrics as JSON text (metrics_json) and user_id
+ * as text, which is what untyped fifth to seventh arguments from a driver
+ * resolve to (with user_id uuid, an untyped seventh argument would be
+ * ambiguous against the explicit form's output_tokens bigint).
  */
 Datum
 record_ai_call_metrics_text_1_4(PG_FUNCTION_ARGS)

@@ -80,6 +80,17 @@ check_count(AiCall *call, AiCallField field)
  */
 #define AITRACK_MAX_COST_USD "1000000000"
 
+/* A number for a message: absurd ones (9e131071 has 131072 digits) cut short. */
+static const char *
+abbreviated(const char *digits)
+{
+	size_t		len = strlen(digits);
+
+	if (len <= 40)
+		return digits;
+	return psprintf("%.20s... (%zu digits)", digits, len);
+}
+
 void
 ai_call_check_cost(AiCall *call, bool computed)
 {
@@ -113,8 +124,8 @@ ai_call_check_cost(AiCall *call, bool computed)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("%s is out of range", computed ? "the computed cost" : "cost_usd"),
 				 errdetail("Got %s; a call's cost must be at most " AITRACK_MAX_COST_USD " USD.",
-						   DatumGetCString(DirectFunctionCall1(numeric_out,
-															   NumericGetDatum(cost)))),
+						   abbreviated(DatumGetCString(DirectFunctionCall1(numeric_out,
+																		   NumericGetDatum(cost))))),
 				 computed ? errhint("Check the token counts and the price in ai_model_price.") :
 				 errhint("cost_usd is in US dollars, not cents or micro-dollars.")));
 }

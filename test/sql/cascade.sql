@@ -39,9 +39,12 @@ SELECT m.id AS model_id, m.modelname, c.prompt
 DELETE FROM ai_model;
 SELECT count(*) AS calls FROM ai_call;
 
--- TRUNCATE ... CASCADE too.
+-- 1.4: no foreign key, so TRUNCATE ai_model CASCADE would not reach the
+-- calls; TRUNCATE is guarded (drop_guard), and on purpose empties both.
 SELECT record_ai_call('gpt-4o', 'v1', 'p7', '{}') > 0 AS recorded;
-TRUNCATE ai_model CASCADE;
+SET aitrack.allow_drop = on;
+TRUNCATE ai_model, ai_call;
+RESET aitrack.allow_drop;
 SELECT count(*) AS calls FROM ai_call;
 SELECT record_ai_call('gpt-4o', 'v1', 'p8', '{}') > 0 AS recorded;
 SELECT m.modelname, c.prompt FROM ai_call c JOIN ai_model m ON m.id = c.model_id;

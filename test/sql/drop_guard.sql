@@ -98,31 +98,46 @@ SELECT count(*) AS aitrack_tables FROM pg_class WHERE relname LIKE 'ai\_%' AND r
 RESET aitrack.allow_drop;
 
 --
--- An empty ai_call may be dropped without allow_drop: a fresh install, a
--- ledger whose calls were all deleted, or truncated.
+-- An empty ledger may be dropped without allow_drop: a fresh install, or one
+-- whose rows were all deleted.  1.4: every table pg_dump keeps counts
+-- (calls, models, prices, purged numbers, tenant users), and TRUNCATE is
+-- guarded like DROP.
 --
 CREATE EXTENSION aitrack;
 DROP EXTENSION aitrack;
 CREATE EXTENSION aitrack;
 SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}') > 0 AS recorded;
 DELETE FROM ai_call;
+-- The model is left.
+DROP EXTENSION aitrack;
+DELETE FROM ai_model;
 DROP EXTENSION aitrack;
 CREATE EXTENSION aitrack;
 SELECT count(*) FROM record_ai_calls('[{"modelname": "m", "version": "v", "prompt": "p", "response": {}}]');
 TRUNCATE ai_call;
+TRUNCATE ai_model, ai_call;
+SET aitrack.allow_drop = on;
+TRUNCATE ai_model, ai_call;
+RESET aitrack.allow_drop;
+SELECT (SELECT count(*) FROM ai_model) AS models, (SELECT count(*) FROM ai_call) AS calls;
 DROP EXTENSION aitrack;
--- (Rows left in the other tables, such as models and prices, do not count.)
+-- Prices are kept data too.
 CREATE EXTENSION aitrack;
 SELECT * FROM ai_load_prices('{"gpt-4o": {"input_cost_per_token": 0.0000025, "output_cost_per_token": 0.00001}}');
 SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}') > 0 AS recorded;
 DELETE FROM ai_call;
+DELETE FROM ai_model;
 SELECT (SELECT count(*) FROM ai_model) AS models, (SELECT count(*) FROM ai_model_price) AS prices;
+DROP EXTENSION aitrack;
+TRUNCATE ai_model_price;
+DELETE FROM ai_model_price;
 DROP EXTENSION aitrack;
 -- A call deleted in the same transaction is gone for the drop as well.
 CREATE EXTENSION aitrack;
 SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}') > 0 AS recorded;
 BEGIN;
 DELETE FROM ai_call;
+DELETE FROM ai_model;
 DROP EXTENSION aitrack;
 COMMIT;
 SELECT count(*) AS aitrack_installed FROM pg_extension WHERE extname = 'aitrack';
@@ -142,6 +157,7 @@ SELECT e.extname, n.nspname, (SELECT count(*) FROM ledger.ai_call) AS calls
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'aitrack';
 -- Emptied, it goes.
 DELETE FROM ledger.ai_call;
+DELETE FROM ledger.ai_model;
 SET ROLE regress_aitrack_schema_owner;
 DROP SCHEMA ledger CASCADE;
 RESET ROLE;
@@ -172,6 +188,32 @@ DROP TABLE elsewhere.ai_call;
 DROP TABLE elsewhere.t;
 CREATE TABLE elsewhere.ai_call AS SELECT 1 AS x;
 DROP SCHEMA elsewhere CASCADE;
+SELECT * FROM regress_state();
+
+--
+-- 1.4: the detours of 1.3.  The guard knows its tables by OID, not by name,
+-- so a renamed or moved ai_call is still guarded; a table cannot leave the
+-- extension while it holds rows; TRUNCATE and DROP COLUMN are refused too.
+--
+ALTER TABLE ai_call RENAME TO ai_call_2025;
+DROP EXTENSION aitrack;
+ALTER TABLE ai_call_2025 RENAME TO ai_call;
+CREATE SCHEMA attic;
+ALTER TABLE ai_call SET SCHEMA attic;
+DROP EXTENSION aitrack;
+DROP SCHEMA attic CASCADE;
+ALTER TABLE attic.ai_call SET SCHEMA public;
+DROP SCHEMA attic;
+ALTER EXTENSION aitrack DROP TABLE ai_call;
+ALTER TABLE ai_call DROP COLUMN prompt;
+TRUNCATE ai_call;
+TRUNCATE ai_model CASCADE;
+SELECT * FROM regress_state();
+-- Under session_replication_role = replica too (a superuser's setting).
+SET session_replication_role = replica;
+DROP EXTENSION aitrack;
+ALTER EXTENSION aitrack DROP TABLE ai_call;
+RESET session_replication_role;
 SELECT * FROM regress_state();
 
 SET aitrack.allow_drop = on;

@@ -194,18 +194,28 @@ SELECT count(*) AS deep_calls FROM ai_call c JOIN ai_model m ON m.id = c.model_i
 
 --
 -- Numbers at the edges: 0 and 2147483647 are counts like any other; -1 and
--- 2147483648 are not (the explicit form's integer arguments cannot even
--- carry 2147483648: PostgreSQL refuses the cast).
+-- 2147483648 are not (1.4: the explicit form takes bigint, as drivers send
+-- large integers, and says which argument is out of range).  A cost may be
+-- up to 1e9 USD (1.4; 1.3 took 9e131071, and two of those overflowed every
+-- sum).
 --
 SELECT record_ai_call('num', 'v1', 'p', '{}', 0, 0, 0, 0, 0, cache_read_input_tokens => 0,
                       cache_creation_input_tokens => 0, time_to_first_token_ms => 0) AS id \gset
 SELECT input_tokens, reasoning_tokens, output_tokens, cost_usd, duration_ms, cache_read_input_tokens,
        cache_creation_input_tokens, time_to_first_token_ms, cost_source FROM ai_call WHERE id = :id;
-SELECT record_ai_call('num', 'v1', 'p', '{}', 2147483647, 2147483647, 2147483647, 99999999999999999999.999999,
+SELECT record_ai_call('num', 'v1', 'p', '{}', 2147483647, 2147483647, 2147483647, 1000000000,
                       2147483647, cache_read_input_tokens => 2147483647,
                       time_to_first_token_ms => 2147483647) AS id \gset
 SELECT input_tokens, reasoning_tokens, output_tokens, cost_usd, duration_ms, cache_read_input_tokens,
        cache_creation_input_tokens, time_to_first_token_ms, cost_source FROM ai_call WHERE id = :id;
+SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', cost_usd => 1000000000.01)::text$$, true);
+SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', cost_usd => '9e131071')::text$$, true);
+SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', '{"cost_usd": 9e131071}'::jsonb)::text$$, true);
+SELECT pg_temp.try($$SELECT count(*)::text FROM record_ai_calls('[{"modelname": "num", "version": "v1", "prompt": "p", "response": {}, "cost_usd": 1e10}]')$$, true);
+SELECT pg_temp.try($$INSERT INTO ai_call (model_id, created_at, updated_at, prompt, response, cost_usd, cost_source)
+                     SELECT 1, '2025-01-01', '2025-01-01', 'p', '{}', 1e10, 'provided'$$);
+SELECT pg_temp.try($$INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok)
+                     VALUES ('absurd', 1000001, 1)$$);
 SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => -1)::text$$, true);
 SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483648)::text$$, true);
 SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483648::int)::text$$, true);

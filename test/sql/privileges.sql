@@ -58,7 +58,7 @@ RESET ROLE;
 
 -- The application role: EXECUTE on record_ai_call and nothing else.
 GRANT EXECUTE ON FUNCTION
-    record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb, integer, integer, integer),
+    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision),
     record_ai_call(text, text, text, jsonb, jsonb, text, uuid)
     TO regress_aitrack_writer;
 SET ROLE regress_aitrack_writer;

@@ -44,11 +44,17 @@ SELECT modelname, version FROM ai_model ORDER BY id;
 SELECT s AS status, record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', status => s) > 0 AS recorded
   FROM unnest('{success,error,timeout,cancelled,rate_limited,filtered}'::text[]) AS s;
 
--- Counts and costs at their limits are kept exactly.
+-- Counts at their limits are kept exactly.  1.4's explicit form takes the
+-- cost as double precision (what drivers send for a float), kept as the
+-- shortest decimal that reads back as the same double: 17 significant
+-- digits here; the metrics form keeps every digit.
 SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}',
                       input_tokens => 2147483647, output_tokens => 0,
                       cost_usd => 123456789.123456789012345678, duration_ms => 0) AS id \gset
 SELECT input_tokens, output_tokens, cost_usd, duration_ms FROM ai_call WHERE id = :id;
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}',
+                      '{"cost_usd": 123456789.123456789012345678}'::jsonb) AS id \gset
+SELECT cost_usd FROM ai_call WHERE id = :id;
 
 -- An explicit NULL extra is stored as {} (the seed's default).
 SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', extra => NULL) AS id \gset
@@ -85,8 +91,35 @@ SELECT input_tokens, cache_read_input_tokens, output_tokens, time_to_first_token
        cost_usd, cost_source
   FROM ai_call WHERE id = :id;
 
--- The two call shapes need a jsonb 5th argument to tell them apart.
-SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{"input_tokens": 1}');
+-- An untyped 5th argument, as psycopg2 and node-postgres send it, is the
+-- metrics as JSON text (1.4; 1.3 found it ambiguous), and so are untyped
+-- 6th and 7th ones.  An untyped number there is not a token count.
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{"input_tokens": 1}') AS id \gset
+SELECT input_tokens FROM ai_call WHERE id = :id;
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{"input_tokens": 2}', 'chat',
+                      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11') AS id \gset
+SELECT input_tokens, call_type, user_id FROM ai_call WHERE id = :id;
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '12');
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{}', NULL, 'not-a-uuid');
+-- Typed, each goes where its type says.
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', 12) AS id \gset
+SELECT input_tokens FROM ai_call WHERE id = :id;
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{"input_tokens": 3}'::jsonb) AS id \gset
+SELECT input_tokens FROM ai_call WHERE id = :id;
+-- What drivers send for numbers: bigint and double precision arguments
+-- (1.4), durations rounded half away from zero as the metrics form does.
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', input_tokens => 10::bigint,
+                      output_tokens => 3::smallint, cost_usd => 0.0012::float8,
+                      duration_ms => 12.5::float8, time_to_first_token_ms => 2.49) AS id \gset
+SELECT input_tokens, output_tokens, cost_usd, duration_ms, time_to_first_token_ms FROM ai_call WHERE id = :id;
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', '{"duration_ms": 12.5}'::jsonb) AS id \gset
+SELECT duration_ms FROM ai_call WHERE id = :id;
+\set VERBOSITY terse
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', input_tokens => 3000000000);
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', duration_ms => 'NaN');
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', duration_ms => 1e12);
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', cost_usd => '-Infinity');
+\set VERBOSITY default
 
 -- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
 SET aitrack.allow_drop = on;

@@ -444,17 +444,36 @@ SELECT public.ai_hist_of(120, 2) AS hist,
        public.ai_hist_percentile(public.ai_hist_of(120, 1), 0.5) AS p50;
 SELECT public.ai_hist_merge(public.ai_hist_of(d, 1)) AS merged
   FROM (VALUES (10), (20), (5000), (NULL)) AS v(d);
--- Tenants: off, then on for one user.  The stats then take the per-user
--- path (never the sums over users); a superuser bypasses the policies, so
--- every user's calls still count here.
+-- 1.3 -> 1.4 with the look-alikes in place: the privileges reset, the
+-- triggers that replace the foreign key, the new record forms.
+ALTER EXTENSION aitrack UPDATE TO '1.4';
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'aitrack';
+SELECT record_ai_call('gpt-4o', 'v1', 'tenth', '{}', input_tokens => 7::bigint, cost_usd => 0.5::float8,
+                      duration_ms => 12.5::float8, user_id => 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11') > 0 AS recorded;
+SELECT record_ai_call('gpt-4o', 'v1', 'eleventh', '{}', '{"input_tokens": 1}', 'chat',
+                      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11') > 0 AS recorded;
+SELECT pg_catalog.count(*) FROM ai_call c WHERE NOT EXISTS (SELECT FROM ai_model m WHERE m.id OPERATOR(pg_catalog.=) c.model_id);
+SELECT * FROM ai_settings() ORDER BY name;
+-- Tenants: off, then a member of aitrack_tenant (1.4) for one user.  The
+-- stats then take the per-user path (never the sums over users), and the
+-- policies run, all with the look-alikes first on the search_path.
 SELECT public.ai_tenant_mode(), public.ai_tenant_user_id();
-SET aitrack.tenant = on;
+CREATE ROLE regress_aitrack_sp_tenant IN ROLE aitrack_tenant;
+GRANT USAGE ON SCHEMA evil TO regress_aitrack_sp_tenant;
+SET ROLE regress_aitrack_sp_tenant;
 SET aitrack.user_id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
 SELECT public.ai_tenant_mode(), public.ai_tenant_user_id();
 SELECT modelname, calls, input_tokens
   FROM ai_usage_stats(since => '2024-03-01', until => '2024-03-02', group_by => '{model}');
+SELECT pg_catalog.count(*) FROM ai_call;
+-- Its calls are its user's.
+SELECT record_ai_call('gpt-4o', 'v1', 'twelfth', '{}') > 0 AS recorded;
+SELECT record_ai_call('gpt-4o', 'v1', 'twelfth', '{}', user_id => '00000000-0000-0000-0000-000000000000');
+SELECT pg_catalog.count(*) FROM ai_call;
 RESET aitrack.user_id;
-RESET aitrack.tenant;
+RESET ROLE;
+REVOKE USAGE ON SCHEMA evil FROM regress_aitrack_sp_tenant;
+DROP ROLE regress_aitrack_sp_tenant;
 -- The drop guard refuses while the ledger holds calls (here it meets
 -- ai_usage_purged, with the purged call, first); then the test drops it.
 DROP EXTENSION aitrack;

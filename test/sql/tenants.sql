@@ -26,7 +26,7 @@ CREATE ROLE regress_aitrack_tenant_a LOGIN;
 CREATE ROLE regress_aitrack_tenant_b;
 CREATE ROLE regress_aitrack_app LOGIN IN ROLE regress_aitrack_tenant_a;
 GRANT EXECUTE ON FUNCTION
-    record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb, integer, integer, integer),
+    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision),
     record_ai_call(text, text, text, jsonb, jsonb, text, uuid),
     record_ai_calls(jsonb)
     TO regress_aitrack_writer;
@@ -237,15 +237,16 @@ SELECT * FROM regress_seen();
 SELECT * FROM regress_stats('{model}');
 SELECT * FROM regress_stats('{}', p_user_id => '00000000-0000-0000-0000-00000000000a');
 SELECT * FROM regress_stats_match();
--- aitrack.user_id, when set, wins over auth.uid().
+-- 1.4: auth.uid() outranks aitrack.user_id, so a tenant's own SET cannot
+-- pick another user (1.3 let aitrack.user_id win: carol read alice's calls).
 SET aitrack.user_id = '00000000-0000-0000-0000-00000000000a';
 SELECT * FROM regress_stats('{user}');
 RESET aitrack.user_id;
 RESET request.jwt.claim.sub;
 SELECT * FROM regress_stats('{}');
 RESET ROLE;
--- A tenant that may not use schema auth, with aitrack.user_id empty: an
--- error, which still shows nothing.
+-- A tenant that may not use schema auth: an error, which still shows
+-- nothing, with or without aitrack.user_id (auth.uid() exists, so it decides).
 REVOKE USAGE ON SCHEMA auth FROM regress_aitrack_tenant_b;
 SET ROLE regress_aitrack_tenant_b;
 SELECT count(*) FROM ai_call;
@@ -321,10 +322,9 @@ SELECT r.rolname, s.setconfig
  WHERE r.rolname LIKE 'regress_aitrack%' ORDER BY 1;
 
 --
--- Because ALTER ROLE ... SET applies at login, a session that logs in as
--- another role and then SET ROLEs to the tenant role is NOT a tenant: it
--- sees everything the tenant role may read.  (This is how 1.3 behaves; a
--- tenant role must be the role the application logs in as.)
+-- A session that logs in as another role and then SET ROLEs to the tenant
+-- role is a tenant too (1.4 reads the role's setting from the catalog; 1.3
+-- applied it only at login, so such a session saw everything).
 --
 \c - regress_aitrack_app
 SET ROLE regress_aitrack_tenant_a;
