@@ -38,7 +38,7 @@ DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 REGRESS = schema install_schema record record_metrics validation cascade stats privileges \
 	usage_response prices reprice \
 	batch retention rollup_random \
-	search_path upgrade \
+	search_path planted_overloads upgrade \
 	tenants content_policy drop_guard hostile_input
 REGRESS_OPTS = --load-extension=btree_gist
 

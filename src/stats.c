@@ -247,9 +247,15 @@ build_rollup_query(Oid schema, uint32 key)
 					 "CASE WHEN pg_catalog.sum(s.cost_usd_n) OPERATOR(pg_catalog.>) 0"
 					 " THEN pg_catalog.sum(s.cost_usd) END, "
 					 AVG_IF_ANY("duration_ms") ", "
-					 "%s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.5),"
-					 " %s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.95),"
-					 " %s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.99),"
+					 /*
+					  * The fractions are float8, as ai_hist_percentile takes
+					  * them: an untyped 0.5 is numeric, and a look-alike
+					  * ai_hist_percentile(integer[], numeric) planted in the
+					  * extension's schema would be the better match.
+					  */
+					 "%s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.5::pg_catalog.float8),"
+					 " %s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.95::pg_catalog.float8),"
+					 " %s.ai_hist_percentile(%s.ai_hist_merge(s.latency), 0.99::pg_catalog.float8),"
 					 " pg_catalog.min(s.first_call), pg_catalog.max(s.last_call), "
 					 SUM_IF_ANY("cache_read_input_tokens") ", "
 					 SUM_IF_ANY("cache_creation_input_tokens") ", "
