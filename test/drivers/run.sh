@@ -30,6 +30,7 @@ ROLE=aitrack_drivers_web
 NPM_DIR=${AITRACK_NPM_DIR:-/var/cache/aitrack/npm}
 PYTHON=${AITRACK_DRIVERS_PYTHON:-/usr/bin/python3}
 ADMIN_DB=${PGDATABASE:-postgres}
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the checkout
 OUT=$(mktemp "${TMPDIR:-/tmp}/aitrack-drivers.XXXXXX")
 
 admin() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$ADMIN_DB" "$@"; }
