@@ -22,6 +22,9 @@
 #        prove (TAP)           test/t/*.pl, each with its own nodes
 #      On 17 and 18 (release builds) test/t/005_pg_upgrade.pl also runs
 #      pg_upgrade from a private 15.18 that has aitrack installed.
+#      Once per run, on the first server that gets this far, also
+#        test/drivers/run.sh   psql, Python, node and PostgREST's SQL
+#      (one test in the summary).
 #   4. on failure print regression.diffs, the isolation diffs and the TAP
 #      logs, and copy them to $REPO/.run/test-artifacts/<server> for a human
 #
@@ -51,6 +54,7 @@ declare -A LISTED=() PASSED=() RAN=()
 SERVER_LABELS=()   # one per server run, in order
 SERVER_RESULTS=()  # "label|suite|listed|passed|ran" lines
 TREE=              # the postgres-owned copy the suites run in
+DRIVERS_RAN=       # the server test/drivers ran on, once per run
 STATUS=0
 
 # make_var VAR: the value of VAR in the repo's Makefile.
@@ -138,6 +142,20 @@ run_suite() {
     return $rc
 }
 
+# run_drivers: test/drivers/run.sh on the cluster, as one test.
+run_drivers() {
+    local rc=0
+    LISTED[drivers]=test/drivers/run.sh
+    DRIVERS_RAN=$AITRACK_PG_LABEL
+    echo
+    log "[$AITRACK_PG_LABEL] client drivers: test/drivers/run.sh"
+    as_pg env TMPDIR="$AITRACK_RUN/tmp" bash "$TREE/test/drivers/run.sh" </dev/null 2>&1 |
+        tee "$AITRACK_RUN/drivers.out" || rc=$?
+    RAN[drivers]=1
+    [[ $rc -ne 0 ]] || PASSED[drivers]=test/drivers/run.sh
+    return $rc
+}
+
 # failed_of SUITE: listed tests of SUITE that did not pass.
 failed_of() {
     local t
@@ -196,7 +214,7 @@ record_results() {
         SERVER_RESULTS+=("$AITRACK_PG_LABEL|setup|build-and-setup|build-and-setup|1")
         return
     fi
-    for suite in "${SUITES[@]}"; do
+    for suite in "${SUITES[@]}" ${LISTED[drivers]:+drivers}; do
         SERVER_RESULTS+=("$AITRACK_PG_LABEL|$suite|${LISTED[$suite]:-}|$(failed_of "$suite" | xargs)|${RAN[$suite]:-}")
     done
 }
@@ -240,7 +258,8 @@ test_server() {
             run_suite "$suite" || rc=1
         fi
     done
-    for suite in "${SUITES[@]}"; do
+    [[ -n $DRIVERS_RAN ]] || run_drivers || rc=1
+    for suite in "${SUITES[@]}" ${LISTED[drivers]:+drivers}; do
         [[ -z $(failed_of "$suite") ]] || rc=1
     done
     if [[ $rc -ne 0 ]]; then
