@@ -214,8 +214,8 @@ SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', '{"cost_usd":
 SELECT pg_temp.try($$SELECT count(*)::text FROM record_ai_calls('[{"modelname": "num", "version": "v1", "prompt": "p", "response": {}, "cost_usd": 1e10}]')$$, true);
 SELECT pg_temp.try($$INSERT INTO ai_call (model_id, created_at, updated_at, prompt, response, cost_usd, cost_source)
                      SELECT 1, '2025-01-01', '2025-01-01', 'p', '{}', 1e10, 'provided'$$);
-SELECT pg_temp.try($$INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok)
-                     VALUES ('absurd', 1000001, 1)$$);
+SELECT pg_temp.try($$INSERT INTO ai_model_price (created_at, updated_at, model, input_usd_per_mtok, output_usd_per_mtok)
+                     VALUES ('2025-01-01', '2025-01-01', 'absurd', 1000001, 1)$$);
 SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => -1)::text$$, true);
 SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483648)::text$$, true);
 SELECT pg_temp.try($$SELECT record_ai_call('num', 'v1', 'p', '{}', input_tokens => 2147483648::int)::text$$, true);

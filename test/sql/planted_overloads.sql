@@ -201,9 +201,9 @@ SELECT p.proname, pg_catalog.count(*) AS planted,
 -- The roles that use the extension (the README's grants).
 CREATE ROLE regress_aitrack_po_writer;
 CREATE ROLE regress_aitrack_po_reader;
-CREATE ROLE regress_aitrack_po_tenant;
+CREATE ROLE regress_aitrack_po_tenant IN ROLE aitrack_tenant;
 GRANT EXECUTE ON FUNCTION
-    record_ai_call(text, text, text, jsonb, integer, integer, integer, numeric, integer, text, text, uuid, jsonb, integer, integer, integer),
+    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision),
     record_ai_call(text, text, text, jsonb, jsonb, text, uuid),
     record_ai_calls(jsonb)
     TO regress_aitrack_po_writer;
@@ -342,9 +342,9 @@ SELECT ai_cost(ai_price_at('gpt-4o'::text, 'v1'::text, '2024-03-01 10:00:00+00':
 RESET ROLE;
 
 --
--- Tenants: the policies call ai_tenant_mode() and ai_tenant_user_id().
+-- Tenants (1.4: a member of aitrack_tenant): the policies call
+-- ai_tenant_mode() and ai_tenant_user_id().
 --
-SET aitrack.tenant = on;
 SET ROLE regress_aitrack_po_tenant;
 SET aitrack.user_id = '00000000-0000-0000-0000-00000000000a';
 SELECT id, user_id FROM ai_call ORDER BY id;
@@ -431,11 +431,11 @@ ALTER EXTENSION aitrack UPDATE TO '1.1';
 ALTER EXTENSION aitrack UPDATE TO '1.2';
 SELECT bucket, pending, calls, latency FROM ai_usage_rollup ORDER BY bucket, pending;
 ALTER EXTENSION aitrack UPDATE TO '1.3';
+ALTER EXTENSION aitrack UPDATE TO '1.4';
 SELECT extversion FROM pg_extension WHERE extname = 'aitrack';
 SELECT modelname, calls, input_tokens, p50_duration_ms, p95_duration_ms
   FROM ai_usage_stats(group_by => '{model}');
 GRANT SELECT ON ai_call TO regress_aitrack_po_tenant;
-SET aitrack.tenant = on;
 SET ROLE regress_aitrack_po_tenant;
 SELECT pg_catalog.count(*) AS tenant_sees FROM ai_call;
 SET aitrack.user_id = '00000000-0000-0000-0000-00000000000a';

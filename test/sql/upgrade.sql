@@ -301,12 +301,15 @@ SELECT (SELECT count(*) FROM calls_1_2) AS calls,
        (SELECT count(*) FROM ((TABLE app_stats_1_3 EXCEPT ALL TABLE stats_1_2)
                               UNION ALL (TABLE stats_1_2 EXCEPT ALL TABLE app_stats_1_3)) d)
          AS app_stats_differing;
--- 1.3 at work on the updated tables: a call of one user, and the app role,
--- in a session made a tenant of that user (aitrack.tenant is for
--- superusers to set), sees it alone, in the tables and the stats.
+-- 1.3 at work, configured the 1.3 way: the app role marked a tenant with
+-- ALTER ROLE ... SET aitrack.tenant, the database set to hash prompts.  A
+-- call of one user; the app role, as that user, sees it alone, in the
+-- tables and the stats.
 SELECT record_ai_call('gpt-4o', '2024-08-06', 'p', '{}', input_tokens => 3,
                       user_id => 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11') > 0 AS recorded;
-SET aitrack.tenant = on;
+ALTER ROLE regress_aitrack_app SET aitrack.tenant = on;
+SELECT format('ALTER DATABASE %I SET aitrack.store_content = hash', current_database()) \gexec
+\c -
 SET aitrack.user_id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
 SET ROLE regress_aitrack_app;
 SELECT ai_tenant_mode() AS tenant,
@@ -315,10 +318,35 @@ SELECT ai_tenant_mode() AS tenant,
 SELECT modelname, version, calls, input_tokens FROM ai_usage_stats();
 RESET ROLE;
 RESET aitrack.user_id;
-RESET aitrack.tenant;
 
-DROP VIEW aitrack_objects, stats_now, app_may;
--- 1.3's drop guard holds on the updated extension, in a new session too
+-- 1.3 -> 1.4: the same protection, with no step to remember, and no
+-- session setting can switch it off any more.
+ALTER EXTENSION aitrack UPDATE TO '1.4';
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+SET aitrack.user_id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
+SET ROLE regress_aitrack_app;
+SET aitrack.tenant = off;
+SELECT ai_tenant_mode() AS tenant,
+       (SELECT count(*) FROM ai_call) AS calls,
+       (SELECT count(*) FROM ai_usage_rollup_total) AS total_rows;
+SELECT modelname, version, calls, input_tokens FROM ai_usage_stats();
+RESET ROLE;
+RESET aitrack.user_id;
+-- Not even a superuser's SET loosens the database's content policy.
+SET aitrack.store_content = full;
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'secret prompt', '{}') AS id \gset
+SELECT prompt = 'sha256:' || encode(sha256('secret prompt'), 'hex') AS hashed FROM ai_call WHERE id = :id;
+RESET aitrack.store_content;
+-- Every call still names a model; the stats still match the table.
+SELECT count(*) AS orphan_calls FROM ai_call c WHERE NOT EXISTS (SELECT FROM ai_model m WHERE m.id = c.model_id);
+SELECT (SELECT sum(calls) FROM ai_usage_stats(group_by => '{}')) =
+       (SELECT count(*) FROM ai_call) + (SELECT coalesce(sum(calls), 0) FROM ai_usage_purged) AS stats_match;
+ALTER ROLE regress_aitrack_app RESET aitrack.tenant;
+SELECT format('ALTER DATABASE %I RESET aitrack.store_content', current_database()) \gexec
+
+-- (The \c above dropped the temporary views.)
+DROP VIEW aitrack_objects;
+-- The drop guard holds on the updated extension, in a new session too
 -- (where the update's event trigger loads the library in time): the
 -- extension and its calls stay, until aitrack.allow_drop says otherwise.
 \c -
