@@ -48,11 +48,12 @@ $$;
 --
 ALTER TABLE @extschema@.ai_call DROP CONSTRAINT ai_call_model_id_fkey;
 
--- SECURITY DEFINER: the check reads and locks ai_model whoever writes calls.
+-- Not SECURITY DEFINER: it must know who writes (it checks every role but
+-- the owner and superusers, and then reads ai_model as the owner).
 CREATE FUNCTION @extschema@.ai_call_model_check()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'ai_call_model_check_1_4'
-LANGUAGE C SECURITY DEFINER;
+LANGUAGE C;
 REVOKE ALL ON FUNCTION @extschema@.ai_call_model_check() FROM PUBLIC;
 
 CREATE TRIGGER ai_call_model_check_insert
@@ -134,6 +135,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     day_start timestamptz;
+    day_end timestamptz;
     last_day timestamptz;
     days bigint := 0;
 BEGIN
@@ -151,17 +153,18 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     WHILE day_start OPERATOR(pg_catalog.<) last_day LOOP
+        day_end := day_start OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval;
         -- No compaction meanwhile (it would fold rows this deletes).
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('aitrack.ai_rollup_compact'));
         WITH gone_rollup AS (
             DELETE FROM @extschema@.ai_usage_rollup r
              WHERE r.bucket OPERATOR(pg_catalog.>=) day_start
-               AND r.bucket OPERATOR(pg_catalog.<) day_start OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval
+               AND r.bucket OPERATOR(pg_catalog.<) day_end
             RETURNING 1
         ), gone_total AS (
             DELETE FROM @extschema@.ai_usage_rollup_total t
              WHERE t.bucket OPERATOR(pg_catalog.>=) day_start
-               AND t.bucket OPERATOR(pg_catalog.<) day_start OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval
+               AND t.bucket OPERATOR(pg_catalog.<) day_end
             RETURNING 1
         )
         INSERT INTO @extschema@.ai_usage_rollup
@@ -179,13 +182,13 @@ BEGIN
                @extschema@.ai_hist_merge(@extschema@.ai_hist_of(c.duration_ms, 1::pg_catalog.int4))
           FROM @extschema@.ai_call c
          WHERE c.created_at OPERATOR(pg_catalog.>=) day_start
-           AND c.created_at OPERATOR(pg_catalog.<) day_start OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval
+           AND c.created_at OPERATOR(pg_catalog.<) day_end
            AND (SELECT pg_catalog.count(*) FROM gone_rollup) OPERATOR(pg_catalog.>=) 0
            AND (SELECT pg_catalog.count(*) FROM gone_total) OPERATOR(pg_catalog.>=) 0
          GROUP BY 1, 2, 3, 4, 5;
         COMMIT;
         days := days OPERATOR(pg_catalog.+) 1;
-        day_start := day_start OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval;
+        day_start := day_end;
     END LOOP;
     RAISE NOTICE 'aitrack: rebuilt the rollups of % days; CALL ai_rollup_compact() folds them', days;
 END;

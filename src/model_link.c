@@ -9,15 +9,19 @@
  * created before the data makes ai_call's COPY fail as soon as it meets a
  * model not loaded yet: the restore ends without a single call.
  *
- * This trigger runs after each statement that inserts or updates calls.  It
- * locks the models the statement's calls name FOR KEY SHARE, as the foreign
+ * And a restore cannot be told from any other write: a plain dump has no
+ * foreign key left to order the tables by, and loads ai_call before
+ * ai_model.  So the table's owner and superusers (who write through
+ * record_ai_call(), which always names a model it has just found and locked,
+ * or restore, or could drop any constraint anyway) are not checked.  Every
+ * other role's insert or update is: this trigger, after each such
+ * statement, locks the models its calls name FOR KEY SHARE, as the foreign
  * key's check did (so a session deleting one of them waits for this
  * transaction, and its own trigger then deletes these calls too).  If a
- * model is missing, it first waits for every transaction writing ai_model to
- * finish (LOCK ... IN SHARE MODE: what a concurrent load of ai_model holds)
- * and looks again with a fresh snapshot; only a model still missing then is
- * an error.  Deleting a model deletes its calls: the trigger
- * ai_model_delete_calls (sql/aitrack--1.3--1.4.sql).
+ * model is missing, it first waits for every transaction writing ai_model
+ * to finish (LOCK ... IN SHARE MODE) and looks again with a fresh snapshot;
+ * only a model still missing then is an error.  Deleting a model deletes
+ * its calls: the trigger ai_model_delete_calls (sql/aitrack--1.3--1.4.sql).
  */
 #include "aitrack.h"
 
@@ -26,6 +30,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -128,6 +133,9 @@ ai_call_model_check_1_4(PG_FUNCTION_ARGS)
 	int64	   *ids;
 	int			count;
 	bool		waited = false;
+	Oid			owner;
+	Oid			saved_user;
+	int			saved_context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
@@ -137,6 +145,13 @@ ai_call_model_check_1_4(PG_FUNCTION_ARGS)
 
 	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
 		return PointerGetDatum(NULL);
+	/* The owner's and superusers' writes: see the header comment. */
+	owner = trigdata->tg_relation->rd_rel->relowner;
+	if (superuser() || has_privs_of_role(GetUserId(), owner))
+		return PointerGetDatum(NULL);
+	/* Look and lock as the owner: the writer need not read ai_model. */
+	GetUserIdAndSecContext(&saved_user, &saved_context);
+	SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans(RelationGetNamespace(trigdata->tg_relation));
@@ -169,5 +184,6 @@ ai_call_model_check_1_4(PG_FUNCTION_ARGS)
 				 errhint("Record calls with record_ai_call(), which creates the model; or insert the model first.")));
 	}
 	SPI_finish();
+	SetUserIdAndSecContext(saved_user, saved_context);
 	return PointerGetDatum(NULL);
 }

@@ -127,7 +127,18 @@ INSERT INTO ai_call (model_id, prompt, response, call_type)
      SELECT id, 'p', '{}', '' FROM ai_model;
 INSERT INTO ai_call (model_id, prompt, response, extra)
      SELECT id, 'p', '{}', '"x"' FROM ai_model;
+-- 1.4: model_id is checked by a trigger, not a foreign key (a parallel
+-- restore loads ai_call beside ai_model), for every writer but the owner and
+-- superusers, who restore and who write through record_ai_call().
+CREATE ROLE regress_aitrack_direct_writer;
+GRANT INSERT, UPDATE ON ai_call TO regress_aitrack_direct_writer;
+GRANT USAGE ON SEQUENCE ai_call_id_seq TO regress_aitrack_direct_writer;
+SET ROLE regress_aitrack_direct_writer;
 INSERT INTO ai_call (model_id, prompt, response) VALUES (424242, 'p', '{}');
+RESET ROLE;
+REVOKE ALL ON ai_call FROM regress_aitrack_direct_writer;
+REVOKE ALL ON SEQUENCE ai_call_id_seq FROM regress_aitrack_direct_writer;
+DROP ROLE regress_aitrack_direct_writer;
 -- 1.1: cache tokens inside input_tokens, cost_source agreeing with cost_usd.
 INSERT INTO ai_call (model_id, prompt, response, input_tokens, cache_read_input_tokens)
      SELECT id, 'p', '{}', 10, 11 FROM ai_model;
