@@ -35,7 +35,7 @@ DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 # reviewed output of both pg_regress and isolationtester.
 #
 # One regression file per feature.
-REGRESS = schema install_schema comments record record_metrics validation cascade stats privileges \
+REGRESS = schema install_schema comments platform record record_metrics validation cascade stats privileges \
 	usage_response prices reprice \
 	batch retention rollup_random \
 	search_path planted_overloads upgrade \
