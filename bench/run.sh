@@ -17,12 +17,19 @@
 #   bash bench/run.sh batch           record_ai_calls() (1.2) against COPY;
 #                                     skipped when it is not installed
 #                                     (bench/batch.sh)
+#   bash bench/run.sh batch_memory    one record_ai_calls() of 50k to 200k
+#                                     priced calls: peak backend memory, and
+#                                     how fast pg_cancel_backend() and
+#                                     statement_timeout stop it, nothing
+#                                     written (bench/batch_memory.sh); run
+#                                     only when named
 #   bash bench/run.sh retention       record_ai_call() latency while
 #                                     ai_purge_calls() (1.3) deletes a third of
 #                                     10M calls (bench/retention.sh); long, so
 #                                     run only when named
 #   bash bench/run.sh ingest batch    any several of them (they run in the
-#                                     order ingest, stats, batch, retention);
+#                                     order ingest, stats, batch,
+#                                     batch_memory, retention);
 #                                     `all` stands for ingest stats batch
 #
 # Each part also runs on its own, on a cluster of its own, with the same
@@ -43,8 +50,8 @@ main() {
         case $arg in
             -h|--help) usage; exit 0 ;;
             all) want+=("${BENCH_DEFAULT_PARTS[@]}") ;;
-            ingest|stats|batch|retention) want+=("$arg") ;;
-            *) err "unknown part '$arg' (ingest, stats, batch, retention or all)"
+            ingest|stats|batch|batch_memory|retention) want+=("$arg") ;;
+            *) err "unknown part '$arg' (ingest, stats, batch, batch_memory, retention or all)"
                usage >&2
                exit 2 ;;
         esac

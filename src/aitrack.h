@@ -147,6 +147,18 @@ extern bool ai_tenant_session(Oid *tenant_role);
 extern bool ai_tenant_user(Oid schema, Oid tenant_role, Datum *user_id);
 extern void ai_tenant_check_call(Oid schema, AiCall *call);
 
+/* A session's tenancy, looked up once for many calls (record_ai_calls). */
+typedef struct AiTenantCaller
+{
+	bool		is_tenant;
+	Oid			role;			/* the tenant role, if is_tenant */
+	bool		has_user;
+	Datum		user_id;		/* its user, if has_user */
+} AiTenantCaller;
+
+extern void ai_tenant_caller(Oid schema, AiTenantCaller *caller);
+extern void ai_tenant_apply(const AiTenantCaller *caller, AiCall *call);
+
 /* model.c */
 extern bool model_cache_lookup(Oid schema, text *modelname, text *version,
 							   int64 *model_id);

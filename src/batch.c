@@ -8,6 +8,14 @@
  * locked (model.c), and the calls go in with a single INSERT ... SELECT
  * FROM unnest(arrays): one statement, so the rollup trigger fires once for
  * the whole batch.  The columns are the fields of ai_call_fields.h.
+ *
+ * Memory: a batch may hold a million calls, and preparing one (reading its
+ * keys, usage, validation, content policy, price) leaves garbage many times
+ * its own size (kept until SPI_finish, a batch peaked at about 20 times its
+ * input).  So each element is prepared in a context that is reset after
+ * it; only its final values are copied out, column by column, and each
+ * column's copies are freed as soon as its array is built: what is kept is
+ * the values written, once as copies and once as arrays (bench/batch_memory.sh).
  */
 #include "aitrack.h"
 
@@ -18,7 +26,9 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #define BATCH_API AITRACK_API_1_2
 
@@ -85,38 +95,87 @@ element_context(void *arg)
 	errcontext("element %d of the calls array (counting from 0)", *(int *) arg);
 }
 
-static bool
-same_model(AiCall *a, AiCall *b)
+/*
+ * One field of every call: the values (by-reference ones copied into cxt),
+ * their NULL flags, and how the field's type is stored.  cxt is deleted once
+ * the field is no longer needed, freeing all of it at once.
+ */
+typedef struct BatchColumn
 {
-	return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
-												a->values[AI_MODELNAME],
-												b->values[AI_MODELNAME])) &&
-		DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
-											 a->values[AI_VERSION],
-											 b->values[AI_VERSION]));
-}
-
-/* One field of every call as an array, NULLs included. */
-static Datum
-field_array(AiCall *rows, int ncalls, AiCallField field)
-{
-	Oid			type = ai_call_fields[field].type;
-	Datum	   *elems = palloc(sizeof(Datum) * ncalls);
-	bool	   *elem_nulls = palloc(sizeof(bool) * ncalls);
-	int			dims[1] = {ncalls};
-	int			lbs[1] = {1};
+	MemoryContext cxt;
+	Datum	   *values;
+	bool	   *nulls;
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
+} BatchColumn;
 
-	for (int i = 0; i < ncalls; i++)
+/* Fields kept from each element: the columns written, and the model's names. */
+static bool
+field_is_kept(int field)
+{
+	return field == AI_MODELNAME || field == AI_VERSION ||
+		ai_call_field_is_column(field, BATCH_API);
+}
+
+static void
+column_init(BatchColumn *column, AiCallField field, int ncalls, MemoryContext parent)
+{
+	column->cxt = AllocSetContextCreate(parent, "aitrack batch column",
+										ALLOCSET_DEFAULT_SIZES);
+	column->values = MemoryContextAlloc(column->cxt, sizeof(Datum) * ncalls);
+	column->nulls = MemoryContextAlloc(column->cxt, sizeof(bool) * ncalls);
+	get_typlenbyvalalign(ai_call_fields[field].type, &column->typlen,
+						 &column->typbyval, &column->typalign);
+}
+
+/*
+ * Keep one value of a prepared call.  It may live in the element's context
+ * (or point into the input), which is about to be reset: copy it, detoasted
+ * so that construct_md_array need not copy it again.
+ */
+static void
+column_keep(BatchColumn *column, int index, Datum value, bool isnull)
+{
+	column->nulls[index] = isnull;
+	if (isnull || column->typbyval)
+		column->values[index] = isnull ? (Datum) 0 : value;
+	else
 	{
-		elems[i] = rows[i].values[field];
-		elem_nulls[i] = rows[i].isnull[field];
+		MemoryContext old = MemoryContextSwitchTo(column->cxt);
+
+		column->values[index] = column->typlen == -1 ?
+			PointerGetDatum(PG_DETOAST_DATUM_COPY(value)) :
+			datumCopy(value, false, column->typlen);
+		MemoryContextSwitchTo(old);
 	}
-	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs,
-											  type, typlen, typbyval, typalign));
+}
+
+/* The field of every call as an array, NULLs included; frees the column. */
+static Datum
+column_array(BatchColumn *column, AiCallField field, int ncalls)
+{
+	int			dims[1] = {ncalls};
+	int			lbs[1] = {1};
+	Datum		array;
+
+	array = PointerGetDatum(construct_md_array(column->values, column->nulls, 1, dims, lbs,
+											   ai_call_fields[field].type, column->typlen,
+											   column->typbyval, column->typalign));
+	MemoryContextDelete(column->cxt);
+	column->cxt = NULL;
+	return array;
+}
+
+static bool
+same_model(BatchColumn *columns, int a, int b)
+{
+	return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
+												columns[AI_MODELNAME].values[a],
+												columns[AI_MODELNAME].values[b])) &&
+		DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
+											 columns[AI_VERSION].values[a],
+											 columns[AI_VERSION].values[b]));
 }
 
 /*
@@ -130,7 +189,9 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 	Oid			schema = aitrack_function_schema(fcinfo);
 	Jsonb	   *calls;
 	int			ncalls;
-	AiCall	   *rows;
+	BatchColumn columns[AI_NUM_FIELDS];
+	MemoryContext batch_cxt;
+	MemoryContext element_cxt;
 	Datum	   *model_ids;
 	int			index = 0;
 	ErrorContextCallback errcallback;
@@ -140,6 +201,7 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 	Datum		arrays[1 + AI_NUM_FIELDS];
 	int			narrays = 1;
 	int			rc;
+	AiTenantCaller tenant;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -167,50 +229,77 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
+	/*
+	 * What the batch keeps lives in the SPI procedure's context until
+	 * SPI_finish; each element's work in element_cxt, reset after it.
+	 */
+	batch_cxt = CurrentMemoryContext;
+	element_cxt = AllocSetContextCreate(batch_cxt, "aitrack batch element",
+										ALLOCSET_DEFAULT_SIZES);
+	for (int field = 0; field < AI_NUM_FIELDS; field++)
+		if (field_is_kept(field))
+			column_init(&columns[field], field, ncalls, batch_cxt);
+	/* Who the tenant is (if any), once for the whole batch. */
+	if (tenant_rules)
+		ai_tenant_caller(schema, &tenant);
+
 	/* Read and prepare every element before writing anything. */
-	rows = palloc(sizeof(AiCall) * ncalls);
 	it = JsonbIteratorInit(&calls->root);
 	while ((token = JsonbIteratorNext(&it, &value, true)) != WJB_DONE)
 	{
-		AiCall	   *call;
+		AiCall		call;
 
 		CHECK_FOR_INTERRUPTS();
 		if (token != WJB_ELEM)
 			continue;
-		call = &rows[index];
 		if (value.type != jbvBinary || !JsonContainerIsObject(value.val.binary.data))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("a call must be a JSON object")));
-		ai_call_init(call);
-		ai_call_set_text(call, AI_STATUS, "success");
-		ai_call_apply_object(call, value.val.binary.data);
+		MemoryContextSwitchTo(element_cxt);
+		ai_call_init(&call);
+		ai_call_set_text(&call, AI_STATUS, "success");
+		ai_call_apply_object(&call, value.val.binary.data);
 		if (tenant_rules)
-			ai_tenant_check_call(schema, call);
-		ai_call_prepare(schema, call, BATCH_API);
+			ai_tenant_apply(&tenant, &call);
+		ai_call_prepare(schema, &call, BATCH_API);
+		MemoryContextSwitchTo(batch_cxt);
+		for (int field = 0; field < AI_NUM_FIELDS; field++)
+			if (field_is_kept(field))
+				column_keep(&columns[field], index, call.values[field], call.isnull[field]);
+		MemoryContextReset(element_cxt);
 		index++;
 	}
+	MemoryContextDelete(element_cxt);
 
 	/* Find, create and lock each model; the previous element is often the same. */
 	model_ids = palloc(sizeof(Datum) * ncalls);
 	for (index = 0; index < ncalls; index++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (index > 0 && same_model(&rows[index], &rows[index - 1]))
+		if (index > 0 && same_model(columns, index, index - 1))
 			model_ids[index] = model_ids[index - 1];
 		else
 			model_ids[index] = Int64GetDatum(ai_model_lock_id(schema,
-															   rows[index].values[AI_MODELNAME],
-															   rows[index].values[AI_VERSION]));
+															   columns[AI_MODELNAME].values[index],
+															   columns[AI_VERSION].values[index]));
 	}
 	error_context_stack = errcallback.previous;
+	/* SPI left us in its procedure context, which is batch_cxt. */
+	MemoryContextSwitchTo(batch_cxt);
+	MemoryContextDelete(columns[AI_MODELNAME].cxt);
+	MemoryContextDelete(columns[AI_VERSION].cxt);
 
-	/* Column arrays for unnest(), in the plan's order. */
+	/* Column arrays for unnest(), in the plan's order; each column freed once built. */
 	arrays[0] = PointerGetDatum(construct_array(model_ids, ncalls, INT8OID, 8,
 												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	pfree(model_ids);
 	for (int field = 0; field < AI_NUM_FIELDS; field++)
 		if (ai_call_field_is_column(field, BATCH_API))
-			arrays[narrays++] = field_array(rows, ncalls, field);
+		{
+			CHECK_FOR_INTERRUPTS();
+			arrays[narrays++] = column_array(&columns[field], field, ncalls);
+		}
 
 	rc = SPI_execute_plan(get_insert_plan(schema), arrays, NULL, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
@@ -218,8 +307,10 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		bool		isnull;
-		Datum		id = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		id;
 
+		CHECK_FOR_INTERRUPTS();
+		id = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
 	}
 	SPI_finish();

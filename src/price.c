@@ -98,9 +98,16 @@ static bool
 find_price(Oid schema, Datum modelname, Datum version, TimestampTz at)
 {
 	Datum		params[3] = {modelname, version, TimestampTzGetDatum(at)};
+	MemoryContext caller_cxt = CurrentMemoryContext;
 	int			rc;
 
 	rc = SPI_execute_plan(get_price_plan(schema), params, NULL, true, 1);
+	/*
+	 * SPI returns in its procedure context; go back to the caller's, so that
+	 * the cost computed next lives (and is freed) where the caller wants:
+	 * record_ai_calls() prepares each element in a context of its own.
+	 */
+	MemoryContextSwitchTo(caller_cxt);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)

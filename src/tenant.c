@@ -212,38 +212,54 @@ ai_tenant_user(Oid schema, Oid tenant_role, Datum *user_id)
 	return false;
 }
 
+/* Who the session's tenant is, if any, and its user. */
+void
+ai_tenant_caller(Oid schema, AiTenantCaller *caller)
+{
+	caller->is_tenant = ai_tenant_session(&caller->role);
+	caller->has_user = caller->is_tenant &&
+		ai_tenant_user(schema, caller->role, &caller->user_id);
+}
+
 /*
  * A call a tenant is about to record: its user_id is the tenant's user
  * (filled in when not given); anything else is refused.  Nothing for other
  * sessions.
  */
 void
-ai_tenant_check_call(Oid schema, AiCall *call)
+ai_tenant_apply(const AiTenantCaller *caller, AiCall *call)
 {
-	Oid			tenant_role;
-	Datum		user_id;
-
-	if (!ai_tenant_session(&tenant_role))
+	if (!caller->is_tenant)
 		return;
-	if (!ai_tenant_user(schema, tenant_role, &user_id))
+	if (!caller->has_user)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("tenant role \"%s\" has no current user", GetUserNameFromId(tenant_role, false)),
+				 errmsg("tenant role \"%s\" has no current user", GetUserNameFromId(caller->role, false)),
 				 errdetail("A tenant records only calls of its own user."),
 				 errhint("Map the role in ai_tenant_user, or set aitrack.user_id in the application's session.")));
 	if (call->isnull[AI_USER_ID])
 	{
-		call->values[AI_USER_ID] = user_id;
+		call->values[AI_USER_ID] = caller->user_id;
 		call->isnull[AI_USER_ID] = false;
 	}
-	else if (!DatumGetBool(DirectFunctionCall2(uuid_eq, call->values[AI_USER_ID], user_id)))
+	else if (!DatumGetBool(DirectFunctionCall2(uuid_eq, call->values[AI_USER_ID], caller->user_id)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("a tenant can record only its own user's calls"),
 				 errdetail("The call's user_id is %s; the tenant's user is %s.",
 						   DatumGetCString(DirectFunctionCall1(uuid_out, call->values[AI_USER_ID])),
-						   DatumGetCString(DirectFunctionCall1(uuid_out, user_id))),
+						   DatumGetCString(DirectFunctionCall1(uuid_out, caller->user_id))),
 				 errhint("Omit user_id: a tenant's calls get its user.")));
+}
+
+/* The same for one call (record_ai_call()). */
+void
+ai_tenant_check_call(Oid schema, AiCall *call)
+{
+	AiTenantCaller caller;
+
+	ai_tenant_caller(schema, &caller);
+	ai_tenant_apply(&caller, call);
 }
 
 /* Is this session a tenant's? (ai_usage_stats()) */

@@ -302,6 +302,31 @@ SELECT * FROM pg_temp.bulk_stats_match();
 DROP FUNCTION pg_temp.bulk_stats_match();
 DROP TABLE big;
 
+--
+-- A statement_timeout (as a cancel) stops a large batch long before it
+-- would end (100,000 calls take seconds), and nothing is written: no call,
+-- no model, no rollup row.  Where exactly it stops depends on the machine,
+-- so the error is shown without its CONTEXT.
+--
+CREATE TEMP TABLE huge AS
+SELECT jsonb_agg(jsonb_build_object('modelname', 'huge-' || i % 3, 'version', '1',
+                                    'prompt', 'p' || i, 'response', '{}'::jsonb,
+                                    'input_tokens', 10, 'output_tokens', 5)) AS calls
+  FROM generate_series(1, 100000) AS i;
+CREATE TEMP TABLE counts_before AS
+SELECT (SELECT count(*) FROM ai_call) AS calls, (SELECT count(*) FROM ai_model) AS models,
+       (SELECT count(*) FROM ai_usage_rollup) AS rollup_rows;
+SET statement_timeout = '200ms';
+\set VERBOSITY terse
+SELECT count(*) FROM record_ai_calls((SELECT calls FROM huge));
+\set VERBOSITY default
+RESET statement_timeout;
+SELECT (SELECT count(*) FROM ai_call) = b.calls AS no_calls,
+       (SELECT count(*) FROM ai_model) = b.models AS no_models,
+       (SELECT count(*) FROM ai_usage_rollup) = b.rollup_rows AS no_rollup_rows
+  FROM counts_before b;
+DROP TABLE huge, counts_before;
+
 DROP VIEW batch_calls;
 -- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
 SET aitrack.allow_drop = on;
