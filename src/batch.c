@@ -24,6 +24,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -271,6 +272,15 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 		index++;
 	}
 	MemoryContextDelete(element_cxt);
+
+	/*
+	 * Lock ai_call for the insert now, before the models: record_ai_call()
+	 * takes its locks in the order prices, calls, models (its insert names
+	 * ai_call first), and so must everything that records, or a session
+	 * taking all three at once (ALTER EXTENSION UPDATE) could deadlock with
+	 * a batch.
+	 */
+	LockRelationOid(get_relname_relid("ai_call", schema), RowExclusiveLock);
 
 	/* Find, create and lock each model; the previous element is often the same. */
 	model_ids = palloc(sizeof(Datum) * ncalls);
