@@ -49,9 +49,9 @@ $$;
 -- could hold one this script waits for while waiting for one it holds.
 -- Should a deadlock still happen, this script is the one to give way (it
 -- checks first): ALTER EXTENSION UPDATE fails and can be run again, and no
--- call is lost.  Both settings end with the script.
+-- call is lost.  The setting and the locks last until the update commits.
 --
-SET deadlock_timeout = '10ms';
+SET LOCAL deadlock_timeout = '10ms';
 LOCK TABLE @extschema@.ai_model_price, @extschema@.ai_call, @extschema@.ai_model,
            @extschema@.ai_usage_purged IN ACCESS EXCLUSIVE MODE;
 
