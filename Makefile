@@ -46,7 +46,7 @@ REGRESS_OPTS = --load-extension=btree_gist
 REGRESS := $(filter-out $(SKIP_TESTS),$(REGRESS))
 
 # Concurrency: isolationtester specs.
-ISOLATION = model_create model_delete rollup_concurrency
+ISOLATION = model_create model_delete model_delete_rr rollup_concurrency
 ISOLATION_OPTS = --load-extension=btree_gist
 
 # Restarts, crashes, dump/restore and upgrades: TAP under test/t.

@@ -27,9 +27,14 @@
 #                                     ai_purge_calls() (1.3) deletes a third of
 #                                     10M calls (bench/retention.sh); long, so
 #                                     run only when named
+#   bash bench/run.sh upgrade         ALTER EXTENSION aitrack UPDATE from 1.3
+#                                     on 1M calls while clients record: the
+#                                     longest stall, the worst latency against
+#                                     the seconds before, failed calls
+#                                     (bench/upgrade.sh); run only when named
 #   bash bench/run.sh ingest batch    any several of them (they run in the
 #                                     order ingest, stats, batch,
-#                                     batch_memory, retention);
+#                                     batch_memory, retention, upgrade);
 #                                     `all` stands for ingest stats batch
 #
 # Each part also runs on its own, on a cluster of its own, with the same
@@ -50,8 +55,8 @@ main() {
         case $arg in
             -h|--help) usage; exit 0 ;;
             all) want+=("${BENCH_DEFAULT_PARTS[@]}") ;;
-            ingest|stats|batch|batch_memory|retention) want+=("$arg") ;;
-            *) err "unknown part '$arg' (ingest, stats, batch, batch_memory, retention or all)"
+            ingest|stats|batch|batch_memory|retention|upgrade) want+=("$arg") ;;
+            *) err "unknown part '$arg' (ingest, stats, batch, batch_memory, retention, upgrade or all)"
                usage >&2
                exit 2 ;;
         esac

@@ -19,11 +19,23 @@ BEGIN
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) name) THEN
             EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', name);
         ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles r
-                       WHERE r.rolname OPERATOR(pg_catalog.=) name AND (r.rolcanlogin OR r.rolsuper)) THEN
-            RAISE EXCEPTION 'role "%" exists and can log in or is a superuser', name
+                       WHERE r.rolname OPERATOR(pg_catalog.=) name
+                         AND (r.rolcanlogin OR r.rolsuper OR r.rolcreaterole OR r.rolbypassrls)) THEN
+            RAISE EXCEPTION 'role "%" exists and can log in, create roles or bypass row security, or is a superuser', name
                 USING ERRCODE = 'duplicate_object',
-                      DETAIL = 'aitrack grants its group roles access to the ledger; they must be NOLOGIN roles.',
-                      HINT = pg_catalog.format('ALTER ROLE %I NOLOGIN NOSUPERUSER, or rename it, then try again.', name);
+                      DETAIL = 'aitrack grants its group roles access to the ledger; they must be plain NOLOGIN roles.',
+                      HINT = pg_catalog.format('ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEROLE NOBYPASSRLS, or rename it, then try again.', name);
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_auth_members m
+                        JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.member
+                       WHERE m.roleid OPERATOR(pg_catalog.=) (SELECT o.oid FROM pg_catalog.pg_roles o
+                                                              WHERE o.rolname OPERATOR(pg_catalog.=) name)
+                         AND m.admin_option AND NOT r.rolsuper) THEN
+            -- Whoever created the role (CREATEROLE, from 16) holds ADMIN
+            -- OPTION on it and could grant it to anyone once it opens the ledger.
+            RAISE EXCEPTION 'role "%" exists and a role that is not a superuser may grant it', name
+                USING ERRCODE = 'duplicate_object',
+                      DETAIL = 'Someone other than a superuser created it, or was given ADMIN OPTION on it.',
+                      HINT = pg_catalog.format('Drop it, or revoke ADMIN OPTION FOR %I from those roles, then try again.', name);
         END IF;
     END LOOP;
     -- admin and tenant include reading and recording.
@@ -78,19 +90,13 @@ CREATE TRIGGER ai_call_model_check_update
     REFERENCING NEW TABLE AS aitrack_new
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ai_call_model_check();
 
--- Deleting a model deletes its calls, as ON DELETE CASCADE did.
+-- Deleting a model deletes its calls, as ON DELETE CASCADE did (with the
+-- latest snapshot, as the foreign key's action did: src/model_link.c).
+-- SECURITY DEFINER: whoever may delete a model deletes its calls.
 CREATE FUNCTION @extschema@.ai_model_delete_calls()
 RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    DELETE FROM @extschema@.ai_call c
-     WHERE c.model_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT o.id FROM aitrack_old o));
-    RETURN NULL;
-END;
-$$;
+AS 'MODULE_PATHNAME', 'ai_model_delete_calls_1_4'
+LANGUAGE C SECURITY DEFINER;
 REVOKE ALL ON FUNCTION @extschema@.ai_model_delete_calls() FROM PUBLIC;
 
 CREATE TRIGGER ai_model_delete_calls
@@ -102,19 +108,8 @@ CREATE TRIGGER ai_model_delete_calls
 -- NO ACTION on update).  SECURITY DEFINER: it reads ai_call.
 CREATE FUNCTION @extschema@.ai_model_keep_id()
 RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF EXISTS (SELECT FROM @extschema@.ai_call c WHERE c.model_id OPERATOR(pg_catalog.=) OLD.id) THEN
-        RAISE EXCEPTION 'cannot change the id of model %: calls name it', OLD.id
-            USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = pg_catalog.format('Model %s would become %s.', OLD.id, NEW.id);
-    END IF;
-    RETURN NEW;
-END;
-$$;
+AS 'MODULE_PATHNAME', 'ai_model_keep_id_1_4'
+LANGUAGE C SECURITY DEFINER;
 REVOKE ALL ON FUNCTION @extschema@.ai_model_keep_id() FROM PUBLIC;
 
 CREATE TRIGGER ai_model_keep_id
@@ -166,7 +161,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     WHILE day_start OPERATOR(pg_catalog.<) last_day LOOP
-        day_end := day_start OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval;
+        -- 24 hours, not '1 day': a day of the session's time zone may be 23 or 25.
+        day_end := day_start OPERATOR(pg_catalog.+) '24 hours'::pg_catalog.interval;
         -- No compaction meanwhile (it would fold rows this deletes).
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('aitrack.ai_rollup_compact'));
         WITH gone_rollup AS (
@@ -500,19 +496,32 @@ BEGIN
                                       OPERATOR(pg_catalog.=) a.grantee)
         LOOP
             EXECUTE pg_catalog.format('REVOKE %s ON %s FROM %s CASCADE', entry.privilege_type, member.target, entry.grantee_name);
-            revoked := revoked OPERATOR(pg_catalog.||) entry.grantee_name;
+            revoked := revoked OPERATOR(pg_catalog.||) (entry.grantee_name OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) member.objid::pg_catalog.text);
         END LOOP;
 
-        -- Grant the list.
+        -- Grant the list, but what an earlier run already granted (it is in
+        -- the initial privileges) only if it is still there: a DBA's REVOKE
+        -- since then stands.
         FOR entry IN
             SELECT l.grantee, l.privilege
               FROM ROWS FROM (pg_catalog.unnest(objs), pg_catalog.unnest(grantees), pg_catalog.unnest(privileges)) AS l(obj, grantee, privilege)
              WHERE l.obj OPERATOR(pg_catalog.=) member.objid
+               AND NOT EXISTS (SELECT FROM pg_catalog.aclexplode(member.initprivs) AS i
+                                WHERE i.grantee OPERATOR(pg_catalog.=)
+                                      CASE WHEN l.grantee OPERATOR(pg_catalog.=) 'PUBLIC' THEN 0::pg_catalog.oid
+                                           ELSE l.grantee::pg_catalog.regrole::pg_catalog.oid END
+                                  AND i.privilege_type OPERATOR(pg_catalog.=) l.privilege)
         LOOP
             EXECUTE pg_catalog.format('GRANT %s ON %s TO %s', entry.privilege, member.target, entry.grantee);
         END LOOP;
-        -- A function the list does not open to PUBLIC is closed to it.
-        IF member.kind OPERATOR(pg_catalog.=) 'f' AND NOT EXISTS (
+        -- A function the list does not open to PUBLIC is closed to it, when
+        -- its creation opened it (no initial privileges recorded, or PUBLIC
+        -- in them): a DBA's GRANT ... TO PUBLIC since then stands.
+        IF member.kind OPERATOR(pg_catalog.=) 'f'
+           AND (member.initprivs IS NULL
+                OR EXISTS (SELECT FROM pg_catalog.aclexplode(member.initprivs) AS i
+                            WHERE i.grantee OPERATOR(pg_catalog.=) 0))
+           AND NOT EXISTS (
                SELECT FROM ROWS FROM (pg_catalog.unnest(objs), pg_catalog.unnest(grantees)) AS l(obj, grantee)
                 WHERE l.obj OPERATOR(pg_catalog.=) member.objid AND l.grantee OPERATOR(pg_catalog.=) 'PUBLIC') THEN
             EXECUTE pg_catalog.format('REVOKE EXECUTE ON %s FROM PUBLIC', member.target);
@@ -545,13 +554,14 @@ BEGIN
     END LOOP;
 
     IF pg_catalog.cardinality(revoked) OPERATOR(pg_catalog.>) 0 THEN
-        RAISE WARNING 'aitrack revoked % privileges that default privileges had given when its objects were created',
-                      pg_catalog.cardinality(revoked)
+        RAISE WARNING 'aitrack revoked privileges that default privileges had given on % of its objects when they were created',
+                      (SELECT pg_catalog.count(DISTINCT pg_catalog.split_part(r, ' ', 2)) FROM pg_catalog.unnest(revoked) AS r)
             USING DETAIL = (SELECT 'Revoked from: ' OPERATOR(pg_catalog.||)
-                                   pg_catalog.string_agg(pg_catalog.format('%s (%s)', g.name, g.n), ', ' ORDER BY g.name)
+                                   pg_catalog.string_agg(pg_catalog.format('%s (on %s objects)', g.name, g.n), ', ' ORDER BY g.name)
                                    OPERATOR(pg_catalog.||) '.'
-                              FROM (SELECT r AS name, pg_catalog.count(*) AS n
-                                      FROM pg_catalog.unnest(revoked) AS r GROUP BY r) AS g),
+                              FROM (SELECT pg_catalog.split_part(r, ' ', 1) AS name,
+                                           pg_catalog.count(DISTINCT pg_catalog.split_part(r, ' ', 2)) AS n
+                                      FROM pg_catalog.unnest(revoked) AS r GROUP BY 1) AS g),
                   HINT = 'Grant aitrack_reader, aitrack_writer, aitrack_admin or aitrack_tenant to the roles that need them.';
     END IF;
 END;

@@ -137,8 +137,7 @@ extern void ai_call_apply_content_policy(AiCall *call);
 extern const char *ai_store_content_effective(void);
 
 /* role_setting.c */
-extern char *ai_role_setting(Oid role, const char *name);
-extern char *ai_database_setting(const char *name);
+extern char *ai_stored_setting(Oid role, const char *name);
 
 /* tenant.c */
 extern void tenant_init(void);

@@ -11,9 +11,9 @@
  * so counts and costs are kept in every case.
  *
  * The policy in force is what a superuser stored (read from the catalog, see
- * role_setting.c) with PostgreSQL's precedence: the role's setting, else
- * the database's; for the login role and, after SET ROLE, for that role
- * too, the stricter of the two.  The session's own value (postgresql.conf,
+ * role_setting.c) with PostgreSQL's precedence (the role's in this
+ * database, the role's, the database's, ALTER ROLE ALL's), for the login
+ * role and, after SET ROLE, for that role too: the stricter of the two.  The session's own value (postgresql.conf,
  * a superuser's SET, or anything a client sets) can make it stricter, never
  * looser.
  */
@@ -55,7 +55,7 @@ content_policy_init(void)
 
 /* A stored value as a policy; a value no one could have meant is an error. */
 static int
-stored_policy(const char *value, const char *where)
+stored_policy(const char *value)
 {
 	for (const struct config_enum_entry *e = store_content_options; e->name; e++)
 		if (pg_strcasecmp(value, e->name) == 0)
@@ -63,7 +63,7 @@ stored_policy(const char *value, const char *where)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value \"%s\" stored for aitrack.store_content", value),
-			 errdetail("It was set for %s while the library was not loaded, so nothing checked it.", where),
+			 errdetail("It was stored with ALTER ROLE or ALTER DATABASE while the library was not loaded, so nothing checked it."),
 			 errhint("Valid values are full, hash and none; fix it with ALTER DATABASE or ALTER ROLE ... SET.")));
 	pg_unreachable();
 }
@@ -75,21 +75,13 @@ stricter(int a, int b)
 	return a > b ? a : b;
 }
 
-/*
- * What a superuser configured for role: its own setting (in this database,
- * else in all), else the database's, as PostgreSQL applies them at login;
- * -1 when neither exists.
- */
+/* What a superuser stored for role (see role_setting.c); -1 when nothing. */
 static int
-configured_policy(Oid role, const char *database_value)
+configured_policy(Oid role)
 {
-	char	   *stored = ai_role_setting(role, "aitrack.store_content");
+	char	   *stored = ai_stored_setting(role, "aitrack.store_content");
 
-	if (stored)
-		return stored_policy(stored, "a role");
-	if (database_value)
-		return stored_policy(database_value, "the database");
-	return -1;
+	return stored ? stored_policy(stored) : -1;
 }
 
 /* The policy in force for this session: see the header comment. */
@@ -99,12 +91,11 @@ effective_store_content(void)
 	int			policy = store_content;
 	Oid			login = GetSessionUserId();
 	Oid			role = GetOuterUserId();
-	char	   *database_value = ai_database_setting("aitrack.store_content");
 
-	policy = stricter(policy, configured_policy(login, database_value));
+	policy = stricter(policy, configured_policy(login));
 	/* After SET ROLE, that role's configuration counts too. */
 	if (role != login)
-		policy = stricter(policy, configured_policy(role, database_value));
+		policy = stricter(policy, configured_policy(role));
 	return policy;
 }
 

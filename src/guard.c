@@ -21,10 +21,12 @@
  *	- TRUNCATE: the BEFORE TRUNCATE trigger ai_guard_truncate.
  * The extension's own install and upgrade scripts are not guarded.
  *
- * It is a guard against accidents, not a security boundary: only a table's
- * owner or a superuser can do any of the above, and they can set
- * aitrack.allow_drop.  DELETE is not guarded (ai_purge_calls() is how old
- * calls go, keeping their numbers).
+ * aitrack.allow_drop is for superusers only (PGC_SUSET): the owner of the
+ * schema the extension lives in (a database's owner owns public) may drop
+ * the schema and, by CASCADE, the extension's tables, and must not be able
+ * to lift the guard.  DELETE is not guarded (ai_purge_calls() is how old
+ * calls go, keeping their numbers), nor is rewriting a column (ALTER TABLE
+ * ... ALTER COLUMN ... TYPE ... USING), which only the tables' owner may do.
  */
 #include "aitrack.h"
 
@@ -65,8 +67,8 @@ drop_guard_init(void)
 {
 	DefineCustomBoolVariable("aitrack.allow_drop",
 							 "Lets DROP EXTENSION aitrack, TRUNCATE and ALTER EXTENSION ... DROP delete recorded data.",
-							 "A guard against accidents: only owners and superusers can drop or truncate anyway.",
-							 &allow_drop, false, PGC_USERSET, 0, NULL, NULL, NULL);
+							 "Superusers only: a schema's owner may drop what it holds, the extension's tables too.",
+							 &allow_drop, false, PGC_SUSET, 0, NULL, NULL, NULL);
 
 	previous_object_access_hook = object_access_hook;
 	object_access_hook = guard_object_access;

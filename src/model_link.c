@@ -20,8 +20,8 @@
  * transaction, and its own trigger then deletes these calls too).  If a
  * model is missing, it first waits for every transaction writing ai_model
  * to finish (LOCK ... IN SHARE MODE) and looks again with a fresh snapshot;
- * only a model still missing then is an error.  Deleting a model deletes
- * its calls: the trigger ai_model_delete_calls (sql/aitrack--1.3--1.4.sql).
+ * only a model still missing then is an error.  The triggers on ai_model
+ * are at the end of this file.
  */
 #include "aitrack.h"
 
@@ -30,7 +30,10 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "access/htup_details.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -87,12 +90,12 @@ compare_int64(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-/* The distinct model ids of the statement's new calls, sorted. */
+/* The distinct values of a bigint column of a transition table, sorted. */
 static int64 *
-distinct_model_ids(Relation rel, Tuplestorestate *rows, int *count)
+distinct_column_values(Relation rel, Tuplestorestate *rows, const char *column, int *count)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
-	AttrNumber	attnum = SPI_fnumber(RelationGetDescr(rel), "model_id");
+	AttrNumber	attnum = SPI_fnumber(RelationGetDescr(rel), column);
 	int64		ntuples = tuplestore_tuple_count(rows);
 	int64	   *ids = palloc(sizeof(int64) * Max(ntuples, 1));
 	int			n = 0;
@@ -101,7 +104,7 @@ distinct_model_ids(Relation rel, Tuplestorestate *rows, int *count)
 	int			ptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
 
 	if (attnum <= 0)
-		elog(ERROR, "ai_call has no column model_id");
+		elog(ERROR, "%s has no column %s", RelationGetRelationName(rel), column);
 	tuplestore_select_read_pointer(rows, ptr);
 	tuplestore_rescan(rows);
 	while (tuplestore_gettupleslot(rows, true, false, slot))
@@ -155,7 +158,7 @@ ai_call_model_check_1_4(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans(RelationGetNamespace(trigdata->tg_relation));
-	ids = distinct_model_ids(trigdata->tg_relation, trigdata->tg_newtable, &count);
+	ids = distinct_column_values(trigdata->tg_relation, trigdata->tg_newtable, "model_id", &count);
 
 	for (int i = 0; i < count; i++)
 	{
@@ -186,4 +189,141 @@ ai_call_model_check_1_4(PG_FUNCTION_ARGS)
 	SPI_finish();
 	SetUserIdAndSecContext(saved_user, saved_context);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * The other end of the link, on ai_model: deleting models deletes their
+ * calls (the foreign key's ON DELETE CASCADE), and a model's id does not
+ * change while calls name it (its NO ACTION on update).  Both look at
+ * ai_call with the latest snapshot, as PostgreSQL's foreign key actions do
+ * (ri_triggers.c), so a call committed after a REPEATABLE READ
+ * transaction's snapshot is not missed: under such an isolation level a
+ * call that snapshot cannot see ends in a serialization failure instead.
+ */
+static Oid	ai_model_plans_schema = InvalidOid;
+static SPIPlanPtr delete_calls_plan = NULL;
+static SPIPlanPtr calls_of_model_plan = NULL;
+
+static void
+prepare_model_plans(Oid schema)
+{
+	const char *nsp;
+	Oid			array_type[1] = {INT8ARRAYOID};
+	Oid			id_type[1] = {INT8OID};
+
+	if (ai_model_plans_schema == schema && delete_calls_plan != NULL)
+		return;
+	if (delete_calls_plan)
+		SPI_freeplan(delete_calls_plan);
+	if (calls_of_model_plan)
+		SPI_freeplan(calls_of_model_plan);
+	delete_calls_plan = calls_of_model_plan = NULL;
+	ai_model_plans_schema = InvalidOid;
+
+	nsp = quote_identifier(get_namespace_name(schema));
+	delete_calls_plan = aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_call c"
+													  " WHERE c.model_id OPERATOR(pg_catalog.=) ANY ($1)",
+													  nsp),
+											 1, array_type, 0);
+	calls_of_model_plan = aitrack_prepare_plan(psprintf("SELECT FROM %s.ai_call c"
+														" WHERE c.model_id OPERATOR(pg_catalog.=) $1"
+														" LIMIT 1 FOR KEY SHARE OF c", nsp),
+											   1, id_type, 0);
+	ai_model_plans_schema = schema;
+}
+
+/* Run plan with the latest snapshot (and, under REPEATABLE READ, a crosscheck). */
+static int
+run_latest(SPIPlanPtr plan, Datum *params)
+{
+	Snapshot	test_snapshot = InvalidSnapshot;
+	Snapshot	crosscheck_snapshot = InvalidSnapshot;
+
+	if (IsolationUsesXactSnapshot())
+	{
+		CommandCounterIncrement();
+		test_snapshot = GetLatestSnapshot();
+		crosscheck_snapshot = GetTransactionSnapshot();
+	}
+	return SPI_execute_snapshot(plan, params, NULL, test_snapshot, crosscheck_snapshot,
+								false, false, 0);
+}
+
+PG_FUNCTION_INFO_V1(ai_model_delete_calls_1_4);
+
+/* AFTER DELETE ... FOR EACH STATEMENT on ai_model, OLD TABLE. */
+Datum
+ai_model_delete_calls_1_4(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	int64	   *ids;
+	int			count;
+	Datum	   *elems;
+	Datum		param;
+	int			rc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) || trigdata->tg_oldtable == NULL)
+		elog(ERROR, "ai_model_delete_calls must be an AFTER DELETE ... FOR EACH STATEMENT trigger with an OLD TABLE");
+	if (tuplestore_tuple_count(trigdata->tg_oldtable) == 0)
+		return PointerGetDatum(NULL);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_model_plans(RelationGetNamespace(trigdata->tg_relation));
+	ids = distinct_column_values(trigdata->tg_relation, trigdata->tg_oldtable, "id", &count);
+	elems = palloc(sizeof(Datum) * Max(count, 1));
+	for (int i = 0; i < count; i++)
+		elems[i] = Int64GetDatum(ids[i]);
+	param = PointerGetDatum(construct_array(elems, count, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	rc = run_latest(delete_calls_plan, &param);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(ai_model_keep_id_1_4);
+
+/* BEFORE UPDATE OF id ... FOR EACH ROW on ai_model, when the id changes. */
+Datum
+ai_model_keep_id_1_4(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	bool		isnull;
+	int64		old_id;
+	int64		new_id;
+	Datum		param;
+	int			rc;
+	bool		named;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "ai_model_keep_id must be a BEFORE UPDATE ... FOR EACH ROW trigger");
+	old_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple,
+										SPI_fnumber(RelationGetDescr(trigdata->tg_relation), "id"),
+										RelationGetDescr(trigdata->tg_relation), &isnull));
+	new_id = DatumGetInt64(heap_getattr(trigdata->tg_newtuple,
+										SPI_fnumber(RelationGetDescr(trigdata->tg_relation), "id"),
+										RelationGetDescr(trigdata->tg_relation), &isnull));
+	if (old_id == new_id)
+		return PointerGetDatum(trigdata->tg_newtuple);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_model_plans(RelationGetNamespace(trigdata->tg_relation));
+	param = Int64GetDatum(old_id);
+	rc = run_latest(calls_of_model_plan, &param);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+	named = SPI_processed > 0;
+	SPI_finish();
+	if (named)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("cannot change the id of model " INT64_FORMAT ": calls name it", old_id),
+				 errdetail("Model " INT64_FORMAT " would become " INT64_FORMAT ".", old_id, new_id)));
+	return PointerGetDatum(trigdata->tg_newtuple);
 }

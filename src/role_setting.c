@@ -85,29 +85,22 @@ stored_value(Relation rel, Oid database, Oid role, const char *name)
 }
 
 /*
- * What a superuser set for name on role: in this database (ALTER ROLE ...
- * IN DATABASE ... SET), else in all databases (ALTER ROLE ... SET); NULL if
- * neither.
+ * What a superuser stored for name that applies to role in this database,
+ * with PostgreSQL's precedence at login: ALTER ROLE role IN DATABASE this
+ * SET, else ALTER ROLE role SET, else ALTER DATABASE this SET, else ALTER
+ * ROLE ALL SET; NULL if none.  (postgresql.conf and ALTER SYSTEM are not in
+ * the catalog: see README's Security.)
  */
 char *
-ai_role_setting(Oid role, const char *name)
+ai_stored_setting(Oid role, const char *name)
 {
 	Relation	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
-	char	   *value = stored_value(rel, MyDatabaseId, role, name);
+	Oid			databases[4] = {MyDatabaseId, InvalidOid, MyDatabaseId, InvalidOid};
+	Oid			roles[4] = {role, role, InvalidOid, InvalidOid};
+	char	   *value = NULL;
 
-	if (value == NULL)
-		value = stored_value(rel, InvalidOid, role, name);
-	table_close(rel, AccessShareLock);
-	return value;
-}
-
-/* What ALTER DATABASE ... SET stored for name in this database, or NULL. */
-char *
-ai_database_setting(const char *name)
-{
-	Relation	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
-	char	   *value = stored_value(rel, MyDatabaseId, InvalidOid, name);
-
+	for (int i = 0; i < 4 && value == NULL; i++)
+		value = stored_value(rel, databases[i], roles[i], name);
 	table_close(rel, AccessShareLock);
 	return value;
 }

@@ -6,19 +6,23 @@
  *
  * A role is a tenant when it is not a superuser and
  *	- is a member of the group role aitrack_tenant (1.4), or
- *	- a superuser ran ALTER ROLE ... SET aitrack.tenant = on for it (1.3's
- *	  way, read from the catalog: see role_setting.c for why not from the
- *	  session's value of the setting).
+ *	- a superuser stored aitrack.tenant = on for it (ALTER ROLE ... SET, 1.3's
+ *	  way, or for everyone with ALTER DATABASE / ALTER ROLE ALL ... SET; read
+ *	  from the catalog with PostgreSQL's precedence: see role_setting.c for
+ *	  why not from the session's value of the setting).
  * A session is a tenant's when its current role, its SET ROLE role or its
  * login role is a tenant, so neither SET ROLE to another role nor a
  * SECURITY DEFINER function lifts it.
  *
  * A tenant's user, first found wins:
- *	1. the row of ai_tenant_user for the tenant role (1.4): for roles whose
- *	   users run their own SQL; nothing they can set changes it;
+ *	1. the row of ai_tenant_user (1.4) of the login role, the SET ROLE role
+ *	   or the current role: for roles whose users run their own SQL; nothing
+ *	   they can set changes it, not even SET ROLE to another tenant role
+ *	   (two different users there: no user);
  *	2. auth.uid(), when it exists, returns uuid and a superuser owns it
- *	   (Supabase's: the API layer sets it from a verified token); NULL from
- *	   it means no user, never a fall-through to 3;
+ *	   (Supabase's: the API layer sets it from a verified token), run as the
+ *	   tenant role with search_path pinned (see auth_uid()); NULL from it
+ *	   means no user, never a fall-through to 3;
  *	3. aitrack.user_id, set by an application server per request (roles that
  *	   only the application uses).
  * With none of them a tenant sees nothing and can record nothing.
@@ -75,7 +79,7 @@ role_is_tenant(Oid role)
 		return false;
 	if (OidIsValid(tenant_group) && is_member_of_role_nosuper(role, tenant_group))
 		return true;
-	stored = ai_role_setting(role, "aitrack.tenant");
+	stored = ai_stored_setting(role, "aitrack.tenant");
 	return stored != NULL && parse_bool(stored, &on) && on;
 }
 
@@ -165,9 +169,16 @@ function_owned_by_superuser(Oid funcoid)
  * auth.uid(), if it exists, returns uuid and a superuser owns it (anyone
  * allowed to create a schema could otherwise plant one and pick the user).
  * Returns whether it exists; *user_id / *isnull its result.
+ *
+ * It runs as the tenant role, as a restricted operation, with search_path
+ * pinned to pg_catalog, pg_temp: called from record_ai_call() (SECURITY
+ * DEFINER) it would otherwise run as the extension's owner, and a SQL body
+ * such as Supabase's (current_setting(...), unqualified) would be parsed
+ * with the tenant's search_path, where the tenant may have planted a
+ * current_setting() of its own.
  */
 static bool
-auth_uid(Datum *user_id, bool *isnull)
+auth_uid(Oid tenant_role, Datum *user_id, bool *isnull)
 {
 	FuncCandidateList candidates;
 
@@ -176,33 +187,75 @@ auth_uid(Datum *user_id, bool *isnull)
 	for (; candidates != NULL; candidates = candidates->next)
 	{
 		FmgrInfo	flinfo;
+		Oid			saved_user;
+		int			saved_context;
+		int			nest_level;
 
 		LOCAL_FCINFO(call, 0);
 
 		if (candidates->nargs != 0 || get_func_rettype(candidates->oid) != UUIDOID ||
 			!function_owned_by_superuser(candidates->oid))
 			continue;
+		GetUserIdAndSecContext(&saved_user, &saved_context);
+		SetUserIdAndSecContext(tenant_role, saved_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		nest_level = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		fmgr_info(candidates->oid, &flinfo);
 		InitFunctionCallInfoData(*call, &flinfo, 0, InvalidOid, NULL, NULL);
 		*user_id = FunctionCallInvoke(call);
 		*isnull = call->isnull;
+		AtEOXact_GUC(true, nest_level);
+		SetUserIdAndSecContext(saved_user, saved_context);
 		return true;
 	}
 	return false;
 }
 
 /*
- * The user of tenant_role (see the header comment), or false when it has
- * none.
+ * The mapped user of the session (step 1 of the header comment): the rows
+ * of its login, SET ROLE and current roles; *conflict when they differ.
+ */
+static bool
+session_mapped_user(Oid schema, Datum *user_id, bool *conflict)
+{
+	Oid			roles[3] = {GetSessionUserId(), GetOuterUserId(), GetUserId()};
+	bool		found = false;
+
+	*conflict = false;
+	for (int i = 0; i < 3; i++)
+	{
+		Datum		mapped;
+
+		if ((i > 0 && roles[i] == roles[i - 1]) || (i == 2 && roles[2] == roles[0]))
+			continue;
+		if (!mapped_user(schema, roles[i], &mapped))
+			continue;
+		if (!found)
+		{
+			*user_id = mapped;
+			found = true;
+		}
+		else if (!DatumGetBool(DirectFunctionCall2(uuid_eq, *user_id, mapped)))
+			*conflict = true;
+	}
+	return found;
+}
+
+/*
+ * The user of a tenant session whose tenant role is tenant_role (see the
+ * header comment), or false when it has none.
  */
 bool
 ai_tenant_user(Oid schema, Oid tenant_role, Datum *user_id)
 {
 	bool		isnull = true;
+	bool		conflict;
 
-	if (mapped_user(schema, tenant_role, user_id))
-		return true;
-	if (auth_uid(user_id, &isnull))
+	if (session_mapped_user(schema, user_id, &conflict))
+		return !conflict;
+	if (auth_uid(tenant_role, user_id, &isnull))
 		return !isnull;
 	if (tenant_user_id != NULL && tenant_user_id[0] != '\0')
 	{

@@ -152,6 +152,10 @@ SELECT ledger.record_ai_call('gpt-4o', 'v1', 'p', '{}') AS id;
 DROP SCHEMA ledger CASCADE;
 SET ROLE regress_aitrack_schema_owner;
 DROP SCHEMA ledger CASCADE;
+-- 1.4: nor can that role lift the guard (aitrack.allow_drop is for
+-- superusers: 1.3 let a database's owner drop the ledger with it).
+SET aitrack.allow_drop = on;
+DROP SCHEMA ledger CASCADE;
 RESET ROLE;
 SELECT e.extname, n.nspname, (SELECT count(*) FROM ledger.ai_call) AS calls
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'aitrack';

@@ -129,16 +129,57 @@ SELECT modelname, calls, cost_usd FROM ai_usage_stats(group_by => '{model}');
 RESET ROLE;
 
 \c - :superuser
+-- auth.uid() runs as the tenant, with search_path pinned: a tenant's own
+-- current_setting() first on its search_path neither runs as the
+-- extension's owner (record_ai_call is SECURITY DEFINER) nor picks the user.
+CREATE ROLE regress_planter IN ROLE aitrack_tenant;
+CREATE SCHEMA planter AUTHORIZATION regress_planter;
+GRANT USAGE ON SCHEMA auth TO regress_planter;
+SET ROLE regress_planter;
+CREATE FUNCTION planter.current_setting(text, boolean) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'planted current_setting() ran as %', current_user;
+END $$;
+SET search_path = planter, pg_catalog, public;
+SET request.jwt.claim.sub = '00000000-0000-4000-8000-00000000000a';
+SELECT ai_tenant_user_id();
+SELECT record_ai_call('gpt-4o', 'v1', 'planted', '{}') AS id \gset
+SELECT prompt, user_id FROM public.ai_call WHERE id = :id;
+RESET request.jwt.claim.sub;
+RESET search_path;
+RESET ROLE;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_planter';
+DROP SCHEMA planter CASCADE;
+REVOKE USAGE ON SCHEMA auth FROM regress_planter;
+DROP ROLE regress_planter;
+
 -- Default privileges still in force give nothing more on update either.
 SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;
 RESET aitrack.allow_drop;
 CREATE EXTENSION aitrack VERSION '1.3';
 SELECT has_table_privilege('anon', 'ai_call', 'SELECT') AS anon_reads_1_3_calls;
+-- A group role that a non-superuser may grant (the CREATEROLE role that
+-- made it holds ADMIN OPTION from 16 on) is not taken as aitrack's.
+CREATE ROLE regress_grantor;
+GRANT aitrack_admin TO regress_grantor WITH ADMIN OPTION;
+ALTER EXTENSION aitrack UPDATE TO '1.4';
+REVOKE aitrack_admin FROM regress_grantor;
+DROP ROLE regress_grantor;
 ALTER EXTENSION aitrack UPDATE TO '1.4';
 SELECT has_table_privilege('anon', 'ai_call', 'SELECT') AS anon_reads_calls,
        has_function_privilege('anon', 'ai_purge_calls(timestamptz, integer)', 'EXECUTE') AS anon_purges,
        has_function_privilege('anon', 'record_ai_call(text, text, text, jsonb, jsonb, text, uuid)', 'EXECUTE') AS anon_records;
+
+-- Running the reset again (as a later update does) keeps a DBA's revoke
+-- and a DBA's grant alike.
+REVOKE EXECUTE ON FUNCTION record_ai_calls(jsonb) FROM aitrack_writer;
+GRANT SELECT (id, cost_usd) ON ai_call TO service_role;
+SELECT ai_reset_privileges();
+SELECT has_function_privilege('aitrack_writer', 'record_ai_calls(jsonb)', 'EXECUTE') AS writer_batches,
+       has_column_privilege('service_role', 'ai_call', 'cost_usd', 'SELECT') AS service_role_reads_cost;
+GRANT EXECUTE ON FUNCTION record_ai_calls(jsonb) TO aitrack_writer;
+REVOKE SELECT (id, cost_usd) ON ai_call FROM service_role;
 
 SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;

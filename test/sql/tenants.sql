@@ -379,6 +379,35 @@ RESET aitrack.user_id;
 RESET ROLE;
 RESET aitrack.tenant;
 
+--
+-- 1.4: a role mapped in ai_tenant_user is that user, whatever it sets and
+-- whatever tenant role it SET ROLEs to (aitrack_tenant itself included,
+-- which a member may SET ROLE to).
+--
+CREATE ROLE regress_aitrack_mapped LOGIN IN ROLE aitrack_tenant;
+INSERT INTO ai_tenant_user (role, user_id) VALUES ('regress_aitrack_mapped', '00000000-0000-0000-0000-00000000000a');
+\c - regress_aitrack_mapped
+SET aitrack.user_id = '00000000-0000-0000-0000-00000000000b';
+SELECT ai_tenant_user_id(), (SELECT count(*) FROM ai_call WHERE user_id IS DISTINCT FROM ai_tenant_user_id()) AS others;
+SET ROLE aitrack_tenant;
+SELECT ai_tenant_user_id(), (SELECT count(*) FROM ai_call WHERE user_id IS DISTINCT FROM ai_tenant_user_id()) AS others;
+SELECT record_ai_call('m1', 'v1', 'as mapped', '{}', '{}'::jsonb) AS id \gset
+SELECT user_id FROM ai_call WHERE id = :id;
+RESET ROLE;
+RESET aitrack.user_id;
+\c - :superuser
+-- Two mappings in one session that disagree: no user at all.
+CREATE ROLE regress_aitrack_mapped_b IN ROLE aitrack_tenant;
+GRANT regress_aitrack_mapped_b TO regress_aitrack_mapped;
+INSERT INTO ai_tenant_user (role, user_id) VALUES ('regress_aitrack_mapped_b', '00000000-0000-0000-0000-00000000000b');
+\c - regress_aitrack_mapped
+SET ROLE regress_aitrack_mapped_b;
+SELECT ai_tenant_user_id(), (SELECT count(*) FROM ai_call) AS seen;
+RESET ROLE;
+\c - :superuser
+DELETE FROM ai_tenant_user;
+DROP ROLE regress_aitrack_mapped_b, regress_aitrack_mapped;
+
 SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;
 DROP FUNCTION regress_stats_match(), regress_stats(text[], uuid, text, timestamptz, timestamptz),

@@ -62,13 +62,13 @@ SELECT record_ai_call('gpt-4o', '2024-08-06', 'p ' || i, '{}', input_tokens => 1
                       output_tokens => 100, user_id => '$tenant_user')
   FROM generate_series(1, 10) AS i;
 CALL ai_purge_calls('2026-01-01 05:00+00', 100);
-CREATE ROLE aitrack_reader;
-GRANT SELECT ON ai_call, ai_model TO aitrack_reader;
-CREATE ROLE aitrack_app;
-GRANT EXECUTE ON FUNCTION record_ai_call(text, text, text, jsonb, jsonb, text, uuid) TO aitrack_app;
-CREATE ROLE aitrack_tenant LOGIN;
-GRANT SELECT ON ai_call TO aitrack_tenant;
-ALTER ROLE aitrack_tenant SET aitrack.tenant = on;
+CREATE ROLE pgu_reader;
+GRANT SELECT ON ai_call, ai_model TO pgu_reader;
+CREATE ROLE pgu_app;
+GRANT EXECUTE ON FUNCTION record_ai_call(text, text, text, jsonb, jsonb, text, uuid) TO pgu_app;
+CREATE ROLE pgu_tenant LOGIN;
+GRANT SELECT ON ai_call TO pgu_tenant;
+ALTER ROLE pgu_tenant SET aitrack.tenant = on;
 });
 
 # What must survive, as text.
@@ -89,13 +89,13 @@ SELECT modelname, version, status, calls, errors, input_tokens, output_tokens, c
        p50_duration_ms
   FROM ai_usage_stats(group_by => '{model,status}') ORDER BY 1, 2, 3},
 	grants => q{
-SELECT has_table_privilege('aitrack_reader', 'ai_call', 'SELECT'),
-       has_table_privilege('aitrack_reader', 'ai_call', 'DELETE'),
-       has_function_privilege('aitrack_app',
+SELECT has_table_privilege('pgu_reader', 'ai_call', 'SELECT'),
+       has_table_privilege('pgu_reader', 'ai_call', 'DELETE'),
+       has_function_privilege('pgu_app',
          'record_ai_call(text, text, text, jsonb, jsonb, text, uuid)', 'EXECUTE'),
-       has_function_privilege('aitrack_app', 'ai_purge_calls(timestamptz, integer)', 'EXECUTE')},
+       has_function_privilege('pgu_app', 'ai_purge_calls(timestamptz, integer)', 'EXECUTE')},
 	tenant_setting => q{
-SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'aitrack_tenant'::regrole},);
+SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'pgu_tenant'::regrole},);
 
 my %before;
 $before{$_} = $old->safe_psql('postgres', $queries{$_}) foreach keys %queries;
@@ -140,14 +140,14 @@ is($new->safe_psql('postgres', $queries{stats}),
 
 # The roles still get exactly what they were given.
 is( $new->safe_psql(
-		'postgres', 'SET ROLE aitrack_reader; SELECT count(*) > 0 FROM ai_call'),
+		'postgres', 'SET ROLE pgu_reader; SELECT count(*) > 0 FROM ai_call'),
 	't', 'the reader reads ai_call');
 my ($ret, $out, $err) = $new->psql('postgres',
-	'SET ROLE aitrack_reader; DELETE FROM ai_call');
+	'SET ROLE pgu_reader; DELETE FROM ai_call');
 like($err, qr/permission denied/, 'the reader cannot delete calls');
 like(
 	$new->safe_psql(
-		'postgres', q{SET ROLE aitrack_app;
+		'postgres', q{SET ROLE pgu_app;
 SELECT record_ai_call('gpt-4o', '2024-08-06', 'after', '{}',
                       '{"input_tokens": 1000000, "output_tokens": 0}'::jsonb)}),
 	qr/^\d+$/, 'the application records');
@@ -160,7 +160,7 @@ is( $new->safe_psql(
 		'postgres', qq{SET aitrack.user_id = '$tenant_user';
 SELECT current_setting('aitrack.tenant'),
        count(*) = count(*) FILTER (WHERE user_id = '$tenant_user'), count(*) > 0 FROM ai_call},
-		extra_params => [ '-U', 'aitrack_tenant' ]),
+		extra_params => [ '-U', 'pgu_tenant' ]),
 	'on|t|t', 'the tenant role is still a tenant and sees only its user\'s calls');
 
 ($ret, $out, $err) = $new->psql('postgres', 'DROP EXTENSION aitrack CASCADE');
