@@ -103,14 +103,17 @@ bench_upgrade() {
     local failed stats
     failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$out" | head -n 1)
     stats=$(cat "$WORK"/upgrade_txn* | awk -v a="$t_start" -v b="$t_end" '
-        { end = $5 + $6 / 1e6; lat = $3 / 1000; ends[n++] = end
+        { end = $5 + $6 / 1e6; lat = $3 / 1000
           if (end < a - 0.5 && end > a - 5.5) { if (lat > base_max) base_max = lat; base_n++ }
           if (end >= a && end <= b + 0.5) { if (lat > upd_max) upd_max = lat; upd_n++ } }
-        END {
-          # the longest time without a finished call, around the update
-          asort(ends); gap = 0
-          for (i = 2; i <= n; i++) if (ends[i] > a - 1 && ends[i - 1] < b + 1 && ends[i] - ends[i - 1] > gap) gap = ends[i] - ends[i - 1]
-          printf "%.1f %.1f %d %d %.0f", base_max, upd_max, base_n, upd_n, gap * 1000 }')
+        END { printf "%.1f %.1f %d %d", base_max, upd_max, base_n, upd_n }')
+    # the longest time without a finished call, from 1 s before the update
+    # to 1 s after it
+    stats+=" $(cat "$WORK"/upgrade_txn* | awk '{ printf "%.6f\n", $5 + $6 / 1e6 }' | sort -n |
+        awk -v a="$t_start" -v b="$t_end" '
+            $1 > a - 1 && prev != "" && prev < b + 1 && $1 - prev > gap { gap = $1 - prev }
+            { prev = $1 }
+            END { printf "%.0f", gap * 1000 }')"
     local base_max upd_max base_n upd_n gap_ms
     read -r base_max upd_max base_n upd_n gap_ms <<<"$stats"
 

@@ -180,6 +180,23 @@ sub connection_checks
 	  or diag("ret $ret out $out err $err");
 	$node->safe_psql('src', 'ALTER DATABASE src RESET aitrack.store_content');
 
+	# ALTER ROLE ALL SET, the row (all databases, all roles) of the catalog.
+	$node->safe_psql('src', 'ALTER ROLE ALL SET aitrack.store_content = none');
+	($ret, $out, $err) = as_role('field_app', '-c aitrack.store_content=full',
+		"SELECT record_ai_call('m', 'v', 'secret', '{}') AS id \\gset\nSELECT prompt FROM ai_call WHERE id = :id");
+	ok($ret != 0 || $out eq '',
+		"$label: PGOPTIONS aitrack.store_content=full against ALTER ROLE ALL SET ... none: nothing kept")
+	  or diag("ret $ret out $out err $err");
+	$node->safe_psql('src', 'ALTER ROLE ALL RESET aitrack.store_content');
+
+	# ALTER DATABASE SET aitrack.tenant = on: every role is a tenant.
+	$node->safe_psql('src', 'ALTER DATABASE src SET aitrack.tenant = on');
+	($ret, $out, $err) = as_role('field_app', '-c aitrack.tenant=off', 'SELECT count(*) FROM ai_call');
+	ok($ret != 0 || $out eq '0',
+		"$label: ALTER DATABASE SET aitrack.tenant = on: a reader without a user sees nothing, PGOPTIONS or not")
+	  or diag("ret $ret out $out err $err");
+	$node->safe_psql('src', 'ALTER DATABASE src RESET aitrack.tenant');
+
 	($ret, $out, $err) = as_role('field_tenant', '-c aitrack.tenant=off',
 		"SELECT record_ai_call('m', 'v', 'p', '{}', user_id => '00000000-0000-4000-8000-000000000005')");
 	isnt($ret, 0, "$label: a tenant cannot record a call for another user");
