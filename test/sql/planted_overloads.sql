@@ -383,6 +383,13 @@ SELECT ai_rollup_compact() AS folded;
 SELECT * FROM pg_temp.regress_stats('{hour}');
 DELETE FROM ai_call WHERE id IN (5, 6);
 SELECT ai_rollup_compact() AS folded;
+-- 1.4: rebuilding the rollups, and the model triggers (delete, id change).
+CALL ai_rollup_rebuild();
+SELECT ai_rollup_compact() > 0 AS folded;
+SELECT * FROM pg_temp.regress_stats('{hour}');
+INSERT INTO ai_model (modelname, version) VALUES ('spare', 'v1');
+UPDATE ai_model SET id = id + 1000 WHERE modelname = 'spare';
+DELETE FROM ai_model WHERE modelname = 'spare';
 SET ROLE regress_aitrack_po_reader;
 SELECT * FROM pg_temp.regress_stats('{model,status}');
 RESET ROLE;

@@ -163,7 +163,9 @@ SELECT has_table_privilege('anon', 'ai_call', 'SELECT') AS anon_reads_1_3_calls;
 -- made it holds ADMIN OPTION from 16 on) is not taken as aitrack's.
 CREATE ROLE regress_grantor;
 GRANT aitrack_admin TO regress_grantor WITH ADMIN OPTION;
+\set VERBOSITY terse
 ALTER EXTENSION aitrack UPDATE TO '1.4';
+\set VERBOSITY default
 REVOKE aitrack_admin FROM regress_grantor;
 DROP ROLE regress_grantor;
 ALTER EXTENSION aitrack UPDATE TO '1.4';
