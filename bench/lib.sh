@@ -334,7 +334,8 @@ write_file() {
 # rollups of a later version), ai_model and ai_model_price kept; then a
 # checkpoint so that no run pays for the previous one's dirty buffers.
 reset_calls() {
-    bpsql -c "DO \$\$
+    # 1.4 guards TRUNCATE of the ledger: the bench empties it on purpose.
+    bpsql -c 'SET aitrack.allow_drop = on' -c "DO \$\$
 DECLARE tabs text;
 BEGIN
     SELECT string_agg(c.oid::regclass::text, ', ') INTO tabs

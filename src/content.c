@@ -19,6 +19,7 @@
  */
 #include "aitrack.h"
 
+#include "access/xact.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "miscadmin.h"
@@ -42,6 +43,8 @@ static const struct config_enum_entry store_content_options[] = {
 
 static int	store_content = STORE_CONTENT_FULL;
 
+static void forget_configured(XactEvent event, void *arg);
+
 void
 content_policy_init(void)
 {
@@ -51,6 +54,7 @@ content_policy_init(void)
 							 "token counts and costs are kept in every case.",
 							 &store_content, STORE_CONTENT_FULL, store_content_options,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+	RegisterXactCallback(forget_configured, NULL);
 }
 
 /* A stored value as a policy; a value no one could have meant is an error. */
@@ -84,19 +88,40 @@ configured_policy(Oid role)
 	return stored ? stored_policy(stored) : -1;
 }
 
+/*
+ * What the catalog says for this session, kept for the rest of the
+ * transaction (a batch asks once per element): valid while the login and
+ * SET ROLE roles are those it was read for.
+ */
+static bool configured_valid = false;
+static Oid	configured_login = InvalidOid;
+static Oid	configured_role = InvalidOid;
+static int	configured = -1;
+
+static void
+forget_configured(XactEvent event, void *arg)
+{
+	configured_valid = false;
+}
+
 /* The policy in force for this session: see the header comment. */
 static int
 effective_store_content(void)
 {
-	int			policy = store_content;
 	Oid			login = GetSessionUserId();
 	Oid			role = GetOuterUserId();
 
-	policy = stricter(policy, configured_policy(login));
-	/* After SET ROLE, that role's configuration counts too. */
-	if (role != login)
-		policy = stricter(policy, configured_policy(role));
-	return policy;
+	if (!configured_valid || configured_login != login || configured_role != role)
+	{
+		configured = configured_policy(login);
+		/* After SET ROLE, that role's configuration counts too. */
+		if (role != login)
+			configured = stricter(configured, configured_policy(role));
+		configured_login = login;
+		configured_role = role;
+		configured_valid = true;
+	}
+	return stricter(store_content, configured);
 }
 
 /* The policy in force, by name (ai_settings()). */

@@ -17,70 +17,46 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "catalog/indexing.h"
 #include "catalog/pg_db_role_setting.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/rel.h"
 
-/*
- * The value stored for name in the pg_db_role_setting row of (database,
- * role), or NULL when there is none.  InvalidOid means "all databases" or
- * "all roles", as in the catalog.
- */
+/* The value of name in a pg_db_role_setting row's setconfig, or NULL. */
 static char *
-stored_value(Relation rel, Oid database, Oid role, const char *name)
+value_in_row(HeapTuple tuple, TupleDesc desc, const char *name)
 {
-	ScanKeyData keys[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	bool		isnull;
+	Datum		config = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig, desc, &isnull);
+	Datum	   *items;
+	bool	   *item_nulls;
+	int			nitems;
 	char	   *result = NULL;
 
-	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase,
-				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(database));
-	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole,
-				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(role));
-	scan = systable_beginscan(rel, DbRoleSettingDatidRolidIndexId, true,
-							  NULL, 2, keys);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
+	if (isnull)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
+					  TYPALIGN_INT, &items, &item_nulls, &nitems);
+	/* The catalog keeps "name=value" items; the last one wins. */
+	for (int i = 0; i < nitems; i++)
 	{
-		bool		isnull;
-		Datum		config = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig,
-										  RelationGetDescr(rel), &isnull);
+		char	   *item;
+		char	   *equals;
 
-		if (!isnull)
-		{
-			Datum	   *items;
-			bool	   *item_nulls;
-			int			nitems;
-
-			deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
-							  TYPALIGN_INT, &items, &item_nulls, &nitems);
-			/* The catalog keeps "name=value" items; the last one wins. */
-			for (int i = 0; i < nitems; i++)
-			{
-				char	   *item;
-				char	   *equals;
-
-				if (item_nulls[i])
-					continue;
-				item = TextDatumGetCString(items[i]);
-				/*
-				 * Not ParseLongOption(): up to 15 it mallocs its results.
-				 * Names are stored as SET normalized them (lower case).
-				 */
-				equals = strchr(item, '=');
-				if (equals != NULL && (size_t) (equals - item) == strlen(name) &&
-					pg_strncasecmp(item, name, equals - item) == 0)
-					result = pstrdup(equals + 1);
-				pfree(item);
-			}
-		}
+		if (item_nulls[i])
+			continue;
+		item = TextDatumGetCString(items[i]);
+		/*
+		 * Not ParseLongOption(): up to 15 it mallocs its results.  Names
+		 * are stored as SET normalized them (lower case).
+		 */
+		equals = strchr(item, '=');
+		if (equals != NULL && (size_t) (equals - item) == strlen(name) &&
+			pg_strncasecmp(item, name, equals - item) == 0)
+			result = pstrdup(equals + 1);
+		pfree(item);
 	}
-	systable_endscan(scan);
 	return result;
 }
 
@@ -90,17 +66,35 @@ stored_value(Relation rel, Oid database, Oid role, const char *name)
  * SET, else ALTER ROLE role SET, else ALTER DATABASE this SET, else ALTER
  * ROLE ALL SET; NULL if none.  (postgresql.conf and ALTER SYSTEM are not in
  * the catalog: see README's Security.)
+ *
+ * One pass over the catalog, which holds a row per (database, role) that
+ * has settings: fewer reads than an index probe for each of the four.
  */
 char *
 ai_stored_setting(Oid role, const char *name)
 {
 	Relation	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
-	Oid			databases[4] = {MyDatabaseId, InvalidOid, MyDatabaseId, InvalidOid};
-	Oid			roles[4] = {role, role, InvalidOid, InvalidOid};
-	char	   *value = NULL;
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	char	   *found[4] = {NULL, NULL, NULL, NULL};
 
-	for (int i = 0; i < 4 && value == NULL; i++)
-		value = stored_value(rel, databases[i], roles[i], name);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_db_role_setting row = (Form_pg_db_role_setting) GETSTRUCT(tuple);
+		int			rank;
+
+		if (row->setdatabase != MyDatabaseId && row->setdatabase != InvalidOid)
+			continue;
+		if (row->setrole != role && row->setrole != InvalidOid)
+			continue;
+		/* 0: role in this database, 1: role, 2: this database, 3: everyone */
+		rank = (row->setrole == InvalidOid ? 2 : 0) + (row->setdatabase == InvalidOid ? 1 : 0);
+		found[rank] = value_in_row(tuple, RelationGetDescr(rel), name);
+	}
+	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return value;
+	for (int i = 0; i < 4; i++)
+		if (found[i] != NULL)
+			return found[i];
+	return NULL;
 }
