@@ -146,7 +146,14 @@ sub as_role
 {
 	my ($role, $options, $sql) = @_;
 	local $ENV{PGOPTIONS} = $options;
-	my ($ret, $stdout, $stderr) = $node->psql('src', $sql, extra_params => [ '-U', $role ]);
+	# With the library preloaded, the server refuses the connection (FATAL)
+	# and psql may be gone before its input is written: a broken pipe, which
+	# is the connection failing, as a refusal should.
+	my ($ret, $stdout, $stderr);
+	eval {
+		($ret, $stdout, $stderr) = $node->psql('src', $sql, extra_params => [ '-U', $role ]);
+		1;
+	} or return (1, '', "psql failed: $@");
 	return ($ret, $stdout, $stderr);
 }
 
