@@ -22,7 +22,7 @@ BEGIN
                        WHERE r.rolname OPERATOR(pg_catalog.=) name
                          AND (r.rolcanlogin OR r.rolsuper OR r.rolcreaterole OR r.rolbypassrls)) THEN
             RAISE EXCEPTION 'role "%" exists and can log in, create roles or bypass row security, or is a superuser', name
-                USING ERRCODE = 'duplicate_object',
+                USING ERRCODE = 'object_not_in_prerequisite_state',
                       DETAIL = 'aitrack grants its group roles access to the ledger; they must be plain NOLOGIN roles.',
                       HINT = pg_catalog.format('ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEROLE NOBYPASSRLS, or rename it, then try again.', name);
         ELSIF EXISTS (SELECT FROM pg_catalog.pg_auth_members m
@@ -33,7 +33,7 @@ BEGIN
             -- Whoever created the role (CREATEROLE, from 16) holds ADMIN
             -- OPTION on it and could grant it to anyone once it opens the ledger.
             RAISE EXCEPTION 'role "%" exists and a role that is not a superuser may grant it', name
-                USING ERRCODE = 'duplicate_object',
+                USING ERRCODE = 'object_not_in_prerequisite_state',
                       DETAIL = 'Someone other than a superuser created it, or was given ADMIN OPTION on it.',
                       HINT = pg_catalog.format('Drop it, or revoke ADMIN OPTION FOR %I from those roles, then try again.', name);
         END IF;

@@ -46,7 +46,8 @@ ai_call_set_text(AiCall *call, AiCallField field, const char *value)
  *	   range a cost may have
  *
  * The caller is connected to SPI (pricing reads ai_model_price); what is
- * computed here lives in the SPI procedure's memory until SPI_finish.
+ * computed here lives in the caller's current memory context (the SPI
+ * procedure's for record_ai_call(), a per-element one for record_ai_calls()).
  */
 void
 ai_call_prepare(Oid schema, AiCall *call, AitrackApi api)

@@ -152,7 +152,9 @@ contents_of(const char *relname)
 static bool
 must_protect(Oid relid)
 {
-	if (allow_drop || creating_extension)
+	/* aitrack's own scripts decide for themselves; other extensions' do not. */
+	if (allow_drop ||
+		(creating_extension && CurrentExtensionObject == get_extension_oid("aitrack", true)))
 		return false;
 	if (get_rel_relkind(relid) != RELKIND_RELATION || !is_guarded_table(relid))
 		return false;

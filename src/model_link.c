@@ -97,9 +97,10 @@ distinct_column_values(Relation rel, Tuplestorestate *rows, const char *column, 
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
 	AttrNumber	attnum = SPI_fnumber(RelationGetDescr(rel), column);
 	int64		ntuples = tuplestore_tuple_count(rows);
-	int64	   *ids = palloc(sizeof(int64) * Max(ntuples, 1));
-	int			n = 0;
-	int			distinct = 0;
+	/* An UPDATE of the whole ledger: more than 1 GB of ids is allowed. */
+	int64	   *ids = palloc_extended(sizeof(int64) * Max(ntuples, 1), MCXT_ALLOC_HUGE);
+	int64		n = 0;
+	int64		distinct = 0;
 	/* Our own read pointer that may rewind, as rollup.c does. */
 	int			ptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
 
@@ -119,10 +120,11 @@ distinct_column_values(Relation rel, Tuplestorestate *rows, const char *column, 
 	ExecDropSingleTupleTableSlot(slot);
 
 	qsort(ids, n, sizeof(int64), compare_int64);
-	for (int i = 0; i < n; i++)
+	for (int64 i = 0; i < n; i++)
 		if (distinct == 0 || ids[i] != ids[distinct - 1])
 			ids[distinct++] = ids[i];
-	*count = distinct;
+	/* Distinct ids of ai_model rows: far fewer than 2^31. */
+	*count = (int) distinct;
 	return ids;
 }
 

@@ -151,11 +151,16 @@ record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plans = prepare_plans(schema, api);
 	/* 1.4: a tenant's calls are its own (before anything reads user_id). */
 	if (tenant_rules)
 		ai_tenant_check_call(schema, call);
 	ai_call_prepare(schema, call, api);
+	/*
+	 * The plans after the price: preparing them locks ai_call and ai_model,
+	 * and recording takes its locks in the order prices, calls, models (see
+	 * sql/aitrack--1.3--1.4.sql, which locks them so).
+	 */
+	plans = prepare_plans(schema, api);
 
 	modelname = DatumGetTextPP(call->values[AI_MODELNAME]);
 	version = DatumGetTextPP(call->values[AI_VERSION]);
@@ -222,7 +227,7 @@ record_explicit(FunctionCallInfo fcinfo, AitrackApi api)
  */
 static Datum
 record_with_metrics(FunctionCallInfo fcinfo, AitrackApi api, Datum metrics,
-					bool tenant_rules)
+					bool tenant_rules, bool user_id_is_text)
 {
 	AiCall		call;
 
@@ -238,7 +243,7 @@ record_with_metrics(FunctionCallInfo fcinfo, AitrackApi api, Datum metrics,
 	{
 		set_from_arg(&call, AI_USER_ID, fcinfo, 6);
 		/* The JSON-text form takes user_id as text too; see below. */
-		if (get_fn_expr_argtype(fcinfo->flinfo, 6) == TEXTOID)
+		if (user_id_is_text)
 			call.values[AI_USER_ID] =
 				DirectFunctionCall1(uuid_in, CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(6))));
 	}
@@ -362,14 +367,14 @@ Datum
 record_ai_call_metrics_1_0(PG_FUNCTION_ARGS)
 {
 	return record_with_metrics(fcinfo, AITRACK_API_1_0,
-							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), false);
+							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), false, false);
 }
 
 Datum
 record_ai_call_metrics_1_1(PG_FUNCTION_ARGS)
 {
 	return record_with_metrics(fcinfo, AITRACK_API_1_1,
-							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), false);
+							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), false, false);
 }
 
 /* 1.4: explicit columns, in the types drivers send; tenants' rules apply. */
@@ -384,7 +389,7 @@ Datum
 record_ai_call_metrics_1_4(PG_FUNCTION_ARGS)
 {
 	return record_with_metrics(fcinfo, AITRACK_API_1_1,
-							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), true);
+							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), true, false);
 }
 
 /*
@@ -401,5 +406,5 @@ record_ai_call_metrics_text_1_4(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(4))
 		metrics = DirectFunctionCall1(jsonb_in,
 									  CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(4))));
-	return record_with_metrics(fcinfo, AITRACK_API_1_1, metrics, true);
+	return record_with_metrics(fcinfo, AITRACK_API_1_1, metrics, true, true);
 }

@@ -56,7 +56,7 @@ ai_settings_1_4(PG_FUNCTION_ARGS)
 			GetConfigOption("aitrack.allow_drop", true, false),
 			"on: DROP EXTENSION, TRUNCATE and ALTER EXTENSION ... DROP may delete recorded data");
 	add_row(rsinfo, "aitrack.store_content", ai_store_content_effective(),
-			"what record_ai_call keeps of prompts and responses: the role's stored value, else the database's; a session's own value can only make it stricter");
+			"what record_ai_call keeps of prompts and responses: what ALTER ROLE/DATABASE stored, with PostgreSQL's precedence; a session's own value can only make it stricter");
 	add_row(rsinfo, "aitrack.tenant",
 			tenant ? psprintf("on (role %s)", GetUserNameFromId(tenant_role, false)) : "off",
 			"whether this session is a tenant's: a member of aitrack_tenant, or a role with aitrack.tenant = on stored by ALTER ROLE");
