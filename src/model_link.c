@@ -39,33 +39,61 @@
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
-static Oid	lock_plan_schema = InvalidOid;
-static SPIPlanPtr lock_model_plan = NULL;
-static SPIPlanPtr wait_for_loads_plan = NULL;
+/*
+ * The plans of this file, for the extension living in schema, prepared on
+ * first use and kept: locking a model and waiting for loads of ai_model
+ * (the check on ai_call), deleting a model's calls and finding one call of a
+ * model (the triggers on ai_model, at the end of the file).
+ */
+typedef struct LinkPlans
+{
+	Oid			schema;
+	SPIPlanPtr	lock_model;
+	SPIPlanPtr	wait_for_loads;
+	SPIPlanPtr	delete_calls;
+	SPIPlanPtr	calls_of_model;
+} LinkPlans;
+
+static LinkPlans link_plans;
 
 static void
 prepare_plans(Oid schema)
 {
 	const char *nsp;
-	Oid			argtypes[1] = {INT8OID};
+	Oid			id_type[1] = {INT8OID};
+	Oid			array_type[1] = {INT8ARRAYOID};
+	SPIPlanPtr *all[] = {&link_plans.lock_model, &link_plans.wait_for_loads,
+	&link_plans.delete_calls, &link_plans.calls_of_model};
 
-	if (lock_plan_schema == schema && lock_model_plan != NULL)
+	if (link_plans.schema == schema && link_plans.lock_model != NULL)
 		return;
-	if (lock_model_plan)
-		SPI_freeplan(lock_model_plan);
-	if (wait_for_loads_plan)
-		SPI_freeplan(wait_for_loads_plan);
-	lock_model_plan = wait_for_loads_plan = NULL;
-	lock_plan_schema = InvalidOid;
+	for (size_t i = 0; i < lengthof(all); i++)
+	{
+		if (*all[i])
+			SPI_freeplan(*all[i]);
+		*all[i] = NULL;
+	}
+	link_plans.schema = InvalidOid;
 
 	nsp = quote_identifier(get_namespace_name(schema));
-	lock_model_plan = aitrack_prepare_plan(psprintf("SELECT FROM %s.ai_model m"
-													" WHERE m.id OPERATOR(pg_catalog.=) $1"
-													" FOR KEY SHARE OF m", nsp),
-										   1, argtypes, 0);
-	wait_for_loads_plan = aitrack_prepare_plan(psprintf("LOCK TABLE %s.ai_model IN SHARE MODE", nsp),
-											   0, NULL, 0);
-	lock_plan_schema = schema;
+	link_plans.lock_model =
+		aitrack_prepare_plan(psprintf("SELECT FROM %s.ai_model m"
+									  " WHERE m.id OPERATOR(pg_catalog.=) $1"
+									  " FOR KEY SHARE OF m", nsp),
+							 1, id_type, 0);
+	link_plans.wait_for_loads =
+		aitrack_prepare_plan(psprintf("LOCK TABLE %s.ai_model IN SHARE MODE", nsp),
+							 0, NULL, 0);
+	link_plans.delete_calls =
+		aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_call c"
+									  " WHERE c.model_id OPERATOR(pg_catalog.=) ANY ($1)", nsp),
+							 1, array_type, 0);
+	link_plans.calls_of_model =
+		aitrack_prepare_plan(psprintf("SELECT FROM %s.ai_call c"
+									  " WHERE c.model_id OPERATOR(pg_catalog.=) $1"
+									  " LIMIT 1 FOR KEY SHARE OF c", nsp),
+							 1, id_type, 0);
+	link_plans.schema = schema;
 }
 
 /* Lock model id FOR KEY SHARE; false if no such model is visible. */
@@ -73,7 +101,7 @@ static bool
 lock_model(int64 model_id)
 {
 	Datum		param = Int64GetDatum(model_id);
-	int			rc = SPI_execute_plan(lock_model_plan, &param, NULL, false, 1);
+	int			rc = SPI_execute_plan(link_plans.lock_model, &param, NULL, false, 1);
 
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -174,7 +202,7 @@ ai_call_model_check_1_4(PG_FUNCTION_ARGS)
 		 */
 		if (!waited && !IsolationUsesXactSnapshot())
 		{
-			int			rc = SPI_execute_plan(wait_for_loads_plan, NULL, NULL, false, 0);
+			int			rc = SPI_execute_plan(link_plans.wait_for_loads, NULL, NULL, false, 0);
 
 			if (rc != SPI_OK_UTILITY)
 				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -202,37 +230,6 @@ ai_call_model_check_1_4(PG_FUNCTION_ARGS)
  * transaction's snapshot is not missed: under such an isolation level a
  * call that snapshot cannot see ends in a serialization failure instead.
  */
-static Oid	ai_model_plans_schema = InvalidOid;
-static SPIPlanPtr delete_calls_plan = NULL;
-static SPIPlanPtr calls_of_model_plan = NULL;
-
-static void
-prepare_model_plans(Oid schema)
-{
-	const char *nsp;
-	Oid			array_type[1] = {INT8ARRAYOID};
-	Oid			id_type[1] = {INT8OID};
-
-	if (ai_model_plans_schema == schema && delete_calls_plan != NULL)
-		return;
-	if (delete_calls_plan)
-		SPI_freeplan(delete_calls_plan);
-	if (calls_of_model_plan)
-		SPI_freeplan(calls_of_model_plan);
-	delete_calls_plan = calls_of_model_plan = NULL;
-	ai_model_plans_schema = InvalidOid;
-
-	nsp = quote_identifier(get_namespace_name(schema));
-	delete_calls_plan = aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_call c"
-													  " WHERE c.model_id OPERATOR(pg_catalog.=) ANY ($1)",
-													  nsp),
-											 1, array_type, 0);
-	calls_of_model_plan = aitrack_prepare_plan(psprintf("SELECT FROM %s.ai_call c"
-														" WHERE c.model_id OPERATOR(pg_catalog.=) $1"
-														" LIMIT 1 FOR KEY SHARE OF c", nsp),
-											   1, id_type, 0);
-	ai_model_plans_schema = schema;
-}
 
 /* Run plan with the latest snapshot (and, under REPEATABLE READ, a crosscheck). */
 static int
@@ -273,13 +270,13 @@ ai_model_delete_calls_1_4(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	prepare_model_plans(RelationGetNamespace(trigdata->tg_relation));
+	prepare_plans(RelationGetNamespace(trigdata->tg_relation));
 	ids = distinct_column_values(trigdata->tg_relation, trigdata->tg_oldtable, "id", &count);
 	elems = palloc(sizeof(Datum) * Max(count, 1));
 	for (int i = 0; i < count; i++)
 		elems[i] = Int64GetDatum(ids[i]);
 	param = PointerGetDatum(construct_array(elems, count, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	rc = run_latest(delete_calls_plan, &param);
+	rc = run_latest(link_plans.delete_calls, &param);
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
@@ -315,9 +312,9 @@ ai_model_keep_id_1_4(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	prepare_model_plans(RelationGetNamespace(trigdata->tg_relation));
+	prepare_plans(RelationGetNamespace(trigdata->tg_relation));
 	param = Int64GetDatum(old_id);
-	rc = run_latest(calls_of_model_plan, &param);
+	rc = run_latest(link_plans.calls_of_model, &param);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 	named = SPI_processed > 0;
