@@ -14,6 +14,8 @@ OBJS = \
 	src/metrics.o \
 	src/usage.o \
 	src/price.o \
+	src/price_rules.o \
+	src/price_litellm.o \
 	src/content.o \
 	src/role_setting.o \
 	src/tenant.o \

@@ -19,7 +19,7 @@
  *				element of record_ai_calls()); AI_KEY_NONE: never a key
  *
  * The order is the argument order of record_ai_call(): 1.0's arguments end
- * at extra, 1.1 appended three more.  New fields go at the end, and the
+ * at extra, 1.1 appended three more, 1.5 ten.  New fields go at the end, and the
  * order of the metrics keys here is the order the hints list them in.
  * No include guard: it is meant to be included more than once.
  */
@@ -46,3 +46,14 @@ AI_CALL_FIELD(AI_TIME_TO_FIRST_TOKEN_MS, "time_to_first_token_ms", INT4OID, AITR
 AI_CALL_FIELD(AI_COST_SOURCE, "cost_source", TEXTOID, AITRACK_API_1_1, false, false, AI_KEY_NONE)
 /* a column since 1.0; only record_ai_calls() (1.2) takes it; NULL: now() */
 AI_CALL_FIELD(AI_CREATED_AT, "created_at", TIMESTAMPTZOID, AITRACK_API_1_0, false, false, AI_KEY_TIMESTAMP)
+/* 1.5: what is billed apart from plain tokens, and who served the call */
+AI_CALL_FIELD(AI_PROVIDER, "provider", TEXTOID, AITRACK_API_1_5, true, true, AI_KEY_TEXT)
+AI_CALL_FIELD(AI_SERVICE_TIER, "service_tier", TEXTOID, AITRACK_API_1_5, true, true, AI_KEY_TEXT)
+AI_CALL_FIELD(AI_CACHE_CREATION_1H_INPUT_TOKENS, "cache_creation_1h_input_tokens", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
+AI_CALL_FIELD(AI_INPUT_AUDIO_TOKENS, "input_audio_tokens", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
+AI_CALL_FIELD(AI_CACHE_READ_AUDIO_TOKENS, "cache_read_audio_tokens", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
+AI_CALL_FIELD(AI_INPUT_IMAGE_TOKENS, "input_image_tokens", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
+AI_CALL_FIELD(AI_OUTPUT_AUDIO_TOKENS, "output_audio_tokens", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
+AI_CALL_FIELD(AI_OUTPUT_IMAGE_TOKENS, "output_image_tokens", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
+AI_CALL_FIELD(AI_WEB_SEARCH_REQUESTS, "web_search_requests", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
+AI_CALL_FIELD(AI_WEB_SEARCH_CONTEXT_SIZE, "web_search_context_size", TEXTOID, AITRACK_API_1_5, true, true, AI_KEY_TEXT)

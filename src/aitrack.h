@@ -14,6 +14,8 @@
  *		metrics.c		reads a metrics object or a batch element into a call
  *		usage.c			reads token counts from a provider's response
  *		price.c			the price in force for a model, and a call's cost
+ *		price_rules.c	a price's tiers and service tiers, read and checked
+ *		price_litellm.c	one entry of LiteLLM's price file, as aitrack's price
  *		content.c		aitrack.store_content: what is kept of prompts
  *		role_setting.c	what ALTER ROLE/DATABASE ... SET stored, from the catalog
  *		tenant.c		which roles are tenants, and which user a tenant is
@@ -37,6 +39,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 /* Longest modelname, version and call_type, in characters (as the CHECKs). */
 #define AITRACK_MAX_NAME_CHARS 256
@@ -47,6 +50,7 @@ typedef enum AitrackApi
 	AITRACK_API_1_0,
 	AITRACK_API_1_1,
 	AITRACK_API_1_2,
+	AITRACK_API_1_5,			/* what is billed apart, the provider */
 	AITRACK_NUM_APIS
 } AitrackApi;
 
@@ -122,14 +126,95 @@ extern void ai_call_check_cost(AiCall *call, bool computed);
 
 /* metrics.c */
 extern void ai_call_apply_metrics(AiCall *call, Datum metrics, AitrackApi api);
-extern void ai_call_apply_object(AiCall *call, JsonbContainer *object);
+extern void ai_call_apply_object(AiCall *call, JsonbContainer *object, AitrackApi api);
 
 /* usage.c */
 extern bool ai_call_has_token_counts(AiCall *call);
-extern bool ai_call_usage_from_response(AiCall *call);
+extern bool ai_call_usage_from_response(AiCall *call, bool read_tokens, AitrackApi api);
+extern void ai_call_provider_from_response(AiCall *call);
 
 /* price.c */
-extern void ai_call_price(Oid schema, AiCall *call);
+extern void ai_call_price(Oid schema, AiCall *call, AitrackApi api);
+
+/*
+ * price_rules.c: the rules of a price (1.5).  Rates are USD per million
+ * tokens, by kind; a kind without a rate of its own costs what its fallback
+ * kind costs (src/price_rules.c has the table).
+ */
+typedef enum AiRateKind
+{
+	AI_RATE_INPUT,
+	AI_RATE_OUTPUT,
+	AI_RATE_CACHE_READ,
+	AI_RATE_CACHE_CREATION,
+	AI_RATE_CACHE_CREATION_1H,
+	AI_RATE_REASONING,
+	AI_RATE_INPUT_AUDIO,
+	AI_RATE_CACHE_READ_AUDIO,
+	AI_RATE_OUTPUT_AUDIO,
+	AI_RATE_INPUT_IMAGE,
+	AI_RATE_OUTPUT_IMAGE,
+	AI_NUM_RATE_KINDS
+} AiRateKind;
+
+/* Service tiers, as ai_call.service_tier names them. */
+typedef enum AiServiceTier
+{
+	AI_SERVICE_STANDARD,
+	AI_SERVICE_FLEX,
+	AI_SERVICE_PRIORITY,
+	AI_SERVICE_BATCH,
+	AI_SERVICE_SCALE,
+	AI_NUM_SERVICE_TIERS
+} AiServiceTier;
+
+/* Web search context sizes, as ai_call.web_search_context_size names them. */
+typedef enum AiSearchSize
+{
+	AI_SEARCH_LOW,
+	AI_SEARCH_MEDIUM,
+	AI_SEARCH_HIGH,
+	AI_NUM_SEARCH_SIZES
+} AiSearchSize;
+
+/* Rates of one level; NULL: this level has none for the kind. */
+typedef struct AiRates
+{
+	Numeric		rate[AI_NUM_RATE_KINDS];
+} AiRates;
+
+typedef struct AiTier
+{
+	int64		above_tokens;
+	AiRates		rates;
+} AiTier;
+
+/* A service tier's rates, or the standard ones: base and context tiers. */
+typedef struct AiRateLevel
+{
+	AiRates		base;
+	int			ntiers;
+	AiTier	   *tiers;			/* ascending by above_tokens */
+} AiRateLevel;
+
+typedef struct AiPriceRules
+{
+	AiRateLevel standard;
+	bool		has_service[AI_NUM_SERVICE_TIERS];
+	AiRateLevel service[AI_NUM_SERVICE_TIERS];
+	Numeric		request_usd;	/* NULL: no fee */
+	Numeric		web_search_usd[AI_NUM_SEARCH_SIZES];	/* NULL: not priced */
+} AiPriceRules;
+
+extern const char *const ai_rate_kind_names[AI_NUM_RATE_KINDS];
+extern const AiRateKind ai_rate_kind_fallback[AI_NUM_RATE_KINDS];
+extern const char *const ai_service_tier_names[AI_NUM_SERVICE_TIERS];
+extern const char *const ai_search_size_names[AI_NUM_SEARCH_SIZES];
+extern void ai_price_rules_init(AiPriceRules *rules);
+extern void ai_price_rules_read_tiers(Jsonb *tiers, AiRateLevel *level, const char *where);
+extern void ai_price_rules_read_service_tiers(Jsonb *service_tiers, AiPriceRules *rules);
+extern int	ai_service_tier_from_name(const char *name);
+extern int	ai_search_size_from_name(const char *name);
 
 /* content.c */
 extern void content_policy_init(void);
@@ -171,8 +256,12 @@ extern void ai_model_deleted_error(Datum modelname, Datum version, bool batch);
 /* hist.c */
 extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);
 
-/* rollup.c: the summed columns of a rollup row, each beside its *_n count. */
-#define AI_ROLLUP_NUM_SUMMED 8
+/*
+ * rollup.c: the summed columns of a rollup row, each beside its *_n count:
+ * 1.2 has the first AI_ROLLUP_NUM_SUMMED_1_2, 1.5 all of them.
+ */
+#define AI_ROLLUP_NUM_SUMMED 15
+#define AI_ROLLUP_NUM_SUMMED_1_2 8
 extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];
 
 /* guard.c */

@@ -31,10 +31,10 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#define BATCH_API AITRACK_API_1_2
 
-static Oid	insert_plan_schema = InvalidOid;
-static SPIPlanPtr insert_plan = NULL;
+/* One insert per API version: 1.2's ai_call has fewer columns than 1.5's. */
+static Oid	insert_plan_schema[AITRACK_NUM_APIS];
+static SPIPlanPtr insert_plan[AITRACK_NUM_APIS];
 
 /*
  * INSERT INTO ai_call (model_id, <columns>) SELECT ... FROM ROWS FROM
@@ -42,7 +42,7 @@ static SPIPlanPtr insert_plan = NULL;
  * array per column, in field order.
  */
 static SPIPlanPtr
-get_insert_plan(Oid schema)
+get_insert_plan(Oid schema, AitrackApi api)
 {
 	StringInfoData columns;
 	StringInfoData selected;
@@ -51,11 +51,11 @@ get_insert_plan(Oid schema)
 	Oid			argtypes[1 + AI_NUM_FIELDS];
 	int			nargs = 1;
 
-	if (insert_plan_schema == schema && insert_plan != NULL)
-		return insert_plan;
-	if (insert_plan)
-		SPI_freeplan(insert_plan);
-	insert_plan = NULL;
+	if (insert_plan_schema[api] == schema && insert_plan[api] != NULL)
+		return insert_plan[api];
+	if (insert_plan[api])
+		SPI_freeplan(insert_plan[api]);
+	insert_plan[api] = NULL;
 
 	initStringInfo(&columns);
 	initStringInfo(&selected);
@@ -64,7 +64,7 @@ get_insert_plan(Oid schema)
 	argtypes[0] = INT8ARRAYOID;
 	for (int field = 0; field < AI_NUM_FIELDS; field++)
 	{
-		if (!ai_call_field_is_column(field, BATCH_API))
+		if (!ai_call_field_is_column(field, api))
 			continue;
 		appendStringInfo(&columns, ", %s", ai_call_field_name(field));
 		/* created_at defaults to now(), as the column does. */
@@ -76,7 +76,7 @@ get_insert_plan(Oid schema)
 		appendStringInfo(&aliases, ", c%d", nargs);
 		argtypes[nargs++] = get_array_type(ai_call_fields[field].type);
 	}
-	insert_plan = aitrack_prepare_plan(psprintf("INSERT INTO %s.ai_call (model_id%s)"
+	insert_plan[api] = aitrack_prepare_plan(psprintf("INSERT INTO %s.ai_call (model_id%s)"
 												" SELECT u.c0%s"
 												" FROM ROWS FROM (pg_catalog.unnest($1)%s)"
 												" WITH ORDINALITY AS u(c0%s, n)"
@@ -85,8 +85,8 @@ get_insert_plan(Oid schema)
 												columns.data, selected.data,
 												unnests.data, aliases.data),
 									   nargs, argtypes, 0);
-	insert_plan_schema = schema;
-	return insert_plan;
+	insert_plan_schema[api] = schema;
+	return insert_plan[api];
 }
 
 /* Which element an error is about. */
@@ -113,10 +113,10 @@ typedef struct BatchColumn
 
 /* Fields kept from each element: the columns written, and the model's names. */
 static bool
-field_is_kept(int field)
+field_is_kept(int field, AitrackApi api)
 {
 	return field == AI_MODELNAME || field == AI_VERSION ||
-		ai_call_field_is_column(field, BATCH_API);
+		ai_call_field_is_column(field, api);
 }
 
 static void
@@ -184,7 +184,7 @@ same_model(BatchColumn *columns, int a, int b)
  * tenant_rules (1.4): a tenant's calls are its own.
  */
 static Datum
-record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
+record_calls(FunctionCallInfo fcinfo, bool tenant_rules, AitrackApi api)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			schema = aitrack_function_schema(fcinfo);
@@ -238,7 +238,7 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 	element_cxt = AllocSetContextCreate(batch_cxt, "aitrack batch element",
 										ALLOCSET_DEFAULT_SIZES);
 	for (int field = 0; field < AI_NUM_FIELDS; field++)
-		if (field_is_kept(field))
+		if (field_is_kept(field, api))
 			column_init(&columns[field], field, ncalls, batch_cxt);
 	/* Who the tenant is (if any), once for the whole batch. */
 	if (tenant_rules)
@@ -260,13 +260,13 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 		MemoryContextSwitchTo(element_cxt);
 		ai_call_init(&call);
 		ai_call_set_text(&call, AI_STATUS, "success");
-		ai_call_apply_object(&call, value.val.binary.data);
+		ai_call_apply_object(&call, value.val.binary.data, api);
 		if (tenant_rules)
 			ai_tenant_apply(&tenant, &call);
-		ai_call_prepare(schema, &call, BATCH_API);
+		ai_call_prepare(schema, &call, api);
 		MemoryContextSwitchTo(batch_cxt);
 		for (int field = 0; field < AI_NUM_FIELDS; field++)
-			if (field_is_kept(field))
+			if (field_is_kept(field, api))
 				column_keep(&columns[field], index, call.values[field], call.isnull[field]);
 		MemoryContextReset(element_cxt);
 		index++;
@@ -305,13 +305,13 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	pfree(model_ids);
 	for (int field = 0; field < AI_NUM_FIELDS; field++)
-		if (ai_call_field_is_column(field, BATCH_API))
+		if (ai_call_field_is_column(field, api))
 		{
 			CHECK_FOR_INTERRUPTS();
 			arrays[narrays++] = column_array(&columns[field], field, ncalls);
 		}
 
-	rc = SPI_execute_plan(get_insert_plan(schema), arrays, NULL, false, 0);
+	rc = SPI_execute_plan(get_insert_plan(schema, api), arrays, NULL, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	for (uint64 row = 0; row < SPI_processed; row++)
@@ -329,15 +329,23 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules)
 
 PG_FUNCTION_INFO_V1(record_ai_calls_1_2);
 PG_FUNCTION_INFO_V1(record_ai_calls_1_4);
+PG_FUNCTION_INFO_V1(record_ai_calls_1_5);
 
 Datum
 record_ai_calls_1_2(PG_FUNCTION_ARGS)
 {
-	return record_calls(fcinfo, false);
+	return record_calls(fcinfo, false, AITRACK_API_1_2);
 }
 
 Datum
 record_ai_calls_1_4(PG_FUNCTION_ARGS)
 {
-	return record_calls(fcinfo, true);
+	return record_calls(fcinfo, true, AITRACK_API_1_2);
+}
+
+/* 1.5: elements take the keys of what is billed apart too. */
+Datum
+record_ai_calls_1_5(PG_FUNCTION_ARGS)
+{
+	return record_calls(fcinfo, true, AITRACK_API_1_5);
 }

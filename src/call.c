@@ -39,11 +39,13 @@ ai_call_set_text(AiCall *call, AiCallField field, const char *value)
  * Make a call that holds what its caller gave ready to be written, in the
  * same order for every way in:
  *
- *	1. token counts from the response, when the caller gave none (1.1)
+ *	1. token counts from the response, when the caller gave none (1.1),
+ *	   and the service tier and web searches, each when not given (1.5)
  *	2. validation: the first problem found is an error
  *	3. the content policy (after 1: the counts come from the real response)
  *	4. the cost from the price in force, and cost_source (1.1), within the
- *	   range a cost may have
+ *	   range a cost may have; the price's provider for a call without one
+ *	5. the provider from the response's shape, when still unknown (1.5)
  *
  * The caller is connected to SPI (pricing reads ai_model_price); what is
  * computed here lives in the caller's current memory context (the SPI
@@ -52,14 +54,16 @@ ai_call_set_text(AiCall *call, AiCallField field, const char *value)
 void
 ai_call_prepare(Oid schema, AiCall *call, AitrackApi api)
 {
-	if (api >= AITRACK_API_1_1 && !ai_call_has_token_counts(call) &&
-		!call->isnull[AI_RESPONSE])
-		ai_call_usage_from_response(call);
+	if (api >= AITRACK_API_1_1 && !call->isnull[AI_RESPONSE])
+		ai_call_usage_from_response(call, !ai_call_has_token_counts(call), api);
 	ai_call_validate(call, api);
 	ai_call_apply_content_policy(call);
 	if (api >= AITRACK_API_1_1)
 	{
-		ai_call_price(schema, call);
+		ai_call_price(schema, call, api);
 		ai_call_check_cost(call, true);
 	}
+	/* After the price, whose provider comes first (1.5). */
+	if (api >= AITRACK_API_1_5)
+		ai_call_provider_from_response(call);
 }

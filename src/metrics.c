@@ -227,7 +227,7 @@ ai_call_apply_metrics(AiCall *call, Datum metrics_datum, AitrackApi api)
  * the explicit form of record_ai_call(), plus created_at.
  */
 void
-ai_call_apply_object(AiCall *call, JsonbContainer *object)
+ai_call_apply_object(AiCall *call, JsonbContainer *object, AitrackApi api)
 {
-	apply_keys(call, object, AITRACK_API_1_2, true);
+	apply_keys(call, object, api, true);
 }

@@ -314,8 +314,9 @@ cost_from_float8(float8 value)
 							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }
 
+/* The explicit form of 1.4 (api 1.1's columns) and 1.5 (api 1.5's). */
 static Datum
-record_explicit_1_4(FunctionCallInfo fcinfo)
+record_explicit_driver_types(FunctionCallInfo fcinfo, AitrackApi api)
 {
 	AiCall		call;
 	int			arg = 0;
@@ -323,7 +324,7 @@ record_explicit_1_4(FunctionCallInfo fcinfo)
 	ai_call_init(&call);
 	for (int field = 0; field < AI_NUM_FIELDS; field++)
 	{
-		if (!ai_call_fields[field].argument || ai_call_fields[field].since > AITRACK_API_1_1)
+		if (!ai_call_fields[field].argument || ai_call_fields[field].since > api)
 			continue;
 		call.isnull[field] = PG_ARGISNULL(arg);
 		if (call.isnull[field])
@@ -339,8 +340,7 @@ record_explicit_1_4(FunctionCallInfo fcinfo)
 		arg++;
 	}
 	Assert(arg == PG_NARGS());
-	PG_RETURN_INT64(record_call(aitrack_function_schema(fcinfo), &call,
-								AITRACK_API_1_1, true));
+	PG_RETURN_INT64(record_call(aitrack_function_schema(fcinfo), &call, api, true));
 }
 
 PG_FUNCTION_INFO_V1(record_ai_call_1_0);
@@ -350,6 +350,9 @@ PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_1);
 PG_FUNCTION_INFO_V1(record_ai_call_1_4);
 PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_4);
 PG_FUNCTION_INFO_V1(record_ai_call_metrics_text_1_4);
+PG_FUNCTION_INFO_V1(record_ai_call_1_5);
+PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_5);
+PG_FUNCTION_INFO_V1(record_ai_call_metrics_text_1_5);
 
 Datum
 record_ai_call_1_0(PG_FUNCTION_ARGS)
@@ -381,7 +384,7 @@ record_ai_call_metrics_1_1(PG_FUNCTION_ARGS)
 Datum
 record_ai_call_1_4(PG_FUNCTION_ARGS)
 {
-	return record_explicit_1_4(fcinfo);
+	return record_explicit_driver_types(fcinfo, AITRACK_API_1_1);
 }
 
 /* 1.4: the seed's form, metrics jsonb; tenants' rules apply. */
@@ -398,13 +401,43 @@ record_ai_call_metrics_1_4(PG_FUNCTION_ARGS)
  * resolve to (with user_id uuid, an untyped seventh argument would be
  * ambiguous against the explicit form's output_tokens bigint).
  */
-Datum
-record_ai_call_metrics_text_1_4(PG_FUNCTION_ARGS)
+static Datum
+record_metrics_text(FunctionCallInfo fcinfo, AitrackApi api)
 {
 	Datum		metrics = (Datum) 0;
 
 	if (!PG_ARGISNULL(4))
 		metrics = DirectFunctionCall1(jsonb_in,
 									  CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(4))));
-	return record_with_metrics(fcinfo, AITRACK_API_1_1, metrics, true, true);
+	return record_with_metrics(fcinfo, api, metrics, true, true);
+}
+
+Datum
+record_ai_call_metrics_text_1_4(PG_FUNCTION_ARGS)
+{
+	return record_metrics_text(fcinfo, AITRACK_API_1_1);
+}
+
+/*
+ * 1.5: the same three forms, with what is billed apart (the provider,
+ * service tier, 1-hour cache writes, audio and image tokens, web searches)
+ * as arguments and metrics keys.
+ */
+Datum
+record_ai_call_1_5(PG_FUNCTION_ARGS)
+{
+	return record_explicit_driver_types(fcinfo, AITRACK_API_1_5);
+}
+
+Datum
+record_ai_call_metrics_1_5(PG_FUNCTION_ARGS)
+{
+	return record_with_metrics(fcinfo, AITRACK_API_1_5,
+							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), true, false);
+}
+
+Datum
+record_ai_call_metrics_text_1_5(PG_FUNCTION_ARGS)
+{
+	return record_metrics_text(fcinfo, AITRACK_API_1_5);
 }

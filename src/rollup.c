@@ -28,6 +28,7 @@
 typedef struct CapturePlans
 {
 	Oid			schema;
+	int			nsummed;		/* 1.2's summed columns, or 1.5's */
 	SPIPlanPtr	add_new;		/* + rows of aitrack_new */
 	SPIPlanPtr	remove_old;		/* - rows of aitrack_old */
 	SPIPlanPtr	truncate;
@@ -51,22 +52,40 @@ const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED] = {
 	"input_tokens", "reasoning_tokens", "output_tokens",
 	"cache_read_input_tokens", "cache_creation_input_tokens",
 	"cost_usd", "duration_ms", "time_to_first_token_ms",
+	/* 1.5 */
+	"cache_creation_1h_input_tokens", "input_audio_tokens", "cache_read_audio_tokens",
+	"input_image_tokens", "output_audio_tokens", "output_image_tokens",
+	"web_search_requests",
 };
 
+/* The columns of a rollup row, named: 1.5 added some after latency. */
 static char *
-capture_query(const char *nsp, const char *table, bool add)
+rollup_column_list(int nsummed)
+{
+	StringInfoData q;
+
+	initStringInfo(&q);
+	appendStringInfoString(&q, "(bucket, model_id, call_type, status, user_id, pending, calls");
+	for (int i = 0; i < nsummed; i++)
+		appendStringInfo(&q, ", %s, %s_n", ai_rollup_summed_columns[i], ai_rollup_summed_columns[i]);
+	appendStringInfoString(&q, ", first_call, last_call, latency)");
+	return q.data;
+}
+
+static char *
+capture_query(const char *nsp, const char *table, bool add, int nsummed)
 {
 	StringInfoData q;
 	const char *neg = add ? "" : "OPERATOR(pg_catalog.-) ";
 
 	initStringInfo(&q);
 	appendStringInfo(&q,
-					 "INSERT INTO %s.ai_usage_rollup"
+					 "INSERT INTO %s.ai_usage_rollup %s"
 					 " SELECT pg_catalog.date_trunc('hour', t.created_at, 'UTC'),"
 					 " t.model_id, t.call_type, t.status, t.user_id, true,"
 					 " %spg_catalog.count(*)",
-					 nsp, neg);
-	for (size_t i = 0; i < lengthof(ai_rollup_summed_columns); i++)
+					 nsp, rollup_column_list(nsummed), neg);
+	for (int i = 0; i < nsummed; i++)
 		appendStringInfo(&q,
 						 ", %sCOALESCE(pg_catalog.sum(t.%s), 0), %spg_catalog.count(t.%s)",
 						 neg, ai_rollup_summed_columns[i], neg, ai_rollup_summed_columns[i]);
@@ -88,11 +107,11 @@ capture_query(const char *nsp, const char *table, bool add)
  * it, hence one at a time.
  */
 static SPIPlanPtr
-get_capture_plan(Oid schema, SPIPlanPtr *plan, const char *table, bool add)
+get_capture_plan(Oid schema, int nsummed, SPIPlanPtr *plan, const char *table, bool add)
 {
 	const char *nsp;
 
-	if (capture_plans.schema != schema)
+	if (capture_plans.schema != schema || capture_plans.nsummed != nsummed)
 	{
 		if (capture_plans.add_new)
 			SPI_freeplan(capture_plans.add_new);
@@ -104,13 +123,14 @@ get_capture_plan(Oid schema, SPIPlanPtr *plan, const char *table, bool add)
 			SPI_freeplan(capture_plans.one_row);
 		memset(&capture_plans, 0, sizeof(capture_plans));
 		capture_plans.schema = schema;
+		capture_plans.nsummed = nsummed;
 	}
 	if (*plan != NULL)
 		return *plan;
 
 	nsp = quote_identifier(get_namespace_name(schema));
 	if (table != NULL)
-		*plan = aitrack_prepare_plan(capture_query(nsp, table, add), 0, NULL, 0);
+		*plan = aitrack_prepare_plan(capture_query(nsp, table, add, nsummed), 0, NULL, 0);
 	else
 		*plan = aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_usage_rollup;"
 											  " DELETE FROM %s.ai_usage_rollup_total",
@@ -131,13 +151,14 @@ run_with(SPIPlanPtr plan, Datum *params, const char *nulls)
 static void run(SPIPlanPtr plan);
 
 static SPIPlanPtr
-get_one_row_plan(Oid schema)
+get_one_row_plan(Oid schema, int nsummed)
 {
 	Oid			types[ONE_ROW_PARAMS];
 	StringInfoData q;
 	int			n = 0;
 
-	get_capture_plan(schema, &capture_plans.truncate, NULL, false);	/* resets on schema change */
+	/* resets on schema or version change */
+	get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false);
 	if (capture_plans.one_row != NULL)
 		return capture_plans.one_row;
 
@@ -147,7 +168,7 @@ get_one_row_plan(Oid schema)
 	types[n++] = TEXTOID;
 	types[n++] = UUIDOID;
 	types[n++] = INT8OID;
-	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+	for (int i = 0; i < nsummed; i++)
 	{
 		types[n++] = strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0 ? NUMERICOID : INT8OID;
 		types[n++] = INT8OID;
@@ -157,12 +178,12 @@ get_one_row_plan(Oid schema)
 	types[n++] = INT4ARRAYOID;
 
 	initStringInfo(&q);
-	appendStringInfo(&q, "INSERT INTO %s.ai_usage_rollup VALUES ($1, $2, $3, $4, $5, true",
-					 quote_identifier(get_namespace_name(schema)));
-	for (int p = 6; p <= ONE_ROW_PARAMS; p++)
+	appendStringInfo(&q, "INSERT INTO %s.ai_usage_rollup %s VALUES ($1, $2, $3, $4, $5, true",
+					 quote_identifier(get_namespace_name(schema)), rollup_column_list(nsummed));
+	for (int p = 6; p <= n; p++)
 		appendStringInfo(&q, ", $%d", p);
 	appendStringInfoChar(&q, ')');
-	capture_plans.one_row = aitrack_prepare_plan(q.data, ONE_ROW_PARAMS, types, 0);
+	capture_plans.one_row = aitrack_prepare_plan(q.data, n, types, 0);
 	return capture_plans.one_row;
 }
 
@@ -201,6 +222,7 @@ get_call_columns(Relation rel)
 
 	if (call_columns.relid != RelationGetRelid(rel) || call_columns.natts != desc->natts)
 	{
+		/* A 1.2 to 1.4 ai_call lacks 1.5's columns: those are never read. */
 		call_columns.created_at = SPI_fnumber(desc, "created_at");
 		call_columns.model_id = SPI_fnumber(desc, "model_id");
 		call_columns.call_type = SPI_fnumber(desc, "call_type");
@@ -220,7 +242,7 @@ get_call_columns(Relation rel)
  * BY: read the row from the transition table and insert its rollup row.
  */
 static void
-capture_one_row(Oid schema, Relation rel, Tuplestorestate *rows, bool add)
+capture_one_row(Oid schema, int nsummed, Relation rel, Tuplestorestate *rows, bool add)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	const CallColumns *cols = get_call_columns(rel);
@@ -253,7 +275,7 @@ capture_one_row(Oid schema, Relation rel, Tuplestorestate *rows, bool add)
 	params[n] = COLUMN(cols->user_id);
 	nulls[n++] = isnull ? 'n' : ' ';
 	params[n++] = Int64GetDatum(add ? 1 : -1);
-	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+	for (int i = 0; i < nsummed; i++)
 	{
 		bool		is_cost = strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0;
 
@@ -276,7 +298,7 @@ capture_one_row(Oid schema, Relation rel, Tuplestorestate *rows, bool add)
 	nulls[n++] = isnull ? 'n' : ' ';
 #undef COLUMN
 
-	run_with(get_one_row_plan(schema), params, nulls);
+	run_with(get_one_row_plan(schema, nsummed), params, nulls);
 	ExecDropSingleTupleTableSlot(slot);
 }
 
@@ -286,11 +308,9 @@ run(SPIPlanPtr plan)
 	run_with(plan, NULL, NULL);
 }
 
-PG_FUNCTION_INFO_V1(ai_rollup_capture_1_2);
-
 /* AFTER INSERT / UPDATE / DELETE / TRUNCATE ... FOR EACH STATEMENT on ai_call. */
-Datum
-ai_rollup_capture_1_2(PG_FUNCTION_ARGS)
+static Datum
+rollup_capture(FunctionCallInfo fcinfo, int nsummed)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TriggerEvent event;
@@ -309,22 +329,38 @@ ai_rollup_capture_1_2(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_register_trigger_data failed");
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		run(get_capture_plan(schema, &capture_plans.truncate, NULL, false));
+		run(get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false));
 	if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
 	{
 		if (tuplestore_tuple_count(trigdata->tg_oldtable) == 1)
-			capture_one_row(schema, trigdata->tg_relation, trigdata->tg_oldtable, false);
+			capture_one_row(schema, nsummed, trigdata->tg_relation, trigdata->tg_oldtable, false);
 		else if (tuplestore_tuple_count(trigdata->tg_oldtable) > 1)
-			run(get_capture_plan(schema, &capture_plans.remove_old, "aitrack_old", false));
+			run(get_capture_plan(schema, nsummed, &capture_plans.remove_old, "aitrack_old", false));
 	}
 	if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
 	{
 		if (tuplestore_tuple_count(trigdata->tg_newtable) == 1)
-			capture_one_row(schema, trigdata->tg_relation, trigdata->tg_newtable, true);
+			capture_one_row(schema, nsummed, trigdata->tg_relation, trigdata->tg_newtable, true);
 		else if (tuplestore_tuple_count(trigdata->tg_newtable) > 1)
-			run(get_capture_plan(schema, &capture_plans.add_new, "aitrack_new", true));
+			run(get_capture_plan(schema, nsummed, &capture_plans.add_new, "aitrack_new", true));
 	}
 
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(ai_rollup_capture_1_2);
+PG_FUNCTION_INFO_V1(ai_rollup_capture_1_5);
+
+Datum
+ai_rollup_capture_1_2(PG_FUNCTION_ARGS)
+{
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED_1_2);
+}
+
+/* 1.5: the rollups sum what is billed apart too. */
+Datum
+ai_rollup_capture_1_5(PG_FUNCTION_ARGS)
+{
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED);
 }

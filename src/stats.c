@@ -52,7 +52,7 @@
 #define PARAM_HOURS_UNTIL 7
 
 /* Output columns of the widest version. */
-#define MAX_STATS_COLUMNS 22
+#define MAX_STATS_COLUMNS 29
 
 #define STATS_ARG_GROUP_BY 2
 
@@ -193,13 +193,13 @@ add_dimensions(StringInfo select, StringInfo group, uint32 dims,
 
 /* The columns of a rollup row, for the UNION ALL of its sources. */
 static void
-append_rollup_columns(StringInfo q, const char *rel, bool with_user)
+append_rollup_columns(StringInfo q, const char *rel, bool with_user, int nsummed)
 {
 	appendStringInfo(q, "%s.bucket, %s.model_id, %s.call_type, %s.status, %s, %s.calls",
 					 rel, rel, rel, rel,
 					 with_user ? psprintf("%s.user_id", rel) : "NULL::pg_catalog.uuid",
 					 rel);
-	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+	for (int i = 0; i < nsummed; i++)
 		appendStringInfo(q, ", %s.%s, %s.%s_n", rel, ai_rollup_summed_columns[i],
 						 rel, ai_rollup_summed_columns[i]);
 	appendStringInfo(q, ", %s.first_call, %s.last_call, %s.latency", rel, rel, rel);
@@ -215,6 +215,8 @@ append_rollup_columns(StringInfo q, const char *rel, bool with_user)
 static char *
 build_rollup_query(Oid schema, uint32 key)
 {
+	AitrackApi	api = (AitrackApi) ((key >> API_SHIFT) & 0xff);
+	int			nsummed = api >= AITRACK_API_1_5 ? AI_ROLLUP_NUM_SUMMED : AI_ROLLUP_NUM_SUMMED_1_2;
 	const char *nsp = quote_identifier(get_namespace_name(schema));
 	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
 	/* A tenant may not read the sums over all users (1.3). */
@@ -263,17 +265,23 @@ build_rollup_query(Oid schema, uint32 key)
 					 " COALESCE(pg_catalog.sum(s.cost_usd_n), 0))::pg_catalog.int8, "
 					 AVG_IF_ANY("time_to_first_token_ms"),
 					 nsp, nsp, nsp, nsp, nsp, nsp);
+	/* 1.5: the sums of what is billed apart, in the order of the summed columns. */
+	for (int i = AI_ROLLUP_NUM_SUMMED_1_2; i < nsummed; i++)
+		appendStringInfo(&select,
+						 ", CASE WHEN pg_catalog.sum(s.%s_n) OPERATOR(pg_catalog.>) 0"
+						 " THEN pg_catalog.sum(s.%s) END::pg_catalog.int8",
+						 ai_rollup_summed_columns[i], ai_rollup_summed_columns[i]);
 
 	/* The sources. */
 	appendStringInfoString(&select, " FROM (SELECT ");
 	if (per_user)
 	{
-		append_rollup_columns(&select, "r", true);
+		append_rollup_columns(&select, "r", true, nsummed);
 		appendStringInfo(&select, " FROM %s.ai_usage_rollup r", nsp);
 	}
 	else
 	{
-		append_rollup_columns(&select, "r", false);
+		append_rollup_columns(&select, "r", false, nsummed);
 		appendStringInfo(&select, " FROM %s.ai_usage_rollup_total r", nsp);
 	}
 	appendStringInfoString(&select,
@@ -282,7 +290,7 @@ build_rollup_query(Oid schema, uint32 key)
 	if (!per_user)
 	{
 		appendStringInfoString(&select, " UNION ALL SELECT ");
-		append_rollup_columns(&select, "p", false);
+		append_rollup_columns(&select, "p", false, nsummed);
 		appendStringInfo(&select,
 						 " FROM %s.ai_usage_rollup p WHERE p.pending"
 						 " AND p.bucket OPERATOR(pg_catalog.>=) $7"
@@ -290,7 +298,7 @@ build_rollup_query(Oid schema, uint32 key)
 	}
 	/* Calls purged by ai_purge_calls() count on from ai_usage_purged. */
 	appendStringInfoString(&select, " UNION ALL SELECT ");
-	append_rollup_columns(&select, "g", per_user);
+	append_rollup_columns(&select, "g", per_user, nsummed);
 	appendStringInfo(&select,
 					 " FROM %s.ai_usage_purged g"
 					 " WHERE g.bucket OPERATOR(pg_catalog.>=) $7"
@@ -298,7 +306,7 @@ build_rollup_query(Oid schema, uint32 key)
 	appendStringInfoString(&select,
 						   " UNION ALL SELECT pg_catalog.date_trunc('hour', c.created_at, 'UTC'),"
 						   " c.model_id, c.call_type, c.status, c.user_id, 1::pg_catalog.int8");
-	for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
+	for (int i = 0; i < nsummed; i++)
 		appendStringInfo(&select,
 						 ", COALESCE(c.%s, 0)%s,"
 						 " (c.%s IS NOT NULL)::pg_catalog.int4::pg_catalog.int8",
@@ -379,6 +387,9 @@ build_stats_query(Oid schema, uint32 key)
 							   " pg_catalog.sum(c.cache_creation_input_tokens),"
 							   " pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL),"
 							   " pg_catalog.avg(c.time_to_first_token_ms)::pg_catalog.float8");
+	if (api >= AITRACK_API_1_5)
+		for (int i = AI_ROLLUP_NUM_SUMMED_1_2; i < AI_ROLLUP_NUM_SUMMED; i++)
+			appendStringInfo(&select, ", pg_catalog.sum(c.%s)", ai_rollup_summed_columns[i]);
 	appendStringInfo(&select,
 					 " FROM %s.ai_call c JOIN %s.ai_model m"
 					 " ON m.id OPERATOR(pg_catalog.=) c.model_id",
@@ -600,6 +611,7 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_0);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_1);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_2);
+PG_FUNCTION_INFO_V1(ai_usage_stats_1_5);
 
 Datum
 ai_usage_stats_1_0(PG_FUNCTION_ARGS)
@@ -617,4 +629,11 @@ Datum
 ai_usage_stats_1_2(PG_FUNCTION_ARGS)
 {
 	return usage_stats(fcinfo, AITRACK_API_1_2);
+}
+
+/* 1.5: rows of ai_usage_stats_row, with the sums of what is billed apart. */
+Datum
+ai_usage_stats_1_5(PG_FUNCTION_ARGS)
+{
+	return usage_stats(fcinfo, AITRACK_API_1_5);
 }

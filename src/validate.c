@@ -11,6 +11,7 @@
  */
 #include "aitrack.h"
 
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -208,6 +209,146 @@ check_part_within(AiCall *call, AiCallField part1, AiCallField part2,
 				 errhint("%s", hint)));
 }
 
+/*
+ * 1.5: a part's whole: a NULL whole (input or output unknown) leaves the
+ * part unchecked, as check_part_within does.
+ */
+static void
+check_parts_sum(AiCall *call, const AiCallField *plus, int nplus, AiCallField minus,
+				AiCallField whole, const char *hint)
+{
+	int64		parts = 0;
+	StringInfoData names;
+
+	if (call->isnull[whole])
+		return;
+	initStringInfo(&names);
+	for (int i = 0; i < nplus; i++)
+	{
+		if (!call->isnull[plus[i]])
+			parts += DatumGetInt32(call->values[plus[i]]);
+		appendStringInfo(&names, "%s%s", i == 0 ? "" : " + ", ai_call_field_name(plus[i]));
+	}
+	if (minus != NO_FIELD)
+	{
+		if (!call->isnull[minus])
+			parts -= DatumGetInt32(call->values[minus]);
+		appendStringInfo(&names, " - %s", ai_call_field_name(minus));
+	}
+	if (parts > DatumGetInt32(call->values[whole]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the parts of %s exceed it", ai_call_field_name(whole)),
+				 errdetail("%s is %d; %s is " INT64_FORMAT ".",
+						   ai_call_field_name(whole), DatumGetInt32(call->values[whole]),
+						   names.data, parts),
+				 errhint("%s", hint)));
+}
+
+/* A name from a fixed set; service_tier 'default' (OpenAI's) becomes 'standard'. */
+static void
+check_choice(AiCall *call, AiCallField field, const char *const *names, int nnames,
+			 const char *hint)
+{
+	char	   *value;
+
+	if (call->isnull[field])
+		return;
+	value = text_to_cstring(DatumGetTextPP(call->values[field]));
+	if (field == AI_SERVICE_TIER && strcmp(value, "default") == 0)
+	{
+		ai_call_set_text(call, field, "standard");
+		return;
+	}
+	for (int i = 0; i < nnames; i++)
+		if (strcmp(value, names[i]) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown %s \"%s\"", ai_call_field_name(field), abbreviated(value)),
+			 errhint("%s", hint)));
+}
+
+/* provider: OpenTelemetry's gen_ai.provider.name spelling, as the CHECK has it. */
+static void
+check_provider(AiCall *call)
+{
+	char	   *value;
+	size_t		len;
+	bool		ok;
+
+	if (call->isnull[AI_PROVIDER])
+		return;
+	value = text_to_cstring(DatumGetTextPP(call->values[AI_PROVIDER]));
+	len = strlen(value);
+	ok = len >= 1 && len <= 64 &&
+		((value[0] >= 'a' && value[0] <= 'z') || (value[0] >= '0' && value[0] <= '9'));
+	for (size_t i = 1; ok && i < len; i++)
+		ok = (value[i] >= 'a' && value[i] <= 'z') || (value[i] >= '0' && value[i] <= '9') ||
+			value[i] == '.' || value[i] == '_' || value[i] == '-';
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid provider \"%s\"", abbreviated(value)),
+				 errdetail("A provider is 1 to 64 lowercase letters, digits, dots, underscores and hyphens, starting with a letter or digit."),
+				 errhint("Use OpenTelemetry's gen_ai.provider.name values: openai, anthropic, gcp.gemini, gcp.vertex_ai, aws.bedrock, azure.ai.openai, x_ai, deepseek, mistral_ai, ...")));
+}
+
+static void
+validate_billed_apart(AiCall *call)
+{
+	static const AiCallField counts[] = {
+		AI_CACHE_CREATION_1H_INPUT_TOKENS, AI_INPUT_AUDIO_TOKENS, AI_CACHE_READ_AUDIO_TOKENS,
+		AI_INPUT_IMAGE_TOKENS, AI_OUTPUT_AUDIO_TOKENS, AI_OUTPUT_IMAGE_TOKENS,
+		AI_WEB_SEARCH_REQUESTS
+	};
+	static const AiCallField input_parts[] = {
+		AI_CACHE_READ_INPUT_TOKENS, AI_CACHE_CREATION_INPUT_TOKENS,
+		AI_INPUT_AUDIO_TOKENS, AI_INPUT_IMAGE_TOKENS
+	};
+	static const AiCallField output_parts[] = {
+		AI_REASONING_TOKENS, AI_OUTPUT_AUDIO_TOKENS, AI_OUTPUT_IMAGE_TOKENS
+	};
+
+	check_provider(call);
+	check_choice(call, AI_SERVICE_TIER, ai_service_tier_names, AI_NUM_SERVICE_TIERS,
+				 "Valid service tiers are: standard (or default), flex, priority, batch, scale.");
+	check_choice(call, AI_WEB_SEARCH_CONTEXT_SIZE, ai_search_size_names, AI_NUM_SEARCH_SIZES,
+				 "Valid sizes are: low, medium, high.");
+	for (size_t i = 0; i < lengthof(counts); i++)
+		check_count(call, counts[i]);
+	/* Each part within its whole, as the CHECK ai_call_billed_parts_check has it. */
+	if (!call->isnull[AI_CACHE_CREATION_1H_INPUT_TOKENS])
+	{
+		if (call->isnull[AI_CACHE_CREATION_INPUT_TOKENS])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cache_creation_1h_input_tokens needs cache_creation_input_tokens"),
+					 errhint("cache_creation_input_tokens counts every cache write, the 1-hour ones included.")));
+		check_part_within(call, AI_CACHE_CREATION_1H_INPUT_TOKENS, NO_FIELD,
+						  AI_CACHE_CREATION_INPUT_TOKENS,
+						  "cache_creation_input_tokens counts every cache write, the 1-hour ones included.");
+	}
+	if (!call->isnull[AI_CACHE_READ_AUDIO_TOKENS])
+	{
+		if (call->isnull[AI_CACHE_READ_INPUT_TOKENS] || call->isnull[AI_INPUT_AUDIO_TOKENS])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cache_read_audio_tokens needs cache_read_input_tokens and input_audio_tokens"),
+					 errhint("Cached audio tokens are counted in both.")));
+		check_part_within(call, AI_CACHE_READ_AUDIO_TOKENS, NO_FIELD, AI_CACHE_READ_INPUT_TOKENS,
+						  "cache_read_input_tokens counts every cached token, audio ones included.");
+		check_part_within(call, AI_CACHE_READ_AUDIO_TOKENS, NO_FIELD, AI_INPUT_AUDIO_TOKENS,
+						  "input_audio_tokens counts every audio input token, cached ones included.");
+	}
+	check_parts_sum(call, input_parts, lengthof(input_parts), AI_CACHE_READ_AUDIO_TOKENS,
+					AI_INPUT_TOKENS,
+					"input_tokens counts every input token: cached, audio and image ones included "
+					"(cached audio once).");
+	check_parts_sum(call, output_parts, lengthof(output_parts), NO_FIELD, AI_OUTPUT_TOKENS,
+					"output_tokens counts every output token: reasoning, audio and image ones included.");
+}
+
 /* created_at, given only to record_ai_calls(): a real moment. */
 static void
 check_created_at(AiCall *call)
@@ -259,4 +400,6 @@ ai_call_validate(AiCall *call, AitrackApi api)
 					  "output_tokens counts every output token, reasoning ones included, "
 					  "as OpenAI's completion_tokens does; for Gemini, add thoughtsTokenCount to candidatesTokenCount.");
 	check_created_at(call);
+	if (api >= AITRACK_API_1_5)
+		validate_billed_apart(call);
 }
