@@ -596,13 +596,38 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 		Datum		values[MAX_STATS_COLUMNS];
 		bool		isnull[MAX_STATS_COLUMNS];
 
-		if (SPI_tuptable->tupdesc->natts != rsinfo->setDesc->natts ||
-			rsinfo->setDesc->natts > MAX_STATS_COLUMNS)
+		Datum	   *wide_values = values;
+		bool	   *wide_isnull = isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		if (SPI_tuptable->tupdesc->natts > rsinfo->setDesc->natts ||
+			SPI_tuptable->tupdesc->natts > MAX_STATS_COLUMNS)
 			elog(ERROR, "ai_usage_stats: query returned %d columns, function has %d",
 				 SPI_tuptable->tupdesc->natts, rsinfo->setDesc->natts);
 		heap_deform_tuple(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
 						  values, isnull);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+		/*
+		 * 1.5's row type grows (ALTER TYPE ... ADD ATTRIBUTE) in later
+		 * versions: the columns this version does not know are NULL, so the
+		 * row type can be widened before the function is replaced.
+		 */
+		if (rsinfo->setDesc->natts > SPI_tuptable->tupdesc->natts)
+		{
+			int			natts = rsinfo->setDesc->natts;
+
+			wide_values = palloc0(sizeof(Datum) * natts);
+			wide_isnull = palloc(sizeof(bool) * natts);
+			for (int i = 0; i < natts; i++)
+				wide_isnull[i] = true;
+			memcpy(wide_values, values, sizeof(Datum) * SPI_tuptable->tupdesc->natts);
+			memcpy(wide_isnull, isnull, sizeof(bool) * SPI_tuptable->tupdesc->natts);
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, wide_values, wide_isnull);
+		if (wide_values != values)
+		{
+			pfree(wide_values);
+			pfree(wide_isnull);
+		}
 	}
 	SPI_finish();
 	return (Datum) 0;

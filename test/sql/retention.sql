@@ -54,7 +54,10 @@ SELECT * FROM pg_temp.stats_now() AS s(q text, bucket timestamptz, modelname tex
     reasoning_tokens bigint, output_tokens bigint, cost_usd numeric, avg_duration_ms float8,
     p50_duration_ms float8, p95_duration_ms float8, p99_duration_ms float8, first_call timestamptz,
     last_call timestamptz, cache_read_input_tokens bigint, cache_creation_input_tokens bigint,
-    unpriced_calls bigint, avg_time_to_first_token_ms float8);
+    unpriced_calls bigint, avg_time_to_first_token_ms float8,
+    cache_creation_1h_input_tokens bigint, input_audio_tokens bigint, cache_read_audio_tokens bigint,
+    input_image_tokens bigint, output_audio_tokens bigint, output_image_tokens bigint,
+    web_search_requests bigint);
 CREATE TEMP TABLE stats_before AS SELECT * FROM stats_now;
 SELECT q, count(*) AS rows, sum(calls) AS calls FROM stats_before GROUP BY q ORDER BY q;
 

@@ -294,7 +294,14 @@ CREATE FUNCTION compare_stats(p_since timestamptz, p_until timestamptz,
 LANGUAGE sql STABLE
 AS $$
 WITH c AS MATERIALIZED (
-    SELECT s::stats_row AS r,
+    -- The columns of 1.2 (the rows of 1.5 have more; the sums of what is
+    -- billed apart are checked in test/sql/pricing_rules.sql).
+    SELECT ROW(s.bucket, s.modelname, s.version, s.call_type, s.status, s.user_id, s.calls,
+               s.errors, s.input_tokens, s.reasoning_tokens, s.output_tokens, s.cost_usd,
+               s.avg_duration_ms, s.p50_duration_ms, s.p95_duration_ms, s.p99_duration_ms,
+               s.first_call, s.last_call, s.cache_read_input_tokens,
+               s.cache_creation_input_tokens, s.unpriced_calls,
+               s.avg_time_to_first_token_ms)::stats_row AS r,
            ROW(s.bucket, s.modelname, s.version, s.call_type, s.status, s.user_id)::text AS k
       FROM ai_usage_stats($1, $2, $3, $4, $5, $6, $7) AS s
 ), h AS MATERIALIZED (

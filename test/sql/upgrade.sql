@@ -1,7 +1,7 @@
 -- Upgrade path, as pg_stat_statements' oldextversions test: install the
 -- oldest version, record calls, update one version at a time, and check the
 -- objects and the data after each step.  Each new version adds a block:
--- 1.0 -> 1.1, 1.1 -> 1.2, 1.2 -> 1.3.
+-- 1.0 -> 1.1, 1.1 -> 1.2, 1.2 -> 1.3, 1.3 -> 1.4, 1.4 -> 1.5.
 -- (test/t/002_upgrade.pl also compares the result with a fresh install.)
 SET timezone = 'UTC';
 CREATE EXTENSION aitrack VERSION '1.0';
@@ -343,6 +343,97 @@ SELECT (SELECT sum(calls) FROM ai_usage_stats(group_by => '{}')) =
        (SELECT count(*) FROM ai_call) + (SELECT coalesce(sum(calls), 0) FROM ai_usage_purged) AS stats_match;
 ALTER ROLE regress_aitrack_app RESET aitrack.tenant;
 SELECT format('ALTER DATABASE %I RESET aitrack.store_content', current_database()) \gexec
+
+-- 1.4 -> 1.5: every rule of a price.  Under 1.4, a price file with a
+-- context tier loads its base rates only, and a 250k-token call is priced
+-- at them; a dashboard's view over ai_usage_stats() is in place.
+SELECT model, action FROM ai_load_prices('{"claude-sonnet-4-5": {
+    "litellm_provider": "anthropic",
+    "input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
+    "cache_read_input_token_cost": 3e-07, "cache_creation_input_token_cost": 3.75e-06,
+    "input_cost_per_token_above_200k_tokens": 6e-06,
+    "output_cost_per_token_above_200k_tokens": 2.25e-05,
+    "cache_read_input_token_cost_above_200k_tokens": 6e-07,
+    "cache_creation_input_token_cost_above_200k_tokens": 7.5e-06}}', '2025-01-01');
+SELECT record_ai_call('claude-sonnet-4-5', '20250929', 'long', '{"type": "message",
+    "usage": {"input_tokens": 150000, "cache_read_input_tokens": 100000, "output_tokens": 2000}}') AS long_call \gset
+SELECT input_tokens, cost_usd, cost_source FROM ai_call WHERE id = :long_call;
+CREATE TEMP TABLE calls_1_4 AS SELECT * FROM ai_call;
+CREATE TEMP TABLE stats_1_4 AS
+SELECT bucket, modelname, version, call_type, status, user_id, calls, errors, input_tokens,
+       reasoning_tokens, output_tokens, cost_usd, first_call, last_call, cache_read_input_tokens,
+       cache_creation_input_tokens, unpriced_calls
+  FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}');
+CREATE VIEW dashboard AS SELECT modelname, calls, cost_usd FROM ai_usage_stats();
+-- This one last time the view stands in the way (the function's result
+-- type changes); the update fails and changes nothing.
+\set VERBOSITY terse
+ALTER EXTENSION aitrack UPDATE TO '1.5';
+\set VERBOSITY default
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+DROP VIEW dashboard;
+ALTER EXTENSION aitrack UPDATE TO '1.5';
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+-- No call changed, and every answer of ai_usage_stats() is as before.
+SELECT (SELECT count(*) FROM ai_call) AS calls,
+       (SELECT count(*) FROM (SELECT id, created_at, updated_at, model_id, prompt, response,
+                                     input_tokens, reasoning_tokens, output_tokens, cost_usd,
+                                     duration_ms, call_type, status, user_id, extra,
+                                     cache_read_input_tokens, cache_creation_input_tokens,
+                                     time_to_first_token_ms, cost_source FROM ai_call
+                              EXCEPT SELECT id, created_at, updated_at, model_id, prompt, response,
+                                     input_tokens, reasoning_tokens, output_tokens, cost_usd,
+                                     duration_ms, call_type, status, user_id, extra,
+                                     cache_read_input_tokens, cache_creation_input_tokens,
+                                     time_to_first_token_ms, cost_source FROM calls_1_4) d) AS changed,
+       (SELECT count(*) FROM ai_call WHERE num_nonnulls(provider, service_tier, cache_creation_1h_input_tokens,
+                                                      input_audio_tokens, cache_read_audio_tokens, input_image_tokens,
+                                                      output_audio_tokens, output_image_tokens, web_search_requests,
+                                                      web_search_context_size) > 0) AS with_new_fields;
+SELECT count(*) AS stats_differing FROM (
+    (TABLE stats_1_4
+     EXCEPT ALL
+     SELECT bucket, modelname, version, call_type, status, user_id, calls, errors, input_tokens,
+            reasoning_tokens, output_tokens, cost_usd, first_call, last_call, cache_read_input_tokens,
+            cache_creation_input_tokens, unpriced_calls
+       FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}'))
+    UNION ALL
+    (SELECT bucket, modelname, version, call_type, status, user_id, calls, errors, input_tokens,
+            reasoning_tokens, output_tokens, cost_usd, first_call, last_call, cache_read_input_tokens,
+            cache_creation_input_tokens, unpriced_calls
+       FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}')
+     EXCEPT ALL TABLE stats_1_4)) d;
+SELECT pg_catalog.format_type(p.prorettype, NULL) AS stats_rows, p.proretset
+  FROM pg_catalog.pg_proc p WHERE p.oid = 'ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::regprocedure;
+-- The same file loaded again: the price 1.4 loaded keeps its rates and
+-- gains the tier in place; the dry run shows what repricing would change,
+-- and repricing brings the long call under the tier.
+SELECT model, action, detail FROM ai_load_prices('{"claude-sonnet-4-5": {
+    "litellm_provider": "anthropic",
+    "input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
+    "cache_read_input_token_cost": 3e-07, "cache_creation_input_token_cost": 3.75e-06,
+    "input_cost_per_token_above_200k_tokens": 6e-06,
+    "output_cost_per_token_above_200k_tokens": 2.25e-05,
+    "cache_read_input_token_cost_above_200k_tokens": 6e-07,
+    "cache_creation_input_token_cost_above_200k_tokens": 7.5e-06}}', '2026-01-01');
+SELECT count(*) AS prices, min(valid_from) AS valid_from, max(provider) AS provider,
+       max(tiers::text) AS tiers FROM ai_model_price WHERE model = 'claude-sonnet-4-5';
+SELECT calls_changed, cost_before_usd, cost_after_usd FROM ai_reprice(NULL, NULL);
+SELECT calls_changed FROM ai_reprice(NULL, NULL, dry_run => false);
+-- (150000 * 6 + 100000 * 0.6 + 2000 * 22.5) / 1e6, by hand
+SELECT cost_usd, cost_usd = (150000 * 6 + 100000 * 0.6 + 2000 * 22.5) / 1e6 AS at_the_tier
+  FROM ai_call WHERE id = :long_call;
+-- From 1.5 a view over ai_usage_stats() survives a later version's
+-- widening of its rows: the row type gains an attribute (as the next
+-- update will do), and the view, and the function, still answer.
+CREATE VIEW dashboard AS SELECT modelname, calls, cost_usd FROM ai_usage_stats();
+BEGIN;
+ALTER TYPE ai_usage_stats_row ADD ATTRIBUTE added_later bigint;
+SELECT modelname, calls FROM dashboard WHERE modelname = 'claude-sonnet-4-5';
+SELECT count(*) AS rows, count(added_later) AS added_later_set FROM ai_usage_stats();
+ROLLBACK;
+SELECT modelname, calls FROM dashboard WHERE modelname = 'claude-sonnet-4-5';
+DROP VIEW dashboard;
 
 -- (The \c above dropped the temporary views.)
 DROP VIEW aitrack_objects;

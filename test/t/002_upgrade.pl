@@ -533,6 +533,7 @@ sub check_grants
 	my $v12 = vcmp($version, '1.2') >= 0;
 	my $v13 = vcmp($version, '1.3') >= 0;
 	my $v14 = vcmp($version, '1.4') >= 0;
+	my $v15 = vcmp($version, '1.5') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -540,7 +541,9 @@ sub check_grants
 		'ai_price_at(text,text,timestamp with time zone) false',
 		'ai_reprice(timestamp with time zone,timestamp with time zone,boolean) false',
 		'ai_touch_updated_at() false',
-		($v14
+		($v15
+		  ? 'record_ai_call(text,text,text,jsonb,bigint,bigint,bigint,double precision,double precision,text,text,uuid,jsonb,bigint,bigint,double precision,text,text,bigint,bigint,bigint,bigint,bigint,bigint,bigint,text) true'
+		  : $v14
 		  ? 'record_ai_call(text,text,text,jsonb,bigint,bigint,bigint,double precision,double precision,text,text,uuid,jsonb,bigint,bigint,double precision) true'
 		  : 'record_ai_call(text,text,text,jsonb,integer,integer,integer,numeric,integer,text,text,uuid,jsonb,integer,integer,integer) true'),
 		'record_ai_call(text,text,text,jsonb,jsonb,text,uuid) true',
@@ -595,6 +598,16 @@ sub check_grants
 		  'ai_rollup_rebuild(timestamp with time zone,timestamp with time zone) false',
 		  'ai_settings() false',
 		  'table ai_tenant_user false false';
+	}
+	if ($v15)
+	{
+		# the cost of a call's own row is for the group roles; the two
+		# pure helpers of the prices are open to all (a CHECK calls one)
+		push @privs,
+		  'ai_cost(ai_model_price,ai_call) false',
+		  'ai_intended_privileges() false',
+		  'ai_price_from_litellm(text,jsonb) true',
+		  'ai_price_rules_valid(jsonb,jsonb) true';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
