@@ -14,6 +14,7 @@ OBJS = \
 	src/metrics.o \
 	src/usage.o \
 	src/price.o \
+	src/price_litellm.o \
 	src/content.o \
 	src/role_setting.o \
 	src/tenant.o \
