@@ -89,6 +89,24 @@ ALTER TABLE @extschema@.ai_call
     ADD COLUMN web_search_requests             integer,
     ADD COLUMN web_search_context_size         text;
 
+-- A role that may read the token counts column by column (to reprice
+-- without reading prompts, say) may read the new counts: the SELECT grants
+-- on input_tokens are copied to each new column.  The ACL is written
+-- directly, as 1.2 did for the rollups: a GRANT here would become an
+-- initial privilege, which pg_dump leaves out.
+UPDATE pg_catalog.pg_attribute a
+   SET attacl = (SELECT pg_catalog.array_agg(pg_catalog.makeaclitem(e.grantee, e.grantor, 'SELECT', e.is_grantable))
+                   FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) AS e
+                  WHERE t.attrelid OPERATOR(pg_catalog.=) a.attrelid
+                    AND t.attname OPERATOR(pg_catalog.=) 'input_tokens'
+                    AND e.privilege_type OPERATOR(pg_catalog.=) 'SELECT')
+ WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.ai_call'::pg_catalog.regclass
+   AND a.attname OPERATOR(pg_catalog.=) ANY ('{provider,service_tier,cache_creation_1h_input_tokens,input_audio_tokens,cache_read_audio_tokens,input_image_tokens,output_audio_tokens,output_image_tokens,web_search_requests,web_search_context_size}'::pg_catalog.name[])
+   AND EXISTS (SELECT FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) AS e
+                WHERE t.attrelid OPERATOR(pg_catalog.=) a.attrelid
+                  AND t.attname OPERATOR(pg_catalog.=) 'input_tokens'
+                  AND e.privilege_type OPERATOR(pg_catalog.=) 'SELECT');
+
 -- NOT VALID: rows already there are not scanned now (every one of them has
 -- NULL in these columns); new rows are checked at once.
 ALTER TABLE @extschema@.ai_call
@@ -107,7 +125,7 @@ ALTER TABLE @extschema@.ai_call
                AND output_image_tokens OPERATOR(pg_catalog.>=) 0
                AND web_search_requests OPERATOR(pg_catalog.>=) 0) NOT VALID,
     -- The parts within their wholes (unknown parts count as none).
-    ADD CONSTRAINT ai_call_billed_parts_check
+    ADD CONSTRAINT ai_call_parts_within_whole_check
         CHECK (COALESCE(cache_creation_1h_input_tokens, 0) OPERATOR(pg_catalog.<=) COALESCE(cache_creation_input_tokens, 0)
                AND COALESCE(cache_read_audio_tokens, 0) OPERATOR(pg_catalog.<=) COALESCE(cache_read_input_tokens, 0)
                AND COALESCE(cache_read_audio_tokens, 0) OPERATOR(pg_catalog.<=) COALESCE(input_audio_tokens, 0)
@@ -685,11 +703,20 @@ LANGUAGE C VOLATILE SECURITY DEFINER;
 --
 -- Costs under every rule of a price (src/price.c).
 --
--- The call's own row: what record_ai_call() computes, for ai_reprice().
-CREATE FUNCTION @extschema@.ai_cost(price @extschema@.ai_model_price, call @extschema@.ai_call)
+-- A call's billed columns, by name: a row of ai_call, or of a query that
+-- selects those columns (ai_reprice() selects them alone, so that repricing
+-- needs no right to read prompts and responses).  What record_ai_call()
+-- computes.
+CREATE FUNCTION @extschema@.ai_cost(price @extschema@.ai_model_price, call record)
 RETURNS numeric
 AS 'MODULE_PATHNAME', 'ai_cost_call_1_5'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- Whoever may compute costs from counts may from a call's row (ai_reprice()
+-- calls this one now): the ACL is copied, as above.
+UPDATE pg_catalog.pg_proc
+   SET proacl = (SELECT p.proacl FROM pg_catalog.pg_proc p
+                  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.ai_cost(@extschema@.ai_model_price, integer, integer, integer, integer, integer)'::pg_catalog.regprocedure)
+ WHERE oid OPERATOR(pg_catalog.=) '@extschema@.ai_cost(@extschema@.ai_model_price, record)'::pg_catalog.regprocedure;
 
 -- 1.1's token counts, now under the price's context tiers too (a call at
 -- the standard service tier, without the parts billed apart).
@@ -726,9 +753,16 @@ BEGIN
     WITH repriced AS MATERIALIZED (
         SELECT c.id, c.cost_usd AS old_cost, c.cost_source AS old_source,
                @extschema@.ai_cost(@extschema@.ai_price_at(m.modelname, m.version, c.created_at),
-                                   c) AS new_cost
+                                   billed) AS new_cost
           FROM @extschema@.ai_call c
           JOIN @extschema@.ai_model m ON m.id = c.model_id
+          -- The billed columns alone (see ai_cost above).
+          CROSS JOIN LATERAL (SELECT c.input_tokens, c.output_tokens, c.cache_read_input_tokens,
+                                     c.cache_creation_input_tokens, c.cache_creation_1h_input_tokens,
+                                     c.reasoning_tokens, c.input_audio_tokens, c.cache_read_audio_tokens,
+                                     c.input_image_tokens, c.output_audio_tokens, c.output_image_tokens,
+                                     c.web_search_requests, c.service_tier,
+                                     c.web_search_context_size) AS billed
          WHERE (ai_reprice.since IS NULL OR c.created_at >= ai_reprice.since)
            AND (ai_reprice.until IS NULL OR c.created_at < ai_reprice.until)
            AND (c.cost_source IN ('computed', 'unknown')
@@ -843,7 +877,7 @@ BEGIN
             action := 'added';
         ELSIF ROW(current_row.input_usd_per_mtok, current_row.output_usd_per_mtok,
                   current_row.cache_read_usd_per_mtok, current_row.cache_creation_usd_per_mtok,
-                  current_row.reasoning_usd_per_mtok, current_row.provider,
+                  current_row.reasoning_usd_per_mtok,
                   current_row.cache_creation_1h_usd_per_mtok, current_row.input_audio_usd_per_mtok,
                   current_row.cache_read_audio_usd_per_mtok, current_row.output_audio_usd_per_mtok,
                   current_row.input_image_usd_per_mtok, current_row.output_image_usd_per_mtok,
@@ -853,7 +887,7 @@ BEGIN
               IS NOT DISTINCT FROM
               ROW(new_row.input_usd_per_mtok, new_row.output_usd_per_mtok,
                   new_row.cache_read_usd_per_mtok, new_row.cache_creation_usd_per_mtok,
-                  new_row.reasoning_usd_per_mtok, new_row.provider,
+                  new_row.reasoning_usd_per_mtok,
                   new_row.cache_creation_1h_usd_per_mtok, new_row.input_audio_usd_per_mtok,
                   new_row.cache_read_audio_usd_per_mtok, new_row.output_audio_usd_per_mtok,
                   new_row.input_image_usd_per_mtok, new_row.output_image_usd_per_mtok,
@@ -861,6 +895,12 @@ BEGIN
                   new_row.web_search_medium_usd, new_row.web_search_high_usd,
                   COALESCE(new_row.tiers, '[]'), COALESCE(new_row.service_tiers, '{}')) THEN
             action := 'unchanged';
+            -- Who serves the model is not a rate: a new name is written in
+            -- place (an entry without one keeps the old).
+            IF new_row.provider IS NOT NULL AND new_row.provider IS DISTINCT FROM current_row.provider THEN
+                UPDATE @extschema@.ai_model_price p SET provider = new_row.provider WHERE p.id = current_row.id;
+                detail := pg_catalog.concat_ws('; ', 'provider set to ' OPERATOR(pg_catalog.||) new_row.provider, detail);
+            END IF;
         ELSIF ROW(current_row.input_usd_per_mtok, current_row.output_usd_per_mtok,
                   current_row.cache_read_usd_per_mtok, current_row.cache_creation_usd_per_mtok,
                   current_row.reasoning_usd_per_mtok)
@@ -975,7 +1015,7 @@ AS $$
         ('@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         ('@extschema@.ai_price_at(text, text, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         ('@extschema@.ai_cost(@extschema@.ai_model_price, integer, integer, integer, integer, integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
-        ('@extschema@.ai_cost(@extschema@.ai_model_price, @extschema@.ai_call)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_cost(@extschema@.ai_model_price, record)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         ('@extschema@.ai_settings()'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         -- administration: prices, repricing, compaction, retention, tenants
         ('@extschema@.ai_load_prices(jsonb, timestamptz, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
@@ -1174,7 +1214,7 @@ SELECT @extschema@.ai_reset_privileges();
 COMMENT ON TYPE @extschema@.ai_usage_stats_row IS 'A row of ai_usage_stats(): the grouped dimensions (NULL when not grouped), then counts, sums, cost and latency; later versions add attributes at the end (ALTER TYPE ... ADD ATTRIBUTE), so views over ai_usage_stats() survive updates.';
 COMMENT ON FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text) IS 'Calls, errors, token sums (audio, image, 1-hour cache write and web search counts included), cost in USD and latency in milliseconds (mean, p50, p95, p99) of the calls made from since (inclusive) to until (exclusive), grouped by any of model, modelname, call_type, status, user and one hour, day, week or month bucket cut in time zone tz; whole hours come from the rollups, and purged calls count. Rows of type ai_usage_stats_row. SECURITY INVOKER: the caller''s privileges and row-level security apply, so it needs SELECT on ai_call, ai_model, ai_usage_rollup, ai_usage_rollup_total and ai_usage_purged (aitrack_reader), and a tenant gets its own user''s calls only.';
 COMMENT ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text) IS 'Records one call from explicit arguments and returns its ai_call.id, creating the ai_model row on first use: token counts as bigint, cost_usd in USD (kept as the shortest decimal that reads back as the same double), durations in milliseconds rounded to whole ms, then (1.5) the provider, service tier, 1-hour cache writes, audio and image tokens and web searches; without a cost it prices the call from ai_model_price under every rule of the price, and what it was not given it reads from the response (token counts all together, the service tier, web searches and the provider each on its own). SECURITY DEFINER: the caller needs only EXECUTE (aitrack_writer), and a tenant may record only its own user''s calls (a call without user_id gets the tenant''s user).';
-COMMENT ON FUNCTION @extschema@.ai_cost(@extschema@.ai_model_price, @extschema@.ai_call) IS 'Cost in USD (exact numeric) of a call, from its own row, at this price under every rule (context tiers, service tier, cache-write duration, audio and image tokens, web search and per-request fees), as record_ai_call() computes it; NULL when the price is NULL, input_tokens or output_tokens is NULL, the counts contradict each other, or the call needs a rate the price lacks (a service tier or web searches it does not price). Reads no table.';
+COMMENT ON FUNCTION @extschema@.ai_cost(@extschema@.ai_model_price, record) IS 'Cost in USD (exact numeric) of a call, from a row with its billed columns by name (a row of ai_call, or of a query selecting input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, cache_creation_1h_input_tokens, reasoning_tokens, the audio, image and web search counts, service_tier and web_search_context_size; a column left out counts as unknown), at this price under every rule (context tiers, service tier, cache-write duration, audio and image tokens, web search and per-request fees), as record_ai_call() computes it; NULL when the price is NULL, input_tokens or output_tokens is NULL, the counts contradict each other, or the call needs a rate the price lacks (a service tier or web searches it does not price). Reads no table.';
 COMMENT ON FUNCTION @extschema@.ai_cost(@extschema@.ai_model_price, integer, integer, integer, integer, integer) IS 'Cost in USD (exact numeric) of a call at the standard service tier with these input, cache read, cache creation, output and reasoning token counts at this price (rates per million tokens, context tiers applied), as record_ai_call() computes it; NULL when the price, input_tokens or output_tokens is NULL or the counts contradict each other. Reads no table.';
 COMMENT ON FUNCTION @extschema@.ai_load_prices(jsonb, timestamptz, text) IS 'Loads a price map in the format of LiteLLM''s model_prices_and_context_window.json (USD per token, stored per million tokens; context tiers, cache-write durations, service tiers, audio and image rates, per-request and web search fees) into ai_model_price and returns per model what it did, with a detail: added, changed (the price in force ends at valid_from, default now), completed (a price loaded before 1.5 with the same rates gains the new rules in place), unchanged or skipped (the detail says why), and the keys it did not apply. SECURITY INVOKER: the caller''s privileges apply (aitrack_admin).';
 COMMENT ON FUNCTION @extschema@.ai_reprice(timestamptz, timestamptz, boolean) IS 'Recomputes, from the price in force at each call''s created_at and under every rule of that price, the cost in USD of the calls made from since (inclusive) to until (exclusive) whose cost_source is computed or unknown, never a provided cost, and returns the counts and USD totals before and after; dry_run (the default) only reports. SECURITY INVOKER: the caller''s privileges apply (aitrack_admin).';

@@ -207,6 +207,8 @@ typedef struct AiPriceRules
 } AiPriceRules;
 
 extern const char *const ai_rate_kind_names[AI_NUM_RATE_KINDS];
+extern const char *const ai_rate_kind_columns[AI_NUM_RATE_KINDS];
+extern const char *const ai_web_search_columns[AI_NUM_SEARCH_SIZES];
 extern const AiRateKind ai_rate_kind_fallback[AI_NUM_RATE_KINDS];
 extern const char *const ai_service_tier_names[AI_NUM_SERVICE_TIERS];
 extern const char *const ai_search_size_names[AI_NUM_SEARCH_SIZES];

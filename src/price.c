@@ -51,27 +51,9 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-/* The rate columns of ai_model_price, by kind: <kind>_usd_per_mtok. */
-static const char *const rate_columns[AI_NUM_RATE_KINDS] = {
-	[AI_RATE_INPUT] = "input_usd_per_mtok",
-	[AI_RATE_OUTPUT] = "output_usd_per_mtok",
-	[AI_RATE_CACHE_READ] = "cache_read_usd_per_mtok",
-	[AI_RATE_CACHE_CREATION] = "cache_creation_usd_per_mtok",
-	[AI_RATE_CACHE_CREATION_1H] = "cache_creation_1h_usd_per_mtok",
-	[AI_RATE_REASONING] = "reasoning_usd_per_mtok",
-	[AI_RATE_INPUT_AUDIO] = "input_audio_usd_per_mtok",
-	[AI_RATE_CACHE_READ_AUDIO] = "cache_read_audio_usd_per_mtok",
-	[AI_RATE_OUTPUT_AUDIO] = "output_audio_usd_per_mtok",
-	[AI_RATE_INPUT_IMAGE] = "input_image_usd_per_mtok",
-	[AI_RATE_OUTPUT_IMAGE] = "output_image_usd_per_mtok",
-};
-
 /* 1.1's kinds: what ai_cost_1_1 reads, and all a 1.1 to 1.4 price has. */
 #define NUM_RATE_KINDS_1_1 (AI_RATE_REASONING + 1)
 
-static const char *const web_search_columns[AI_NUM_SEARCH_SIZES] = {
-	"web_search_low_usd", "web_search_medium_usd", "web_search_high_usd"
-};
 
 /* What a call has that is priced; -1: unknown (only input and output). */
 typedef struct CallCounts
@@ -161,12 +143,12 @@ read_price_rules(RowView *price, AiPriceRules *rules, bool with_rules)
 
 	ai_price_rules_init(rules);
 	for (int k = 0; k < (with_rules ? AI_NUM_RATE_KINDS : NUM_RATE_KINDS_1_1); k++)
-		rules->standard.base.rate[k] = row_numeric(price, rate_columns[k]);
+		rules->standard.base.rate[k] = row_numeric(price, ai_rate_kind_columns[k]);
 	if (!with_rules)
 		return;
 	rules->request_usd = row_numeric(price, "request_usd");
 	for (int s = 0; s < AI_NUM_SEARCH_SIZES; s++)
-		rules->web_search_usd[s] = row_numeric(price, web_search_columns[s]);
+		rules->web_search_usd[s] = row_numeric(price, ai_web_search_columns[s]);
 	value = row_get(price, "tiers", &isnull);
 	if (!isnull)
 		ai_price_rules_read_tiers(DatumGetJsonbP(value), &rules->standard, "tiers");

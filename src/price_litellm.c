@@ -59,75 +59,42 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-/* The rate kinds of the 1.5 spec, in its order. */
-typedef enum RateKind
-{
-	KIND_INPUT,
-	KIND_OUTPUT,
-	KIND_CACHE_READ,
-	KIND_CACHE_CREATION,
-	KIND_CACHE_CREATION_1H,
-	KIND_REASONING,
-	KIND_INPUT_AUDIO,
-	KIND_CACHE_READ_AUDIO,
-	KIND_OUTPUT_AUDIO,
-	KIND_INPUT_IMAGE,
-	KIND_OUTPUT_IMAGE,
-	NUM_KINDS
-} RateKind;
 
-typedef struct KindKey
-{
-	const char *litellm;		/* LiteLLM's key, without suffixes */
-	const char *kind;			/* aitrack's kind, in tiers and service_tiers */
-	const char *column;			/* ai_model_price's column */
-} KindKey;
-
-static const KindKey kind_keys[NUM_KINDS] = {
-	{"input_cost_per_token", "input", "input_usd_per_mtok"},
-	{"output_cost_per_token", "output", "output_usd_per_mtok"},
-	{"cache_read_input_token_cost", "cache_read", "cache_read_usd_per_mtok"},
-	{"cache_creation_input_token_cost", "cache_creation", "cache_creation_usd_per_mtok"},
-	{"cache_creation_input_token_cost_above_1hr", "cache_creation_1h", "cache_creation_1h_usd_per_mtok"},
-	{"output_cost_per_reasoning_token", "reasoning", "reasoning_usd_per_mtok"},
-	{"input_cost_per_audio_token", "input_audio", "input_audio_usd_per_mtok"},
-	{"cache_read_input_audio_token_cost", "cache_read_audio", "cache_read_audio_usd_per_mtok"},
-	{"output_cost_per_audio_token", "output_audio", "output_audio_usd_per_mtok"},
-	{"input_cost_per_image_token", "input_image", "input_image_usd_per_mtok"},
-	{"output_cost_per_image_token", "output_image", "output_image_usd_per_mtok"},
+/*
+ * LiteLLM's key of each rate kind, without suffixes; aitrack's names of the
+ * kinds and their columns are price_rules.c's.
+ */
+static const char *const kind_keys[AI_NUM_RATE_KINDS] = {
+	[AI_RATE_INPUT] = "input_cost_per_token",
+	[AI_RATE_OUTPUT] = "output_cost_per_token",
+	[AI_RATE_CACHE_READ] = "cache_read_input_token_cost",
+	[AI_RATE_CACHE_CREATION] = "cache_creation_input_token_cost",
+	[AI_RATE_CACHE_CREATION_1H] = "cache_creation_input_token_cost_above_1hr",
+	[AI_RATE_REASONING] = "output_cost_per_reasoning_token",
+	[AI_RATE_INPUT_AUDIO] = "input_cost_per_audio_token",
+	[AI_RATE_CACHE_READ_AUDIO] = "cache_read_input_audio_token_cost",
+	[AI_RATE_OUTPUT_AUDIO] = "output_cost_per_audio_token",
+	[AI_RATE_INPUT_IMAGE] = "input_cost_per_image_token",
+	[AI_RATE_OUTPUT_IMAGE] = "output_cost_per_image_token",
 };
 
-typedef enum ServiceTier
-{
-	SERVICE_STANDARD,
-	SERVICE_FLEX,
-	SERVICE_PRIORITY,
-	SERVICE_BATCH,
-	NUM_SERVICES
-} ServiceTier;
+/*
+ * LiteLLM's suffix of each service tier it prices (scale has none); the
+ * names are price_rules.c's.
+ */
+#define NUM_SERVICES (AI_SERVICE_BATCH + 1)
 
-typedef struct ServiceSuffix
-{
-	const char *suffix;			/* LiteLLM's key suffix */
-	const char *name;			/* aitrack's key in service_tiers */
-} ServiceSuffix;
-
-static const ServiceSuffix service_suffixes[NUM_SERVICES] = {
-	{NULL, NULL},
-	{"_flex", "flex"},
-	{"_priority", "priority"},
-	{"_batches", "batch"},
+static const char *const service_suffixes[NUM_SERVICES] = {
+	[AI_SERVICE_STANDARD] = NULL,
+	[AI_SERVICE_FLEX] = "_flex",
+	[AI_SERVICE_PRIORITY] = "_priority",
+	[AI_SERVICE_BATCH] = "_batches",
 };
 
-#define NUM_SEARCH_SIZES 3
-
-static const char *const search_size_keys[NUM_SEARCH_SIZES] = {
+static const char *const search_size_keys[AI_NUM_SEARCH_SIZES] = {
 	"search_context_size_low", "search_context_size_medium", "search_context_size_high"
 };
 
-static const char *const search_size_columns[NUM_SEARCH_SIZES] = {
-	"web_search_low_usd", "web_search_medium_usd", "web_search_high_usd"
-};
 
 /* LiteLLM's provider names that are not the OpenTelemetry ones. */
 typedef struct ProviderName
@@ -173,9 +140,9 @@ static const char *const skip_units[] = {
 typedef struct RateSet
 {
 	int64		above_tokens;
-	Numeric		rate[NUM_KINDS];	/* USD per million tokens; NULL: not given */
-	const char *source[NUM_KINDS];
-	bool		from_list[NUM_KINDS];	/* from tiered_pricing */
+	Numeric		rate[AI_NUM_RATE_KINDS];	/* USD per million tokens; NULL: not given */
+	const char *source[AI_NUM_RATE_KINDS];
+	bool		from_list[AI_NUM_RATE_KINDS];	/* from tiered_pricing */
 } RateSet;
 
 typedef struct LitellmPrice
@@ -185,7 +152,7 @@ typedef struct LitellmPrice
 	char	   *litellm_provider;	/* lowercased, or NULL */
 	char	   *provider;
 	Numeric		request_usd;
-	Numeric		web_search[NUM_SEARCH_SIZES];
+	Numeric		web_search[AI_NUM_SEARCH_SIZES];
 	List	   *ignored;		/* of char *, with duplicates until sorted */
 	Numeric		one;
 	Numeric		million;
@@ -295,17 +262,17 @@ read_rate(LitellmPrice *price, const char *label, JsonbValue *value, bool per_to
 
 /* Strip a service tier suffix off key[0..*len), if there is one. */
 static bool
-strip_service(const char *key, int *len, ServiceTier *service)
+strip_service(const char *key, int *len, AiServiceTier *service)
 {
-	for (int s = SERVICE_STANDARD + 1; s < NUM_SERVICES; s++)
+	for (int s = AI_SERVICE_STANDARD + 1; s < NUM_SERVICES; s++)
 	{
-		int			suffix_len = strlen(service_suffixes[s].suffix);
+		int			suffix_len = strlen(service_suffixes[s]);
 
 		if (*len > suffix_len &&
-			memcmp(key + *len - suffix_len, service_suffixes[s].suffix, suffix_len) == 0)
+			memcmp(key + *len - suffix_len, service_suffixes[s], suffix_len) == 0)
 		{
 			*len -= suffix_len;
-			*service = (ServiceTier) s;
+			*service = (AiServiceTier) s;
 			return true;
 		}
 	}
@@ -357,28 +324,28 @@ strip_above(const char *key, int *len, int64 *tokens)
  * size (0: none).  The two suffixes come in either order.
  */
 static bool
-parse_rate_key(const char *key, RateKind *kind, ServiceTier *service, int64 *above)
+parse_rate_key(const char *key, AiRateKind *kind, AiServiceTier *service, int64 *above)
 {
 	int			len = strlen(key);
 
-	*service = SERVICE_STANDARD;
+	*service = AI_SERVICE_STANDARD;
 	*above = 0;
 	strip_service(key, &len, service);
 	strip_above(key, &len, above);
-	if (*service == SERVICE_STANDARD)
+	if (*service == AI_SERVICE_STANDARD)
 		strip_service(key, &len, service);
-	for (int k = 0; k < NUM_KINDS; k++)
-		if ((int) strlen(kind_keys[k].litellm) == len &&
-			memcmp(kind_keys[k].litellm, key, len) == 0)
+	for (int k = 0; k < AI_NUM_RATE_KINDS; k++)
+		if ((int) strlen(kind_keys[k]) == len &&
+			memcmp(kind_keys[k], key, len) == 0)
 		{
-			*kind = (RateKind) k;
+			*kind = (AiRateKind) k;
 			return true;
 		}
 	return false;
 }
 
 static RateSet *
-find_set(LitellmPrice *price, ServiceTier service, int64 above_tokens, bool create)
+find_set(LitellmPrice *price, AiServiceTier service, int64 above_tokens, bool create)
 {
 	ListCell   *lc;
 	RateSet    *set;
@@ -403,7 +370,7 @@ find_set(LitellmPrice *price, ServiceTier service, int64 above_tokens, bool crea
  * tiered_pricing elements from one lo) must agree.
  */
 static void
-set_rate(LitellmPrice *price, ServiceTier service, int64 above_tokens, RateKind kind,
+set_rate(LitellmPrice *price, AiServiceTier service, int64 above_tokens, AiRateKind kind,
 		 Numeric rate, const char *source, bool from_list)
 {
 	RateSet    *set;
@@ -535,10 +502,10 @@ read_search_costs(LitellmPrice *price, JsonbValue *value)
 		Assert(token == WJB_VALUE);
 		name = pnstrdup(key.val.string.val, key.val.string.len);
 		label = psprintf("search_context_cost_per_query.%s", shortened(name, 100));
-		for (size = 0; size < NUM_SEARCH_SIZES; size++)
+		for (size = 0; size < AI_NUM_SEARCH_SIZES; size++)
 			if (strcmp(name, search_size_keys[size]) == 0)
 				break;
-		if (size < NUM_SEARCH_SIZES)
+		if (size < AI_NUM_SEARCH_SIZES)
 			price->web_search[size] = read_rate(price, label, &size_cost, false);
 		else if (size_cost.type != jbvNull)
 			add_ignored(price, psprintf("search_context_cost_per_query.%s", name));
@@ -561,7 +528,7 @@ check_search_billing(LitellmPrice *price, Jsonb *entry, const char *model)
 	bool		per_query;
 	bool		any = false;
 
-	for (int size = 0; size < NUM_SEARCH_SIZES; size++)
+	for (int size = 0; size < AI_NUM_SEARCH_SIZES; size++)
 		any |= price->web_search[size] != NULL;
 	if (!any)
 		return;
@@ -582,7 +549,7 @@ check_search_billing(LitellmPrice *price, Jsonb *entry, const char *model)
 	}
 	if (per_query)
 		return;
-	for (int size = 0; size < NUM_SEARCH_SIZES; size++)
+	for (int size = 0; size < AI_NUM_SEARCH_SIZES; size++)
 		price->web_search[size] = NULL;
 	add_ignored(price, "search_context_cost_per_query");
 }
@@ -664,8 +631,8 @@ read_tier_list(LitellmPrice *price, JsonbValue *value)
 		while ((token = JsonbIteratorNext(&keys, &key, true)) != WJB_DONE)
 		{
 			char	   *name;
-			RateKind	kind;
-			ServiceTier service;
+			AiRateKind	kind;
+			AiServiceTier service;
 			int64		above;
 
 			if (token != WJB_KEY)
@@ -677,12 +644,12 @@ read_tier_list(LitellmPrice *price, JsonbValue *value)
 				continue;
 			/* LiteLLM reads only the plain keys inside an element. */
 			if (above_tokens >= 0 && parse_rate_key(name, &kind, &service, &above) &&
-				service == SERVICE_STANDARD && above == 0)
+				service == AI_SERVICE_STANDARD && above == 0)
 			{
 				char	   *label = psprintf("tiered_pricing[%d].%s", index,
 											 shortened(name, 100));
 
-				set_rate(price, SERVICE_STANDARD, above_tokens, kind,
+				set_rate(price, AI_SERVICE_STANDARD, above_tokens, kind,
 						 read_rate(price, label, &rate, true), label, true);
 			}
 			else if (strstr(name, "cost") != NULL && rate.type != jbvNull)
@@ -695,8 +662,8 @@ read_tier_list(LitellmPrice *price, JsonbValue *value)
 static void
 read_key(LitellmPrice *price, char *name, JsonbValue *value, JsonbValue *tier_list)
 {
-	RateKind	kind;
-	ServiceTier service;
+	AiRateKind	kind;
+	AiServiceTier service;
 	int64		above;
 
 	if (strcmp(name, "litellm_provider") == 0)
@@ -798,12 +765,12 @@ skip_reason(LitellmPrice *price, RateSet *base)
 	 * gpt-image-1 and its kin: all output is image tokens.  (LiteLLM's
 	 * _get_token_base_cost then bills output at output_cost_per_image_token.)
 	 */
-	if (base != NULL && base->rate[KIND_INPUT] != NULL && base->rate[KIND_OUTPUT] == NULL &&
-		base->rate[KIND_OUTPUT_IMAGE] != NULL)
+	if (base != NULL && base->rate[AI_RATE_INPUT] != NULL && base->rate[AI_RATE_OUTPUT] == NULL &&
+		base->rate[AI_RATE_OUTPUT_IMAGE] != NULL)
 		return pstrdup("output priced per image token only (output_cost_per_image_token); aitrack needs output_cost_per_token");
-	if (base != NULL && base->rate[KIND_INPUT] != NULL)
+	if (base != NULL && base->rate[AI_RATE_INPUT] != NULL)
 		return pstrdup("no per-token output price (output_cost_per_token)");
-	if (base != NULL && base->rate[KIND_OUTPUT] != NULL)
+	if (base != NULL && base->rate[AI_RATE_OUTPUT] != NULL)
 		return pstrdup("no per-token input price (input_cost_per_token)");
 	return pstrdup("no per-token input and output price");
 }
@@ -849,8 +816,8 @@ push_rates(JsonbParseState **state, RateSet *set, bool columns)
 {
 	if (set == NULL)
 		return;
-	for (int k = 0; k < NUM_KINDS; k++)
-		push_numeric(state, columns ? kind_keys[k].column : kind_keys[k].kind, set->rate[k]);
+	for (int k = 0; k < AI_NUM_RATE_KINDS; k++)
+		push_numeric(state, columns ? ai_rate_kind_columns[k] : ai_rate_kind_names[k], set->rate[k]);
 }
 
 static int
@@ -900,23 +867,23 @@ push_price(JsonbParseState **state, LitellmPrice *price)
 		push_key(state, "provider");
 		push_string(state, WJB_VALUE, price->provider);
 	}
-	push_rates(state, find_set(price, SERVICE_STANDARD, 0, false), true);
+	push_rates(state, find_set(price, AI_SERVICE_STANDARD, 0, false), true);
 	push_numeric(state, "request_usd", price->request_usd);
-	for (int size = 0; size < NUM_SEARCH_SIZES; size++)
-		push_numeric(state, search_size_columns[size], price->web_search[size]);
-	push_tiers(state, price->sets[SERVICE_STANDARD]);
+	for (int size = 0; size < AI_NUM_SEARCH_SIZES; size++)
+		push_numeric(state, ai_web_search_columns[size], price->web_search[size]);
+	push_tiers(state, price->sets[AI_SERVICE_STANDARD]);
 
 	push_key(state, "service_tiers");
 	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-	for (int s = SERVICE_STANDARD + 1; s < NUM_SERVICES; s++)
+	for (int s = AI_SERVICE_STANDARD + 1; s < NUM_SERVICES; s++)
 	{
 		List	   *sets = price->sets[s];
 
 		if (sets == NIL)
 			continue;
-		push_key(state, service_suffixes[s].name);
+		push_key(state, ai_service_tier_names[s]);
 		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-		push_rates(state, find_set(price, (ServiceTier) s, 0, false), false);
+		push_rates(state, find_set(price, (AiServiceTier) s, 0, false), false);
 		/* Present only when the tier has context tiers of its own. */
 		if (((RateSet *) llast(sets))->above_tokens > 0)
 			push_tiers(state, sets);
@@ -989,8 +956,8 @@ ai_price_from_litellm_1_5(PG_FUNCTION_ARGS)
 		list_sort(price.sets[s], cmp_sets);
 	list_sort(price.ignored, cmp_strings);
 
-	base = find_set(&price, SERVICE_STANDARD, 0, false);
-	if (base == NULL || base->rate[KIND_INPUT] == NULL || base->rate[KIND_OUTPUT] == NULL)
+	base = find_set(&price, AI_SERVICE_STANDARD, 0, false);
+	if (base == NULL || base->rate[AI_RATE_INPUT] == NULL || base->rate[AI_RATE_OUTPUT] == NULL)
 	{
 		push_key(&state, "skip");
 		push_string(&state, WJB_VALUE, skip_reason(&price, base));

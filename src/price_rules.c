@@ -53,6 +53,28 @@ const AiRateKind ai_rate_kind_fallback[AI_NUM_RATE_KINDS] = {
 	[AI_RATE_OUTPUT_IMAGE] = AI_RATE_OUTPUT,
 };
 
+/* The columns of ai_model_price holding the base rates, by kind. */
+const char *const ai_rate_kind_columns[AI_NUM_RATE_KINDS] = {
+	[AI_RATE_INPUT] = "input_usd_per_mtok",
+	[AI_RATE_OUTPUT] = "output_usd_per_mtok",
+	[AI_RATE_CACHE_READ] = "cache_read_usd_per_mtok",
+	[AI_RATE_CACHE_CREATION] = "cache_creation_usd_per_mtok",
+	[AI_RATE_CACHE_CREATION_1H] = "cache_creation_1h_usd_per_mtok",
+	[AI_RATE_REASONING] = "reasoning_usd_per_mtok",
+	[AI_RATE_INPUT_AUDIO] = "input_audio_usd_per_mtok",
+	[AI_RATE_CACHE_READ_AUDIO] = "cache_read_audio_usd_per_mtok",
+	[AI_RATE_OUTPUT_AUDIO] = "output_audio_usd_per_mtok",
+	[AI_RATE_INPUT_IMAGE] = "input_image_usd_per_mtok",
+	[AI_RATE_OUTPUT_IMAGE] = "output_image_usd_per_mtok",
+};
+
+/* The columns of the web search fees, by search context size. */
+const char *const ai_web_search_columns[AI_NUM_SEARCH_SIZES] = {
+	[AI_SEARCH_LOW] = "web_search_low_usd",
+	[AI_SEARCH_MEDIUM] = "web_search_medium_usd",
+	[AI_SEARCH_HIGH] = "web_search_high_usd",
+};
+
 const char *const ai_service_tier_names[AI_NUM_SERVICE_TIERS] = {
 	[AI_SERVICE_STANDARD] = "standard",
 	[AI_SERVICE_FLEX] = "flex",

@@ -317,7 +317,7 @@ validate_billed_apart(AiCall *call)
 				 "Valid sizes are: low, medium, high.");
 	for (size_t i = 0; i < lengthof(counts); i++)
 		check_count(call, counts[i]);
-	/* Each part within its whole, as the CHECK ai_call_billed_parts_check has it. */
+	/* Each part within its whole, as the CHECK ai_call_parts_within_whole_check has it. */
 	if (!call->isnull[AI_CACHE_CREATION_1H_INPUT_TOKENS])
 	{
 		if (call->isnull[AI_CACHE_CREATION_INPUT_TOKENS])

@@ -282,12 +282,15 @@ SELECT pg_temp.try(format('SELECT * FROM ai_load_prices(%L)',
                                              '{"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06}'::jsonb)));
 SELECT count(*) AS loaded FROM ai_model_price WHERE model IN ('aaa-first', 'acme-bad');
 -- An entry that is not an object, or whose input or output price is
--- missing or not a number, has no token prices and is skipped.
-SELECT * FROM ai_load_prices('{"acme-a": 0.5, "acme-b": {"input_cost_per_token": "1e-06", "output_cost_per_token": 2e-06},
+-- missing, has no token prices and is skipped, with the reason.
+SELECT * FROM ai_load_prices('{"acme-a": 0.5,
                                "acme-c": {"input_cost_per_token": 1e-06, "output_cost_per_token": null},
                                "acme-d": {"output_cost_per_image": 0.04, "mode": "image_generation"},
                                "acme-e": {"input_cost_per_token": 1e-06, "mode": "embedding"}}');
 SELECT count(*) AS loaded FROM ai_model_price WHERE model LIKE 'acme-_';
+-- From 1.5 an input or output price that is there but not a number is an
+-- error, as every other rate's is (1.4 skipped the entry).
+SELECT pg_temp.try($$SELECT * FROM ai_load_prices('{"acme-b": {"input_cost_per_token": "1e-06", "output_cost_per_token": 2e-06}}')$$);
 
 --
 -- 1.1 checks on record_ai_call(): cache tokens within input, reasoning

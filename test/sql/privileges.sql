@@ -147,15 +147,19 @@ CREATE ROLE regress_aitrack_admin;
 GRANT EXECUTE ON FUNCTION ai_load_prices(jsonb, timestamptz, text),
                           ai_reprice(timestamptz, timestamptz, boolean),
                           ai_price_at(text, text, timestamptz),
-                          ai_cost(ai_model_price, integer, integer, integer, integer, integer)
+                          ai_cost(ai_model_price, integer, integer, integer, integer, integer),
+                          ai_cost(ai_model_price, record)
     TO regress_aitrack_admin;
 GRANT SELECT, INSERT, UPDATE ON ai_model_price TO regress_aitrack_admin;
 GRANT USAGE ON SEQUENCE ai_model_price_id_seq TO regress_aitrack_admin;
 GRANT SELECT ON ai_model TO regress_aitrack_admin;
--- The numbers of a call, not its content.
+-- The numbers of a call, not its content (from 1.5 the billed counts,
+-- service tier and search size too: ai_reprice() reads every billed column).
 GRANT SELECT (id, created_at, model_id, input_tokens, cache_read_input_tokens,
               cache_creation_input_tokens, output_tokens, reasoning_tokens,
-              cost_usd, cost_source),
+              cost_usd, cost_source, cache_creation_1h_input_tokens, input_audio_tokens,
+              cache_read_audio_tokens, input_image_tokens, output_audio_tokens,
+              output_image_tokens, web_search_requests, service_tier, web_search_context_size),
       UPDATE (cost_usd, cost_source, updated_at)
    ON ai_call TO regress_aitrack_admin;
 SET ROLE regress_aitrack_admin;

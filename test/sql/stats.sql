@@ -149,15 +149,7 @@ SELECT cost_source, count(*) AS calls, count(cost_usd) AS with_cost,
 -- neighbours are below 100 ms.  The same percentile_cont over "duration_ms
 -- >= 100" (0 or 1, in the same order as the durations) is 0 exactly then.
 --
-CREATE TYPE stats_row AS (
-    bucket timestamptz, modelname text, version text, call_type text,
-    status text, user_id uuid, calls bigint, errors bigint,
-    input_tokens bigint, reasoning_tokens bigint, output_tokens bigint,
-    cost_usd numeric, avg_duration_ms float8, p50_duration_ms float8,
-    p95_duration_ms float8, p99_duration_ms float8, first_call timestamptz,
-    last_call timestamptz, cache_read_input_tokens bigint,
-    cache_creation_input_tokens bigint, unpriced_calls bigint,
-    avg_time_to_first_token_ms float8);
+-- (The rows of ai_usage_stats() are of the type ai_usage_stats_row from 1.5.)
 CREATE TYPE hand_row AS (
     bucket timestamptz, modelname text, version text, call_type text,
     status text, user_id uuid, calls bigint, errors bigint,
@@ -249,7 +241,7 @@ SELECT CASE WHEN c IS NULL OR h IS NULL THEN c IS NULL AND h IS NULL
        END
 $$;
 
-CREATE FUNCTION stats_agree(c stats_row, h hand_row,
+CREATE FUNCTION stats_agree(c ai_usage_stats_row, h hand_row,
                             exact_percentiles boolean DEFAULT false,
                             with_first_last boolean DEFAULT true)
 RETURNS boolean
@@ -294,14 +286,7 @@ CREATE FUNCTION compare_stats(p_since timestamptz, p_until timestamptz,
 LANGUAGE sql STABLE
 AS $$
 WITH c AS MATERIALIZED (
-    -- The columns of 1.2 (the rows of 1.5 have more; the sums of what is
-    -- billed apart are checked in test/sql/pricing_rules.sql).
-    SELECT ROW(s.bucket, s.modelname, s.version, s.call_type, s.status, s.user_id, s.calls,
-               s.errors, s.input_tokens, s.reasoning_tokens, s.output_tokens, s.cost_usd,
-               s.avg_duration_ms, s.p50_duration_ms, s.p95_duration_ms, s.p99_duration_ms,
-               s.first_call, s.last_call, s.cache_read_input_tokens,
-               s.cache_creation_input_tokens, s.unpriced_calls,
-               s.avg_time_to_first_token_ms)::stats_row AS r,
+    SELECT s AS r,
            ROW(s.bucket, s.modelname, s.version, s.call_type, s.status, s.user_id)::text AS k
       FROM ai_usage_stats($1, $2, $3, $4, $5, $6, $7) AS s
 ), h AS MATERIALIZED (
@@ -794,11 +779,10 @@ SELECT (SELECT count(*) FROM ((TABLE ai_usage_rollup EXCEPT ALL TABLE rollup_bef
        AS total_rows_changed;
 
 DROP FUNCTION compare_stats(timestamptz, timestamptz, text[], text, text, uuid, text, boolean, boolean);
-DROP FUNCTION stats_agree(stats_row, hand_row, boolean, boolean);
+DROP FUNCTION stats_agree(ai_usage_stats_row, hand_row, boolean, boolean);
 DROP FUNCTION percentile_agrees(float8, float8, boolean);
 DROP FUNCTION hand_stats(timestamptz, timestamptz, text[], text, text, uuid, text);
 DROP FUNCTION differing_from(regclass, timestamptz, text[]);
-DROP TYPE stats_row;
 DROP TYPE hand_row;
 -- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
 SET aitrack.allow_drop = on;

@@ -365,6 +365,9 @@ SELECT bucket, modelname, version, call_type, status, user_id, calls, errors, in
        cache_creation_input_tokens, unpriced_calls
   FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}');
 CREATE VIEW dashboard AS SELECT modelname, calls, cost_usd FROM ai_usage_stats();
+-- A role that may read a call's numbers column by column, not its prompt.
+CREATE ROLE regress_aitrack_counts;
+GRANT SELECT (id, input_tokens, output_tokens) ON ai_call TO regress_aitrack_counts;
 -- This one last time the view stands in the way (the function's result
 -- type changes); the update fails and changes nothing.
 \set VERBOSITY terse
@@ -403,6 +406,12 @@ SELECT count(*) AS stats_differing FROM (
             cache_creation_input_tokens, unpriced_calls
        FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}')
      EXCEPT ALL TABLE stats_1_4)) d;
+-- It may read the new counts too, and still not the prompt.
+SELECT has_column_privilege('regress_aitrack_counts', 'ai_call', 'web_search_requests', 'SELECT') AS new_counts,
+       has_column_privilege('regress_aitrack_counts', 'ai_call', 'service_tier', 'SELECT') AS service_tier,
+       has_column_privilege('regress_aitrack_counts', 'ai_call', 'prompt', 'SELECT') AS prompt;
+REVOKE ALL ON ai_call FROM regress_aitrack_counts;
+DROP ROLE regress_aitrack_counts;
 SELECT pg_catalog.format_type(p.prorettype, NULL) AS stats_rows, p.proretset
   FROM pg_catalog.pg_proc p WHERE p.oid = 'ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::regprocedure;
 -- The same file loaded again: the price 1.4 loaded keeps its rates and

@@ -604,7 +604,7 @@ sub check_grants
 		# the cost of a call's own row is for the group roles; the two
 		# pure helpers of the prices are open to all (a CHECK calls one)
 		push @privs,
-		  'ai_cost(ai_model_price,ai_call) false',
+		  'ai_cost(ai_model_price,record) false',
 		  'ai_intended_privileges() false',
 		  'ai_price_from_litellm(text,jsonb) true',
 		  'ai_price_rules_valid(jsonb,jsonb) true';
