@@ -674,6 +674,8 @@ read_key(LitellmPrice *price, char *name, JsonbValue *value, JsonbValue *tier_li
 		read_search_costs(price, value);
 	else if (strcmp(name, "input_cost_per_request") == 0)
 		price->request_usd = read_rate(price, name, value, false);
+	else if (strcmp(name, "input_cost_per_token_cache_hit") == 0)
+		return;					/* read last: see ai_price_from_litellm_1_5 */
 	else if (parse_rate_key(name, &kind, &service, &above))
 	{
 		bool		context_tier = above > 0;
@@ -951,6 +953,27 @@ ai_price_from_litellm_1_5(PG_FUNCTION_ARGS)
 	}
 	read_tier_list(&price, &tier_list);
 	check_search_billing(&price, entry, model);
+
+	/*
+	 * DeepSeek's older name of the cache read rate (the upstream file has it
+	 * on some 30 entries, one with nothing else): a cache read rate when the
+	 * entry gives none under the usual name.
+	 */
+	{
+		JsonbValue	hit;
+
+		if (getKeyJsonValueFromContainer(&entry->root, "input_cost_per_token_cache_hit",
+										 strlen("input_cost_per_token_cache_hit"), &hit) != NULL &&
+			hit.type != jbvNull)
+		{
+			RateSet    *standard = find_set(&price, AI_SERVICE_STANDARD, 0, false);
+
+			if (standard == NULL || standard->rate[AI_RATE_CACHE_READ] == NULL)
+				set_rate(&price, AI_SERVICE_STANDARD, 0, AI_RATE_CACHE_READ,
+						 read_rate(&price, "input_cost_per_token_cache_hit", &hit, true),
+						 "input_cost_per_token_cache_hit", false);
+		}
+	}
 
 	for (int s = 0; s < NUM_SERVICES; s++)
 		list_sort(price.sets[s], cmp_sets);

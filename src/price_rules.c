@@ -5,7 +5,8 @@
  *		the structs price.c prices a call with, and checked (the constraint
  *		ai_model_price_rules_check calls ai_price_rules_valid()).
  *
- * tiers			[{"above_tokens": N, "<kind>": rate, ...}, ...], ascending
+ * tiers			[{"above_tokens": N, "<kind>": rate, ...}, ...], in any order
+ *					(read sorted by above_tokens)
  * service_tiers	{"flex" | "priority" | "batch" | "scale":
  *					 {"<kind>": rate, ..., "tiers": [...]}}
  *
@@ -275,6 +276,7 @@ ai_price_rules_read_service_tiers(Jsonb *service_tiers, AiPriceRules *rules)
 	{
 		char	   *name;
 		int			tier;
+		int			nrates;
 		JsonbValue	sub;
 
 		if (token != WJB_KEY)
@@ -288,8 +290,8 @@ ai_price_rules_read_service_tiers(Jsonb *service_tiers, AiPriceRules *rules)
 		if (value.type != jbvBinary || !JsonContainerIsObject(value.val.binary.data))
 			bad_rules("service_tiers", SERVICE_TIERS_HINT, "Service tier \"%s\" is not a JSON object.", name);
 		rules->has_service[tier] = true;
-		read_rates(value.val.binary.data, &rules->service[tier].base, "service_tiers",
-				   SERVICE_TIERS_HINT, false);
+		nrates = read_rates(value.val.binary.data, &rules->service[tier].base, "service_tiers",
+							SERVICE_TIERS_HINT, false);
 		if (getKeyJsonValueFromContainer(value.val.binary.data, "tiers", strlen("tiers"), &sub) != NULL)
 		{
 			if (sub.type != jbvBinary)
@@ -298,6 +300,10 @@ ai_price_rules_read_service_tiers(Jsonb *service_tiers, AiPriceRules *rules)
 			read_tiers_container(sub.val.binary.data, &rules->service[tier],
 								 psprintf("tiers of service tier %s", name));
 		}
+		/* {"flex": {}} would price flex calls at the standard rates: say so. */
+		if (nrates == 0 && rules->service[tier].ntiers == 0)
+			bad_rules("service_tiers", SERVICE_TIERS_HINT,
+					  "Service tier \"%s\" has no rate.", name);
 	}
 }
 

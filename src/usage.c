@@ -229,6 +229,19 @@ service_tier_name(const char *tier)
 	return NULL;
 }
 
+/*
+ * The image tokens not read from the cache: aitrack prices cached images
+ * as cache reads (they are inside the cached count too), and
+ * input_image_tokens holds the others.
+ */
+static int64
+uncached(int64 all, int64 cached)
+{
+	if (all < 0)
+		return -1;
+	return Max(all - Max(cached, 0), 0);
+}
+
 /* What a response says, before it is checked and set; -1: not said. */
 typedef struct Usage
 {
@@ -271,7 +284,7 @@ read_gemini(JsonbContainer *usage, Usage *u)
 	u->cache_read_audio = modality_count(get_array(usage, "cacheTokensDetails"), "AUDIO");
 	image = modality_count(get_array(usage, "promptTokensDetails"), "IMAGE");
 	cached_image = modality_count(get_array(usage, "cacheTokensDetails"), "IMAGE");
-	u->input_image = image < 0 ? -1 : Max(image - Max(cached_image, 0), 0);
+	u->input_image = uncached(image, cached_image);
 	u->output_audio = modality_count(get_array(usage, "candidatesTokensDetails"), "AUDIO");
 	u->output_image = modality_count(get_array(usage, "candidatesTokensDetails"), "IMAGE");
 }
@@ -288,7 +301,8 @@ read_openai_chat(JsonbContainer *root, JsonbContainer *usage, Usage *u)
 	u->reasoning = get_count(completion, "reasoning_tokens");
 	u->input_audio = get_count(prompt, "audio_tokens");
 	u->cache_read_audio = get_count(get_object(prompt, "cached_tokens_details"), "audio_tokens");
-	u->input_image = get_count(prompt, "image_tokens");
+	u->input_image = uncached(get_count(prompt, "image_tokens"),
+							  get_count(get_object(prompt, "cached_tokens_details"), "image_tokens"));
 	u->output_audio = get_count(completion, "audio_tokens");
 	u->output_image = get_count(completion, "image_tokens");
 	u->service_tier = get_string(root, "service_tier");
@@ -335,7 +349,8 @@ read_input_output(JsonbContainer *root, JsonbContainer *usage, Usage *u)
 	u->reasoning = get_count(out, "reasoning_tokens");
 	u->input_audio = get_count(in, "audio_tokens");
 	u->cache_read_audio = get_count(get_object(in, "cached_tokens_details"), "audio_tokens");
-	u->input_image = get_count(in, "image_tokens");
+	u->input_image = uncached(get_count(in, "image_tokens"),
+							  get_count(get_object(in, "cached_tokens_details"), "image_tokens"));
 	u->output_audio = get_count(out, "audio_tokens");
 	u->output_image = get_count(out, "image_tokens");
 
