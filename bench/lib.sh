@@ -94,7 +94,7 @@ BENCH_KEEP=${BENCH_KEEP:-0}
 
 DB=aitrack_bench
 # Every part, in the order they run; the default leaves retention out (long).
-BENCH_PARTS=(ingest stats batch batch_memory retention upgrade)
+BENCH_PARTS=(ingest stats batch batch_memory retention upgrade load_prices)
 BENCH_DEFAULT_PARTS=(ingest stats batch)
 WORK=            # $CLUSTER_DIR/work: scripts and data files, postgres-owned
 SUMMARY=()       # "part|ratio|value|target|verdict"

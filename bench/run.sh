@@ -32,9 +32,15 @@
 #                                     longest stall, the worst latency against
 #                                     the seconds before, failed calls
 #                                     (bench/upgrade.sh); run only when named
+#   bash bench/run.sh load_prices     ai_load_prices() (1.5) on LiteLLM's
+#                                     whole price file: first load, again,
+#                                     every rate changed, against one INSERT
+#                                     of the base rates (bench/load_prices.sh);
+#                                     run only when named
 #   bash bench/run.sh ingest batch    any several of them (they run in the
 #                                     order ingest, stats, batch,
-#                                     batch_memory, retention, upgrade);
+#                                     batch_memory, retention, upgrade,
+#                                     load_prices);
 #                                     `all` stands for ingest stats batch
 #
 # Each part also runs on its own, on a cluster of its own, with the same
@@ -55,8 +61,8 @@ main() {
         case $arg in
             -h|--help) usage; exit 0 ;;
             all) want+=("${BENCH_DEFAULT_PARTS[@]}") ;;
-            ingest|stats|batch|batch_memory|retention|upgrade) want+=("$arg") ;;
-            *) err "unknown part '$arg' (ingest, stats, batch, batch_memory, retention, upgrade or all)"
+            ingest|stats|batch|batch_memory|retention|upgrade|load_prices) want+=("$arg") ;;
+            *) err "unknown part '$arg' (ingest, stats, batch, batch_memory, retention, upgrade, load_prices or all)"
                usage >&2
                exit 2 ;;
         esac

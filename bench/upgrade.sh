@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/upgrade.sh: does ALTER EXTENSION aitrack UPDATE stall recording?
-# In a database of its own at BENCH_UPGRADE_FROM (1.3), loads
+# In a database of its own at BENCH_UPGRADE_FROM (1.4), loads
 # BENCH_UPGRADE_CALLS calls (1M), then runs ALTER EXTENSION aitrack UPDATE
 # (to the installed default_version) while BENCH_CLIENTS pgbench clients
 # record calls for BENCH_UPGRADE_SECONDS (20): single calls, seed-shaped
@@ -43,7 +43,7 @@ UPGRADE_BATCH_SQL="SELECT count(*) FROM record_ai_calls('[{\"modelname\": \"mode
 upsql() { as_pg psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d "$UPGRADE_DB" "$@"; }
 
 bench_upgrade() {
-    local from=${BENCH_UPGRADE_FROM:-1.3} calls=${BENCH_UPGRADE_CALLS:-1000000}
+    local from=${BENCH_UPGRADE_FROM:-1.4} calls=${BENCH_UPGRADE_CALLS:-1000000}
     local seconds=${BENCH_UPGRADE_SECONDS:-20} to
     to=$(bval "SELECT default_version FROM pg_available_extensions WHERE name = 'aitrack'")
     section "upgrade: ALTER EXTENSION aitrack UPDATE from $from to $to on $calls calls while $BENCH_CLIENTS clients record"
