@@ -396,6 +396,44 @@ set_rate(LitellmPrice *price, AiServiceTier service, int64 above_tokens, AiRateK
 			 errhint("Keep one of the two keys in the entry.")));
 }
 
+/*
+ * Batch calls without batch rates in the entry: half the standard rates,
+ * every kind and context tier, as LiteLLM's batch_cost_calculator()
+ * (litellm/cost_calculator.py) bills them and as OpenAI, Anthropic and
+ * Google discount their batch APIs.  The file gives _batches keys for few
+ * models (77 of about 2,200 chat entries in mid-2026; not gpt-5 nor
+ * claude-sonnet-4-5), and a batch call priced at the standard rates would
+ * cost twice what was billed.  Written into service_tiers, so the stored
+ * price shows what a batch call costs.
+ */
+static void
+derive_batch_rates(LitellmPrice *price)
+{
+	Numeric		half;
+	ListCell   *lc;
+
+	if (price->sets[AI_SERVICE_BATCH] != NIL)
+		return;
+	half = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum("0.5"),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1)));
+	foreach(lc, price->sets[AI_SERVICE_STANDARD])
+	{
+		RateSet    *standard = (RateSet *) lfirst(lc);
+		RateSet    *batch = NULL;
+
+		for (int k = 0; k < AI_NUM_RATE_KINDS; k++)
+		{
+			if (standard->rate[k] == NULL)
+				continue;
+			if (batch == NULL)
+				batch = find_set(price, AI_SERVICE_BATCH, standard->above_tokens, true);
+			batch->rate[k] = trimmed(numeric_mul_opt_error(standard->rate[k], half, NULL));
+			batch->source[k] = "half the standard rate";
+		}
+	}
+}
+
 static void
 add_ignored(LitellmPrice *price, const char *key)
 {
@@ -975,6 +1013,7 @@ ai_price_from_litellm_1_5(PG_FUNCTION_ARGS)
 		}
 	}
 
+	derive_batch_rates(&price);
 	for (int s = 0; s < NUM_SERVICES; s++)
 		list_sort(price.sets[s], cmp_sets);
 	list_sort(price.ignored, cmp_strings);

@@ -69,6 +69,10 @@ INSERT INTO priced VALUES ('qwen 256000', record_ai_call('dashscope/qwen-plus-20
     input_tokens => 256000, output_tokens => 1000), (256000 * 0.4 + 1000 * 1.2) / 1e6);
 INSERT INTO priced VALUES ('qwen 256001', record_ai_call('dashscope/qwen-plus-2025-07-28', 'latest', 'p', '{}',
     input_tokens => 256001, output_tokens => 1000), (256001 * 1.2 + 1000 * 3.6) / 1e6);
+-- No _batches keys in the entry: a batch call costs half the standard
+-- rates, the context tier's too.
+INSERT INTO priced VALUES ('qwen 256001 batch', record_ai_call('dashscope/qwen-plus-2025-07-28', 'latest', 'p', '{}',
+    input_tokens => 256001, output_tokens => 1000, service_tier => 'batch'), (256001 * 0.6 + 1000 * 1.8) / 1e6);
 -- Perplexity's per-request fee.
 INSERT INTO priced VALUES ('sonar request fee', record_ai_call('perplexity/sonar', 'latest', 'p', '{}',
     input_tokens => 100, output_tokens => 200), (100 * 1 + 200 * 1) / 1e6 + 0.005);
