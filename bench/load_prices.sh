@@ -44,6 +44,7 @@ bench_load_prices() {
 
     bpsql -q -c "SET aitrack.allow_drop = on" -c "TRUNCATE ai_model_price CASCADE"
     bpsql -q <<SQL
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_prices, bench_prices_changed, bench_baseline;
 CREATE TABLE bench_prices AS SELECT pg_read_file('$path')::jsonb AS prices;
 -- Every per-token rate 10% higher: each entry then changes.

@@ -124,12 +124,17 @@ ALTER TABLE @extschema@.ai_call
                AND output_audio_tokens OPERATOR(pg_catalog.>=) 0
                AND output_image_tokens OPERATOR(pg_catalog.>=) 0
                AND web_search_requests OPERATOR(pg_catalog.>=) 0) NOT VALID,
-    -- The parts within their wholes (unknown parts count as none).
+    -- The parts within their wholes (unknown parts count as none).  Only
+    -- for rows that have 1.5's parts: a NOT VALID constraint still holds
+    -- every UPDATE, and rows 1.0 recorded may have reasoning_tokens above
+    -- output_tokens (1.1 to 1.4 allow that on purpose; see src/validate.c),
+    -- which must stay updatable (ai_purge_content, ai_reprice).
     ADD CONSTRAINT ai_call_parts_within_whole_check
         CHECK (COALESCE(cache_creation_1h_input_tokens, 0) OPERATOR(pg_catalog.<=) COALESCE(cache_creation_input_tokens, 0)
                AND COALESCE(cache_read_audio_tokens, 0) OPERATOR(pg_catalog.<=) COALESCE(cache_read_input_tokens, 0)
                AND COALESCE(cache_read_audio_tokens, 0) OPERATOR(pg_catalog.<=) COALESCE(input_audio_tokens, 0)
                AND (input_tokens IS NULL
+                    OR pg_catalog.num_nonnulls(input_audio_tokens, input_image_tokens) OPERATOR(pg_catalog.=) 0
                     OR (COALESCE(cache_read_input_tokens, 0)::pg_catalog.int8
                         OPERATOR(pg_catalog.+) COALESCE(cache_creation_input_tokens, 0)
                         OPERATOR(pg_catalog.+) COALESCE(input_audio_tokens, 0)
@@ -137,6 +142,7 @@ ALTER TABLE @extschema@.ai_call
                         OPERATOR(pg_catalog.+) COALESCE(input_image_tokens, 0))
                        OPERATOR(pg_catalog.<=) input_tokens)
                AND (output_tokens IS NULL
+                    OR pg_catalog.num_nonnulls(output_audio_tokens, output_image_tokens) OPERATOR(pg_catalog.=) 0
                     OR (COALESCE(reasoning_tokens, 0)::pg_catalog.int8
                         OPERATOR(pg_catalog.+) COALESCE(output_audio_tokens, 0)
                         OPERATOR(pg_catalog.+) COALESCE(output_image_tokens, 0))
@@ -625,6 +631,17 @@ UPDATE pg_catalog.pg_proc
    SET proacl = (SELECT p.proacl FROM pg_catalog.pg_proc p
                   WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure)
  WHERE oid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats_1_5_new(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure;
+-- ... and its initial privileges, so that ai_reset_privileges() tells the
+-- extension's grants from a DBA's as it did for the old one (a DBA's GRANT
+-- ... TO PUBLIC stands).
+DELETE FROM pg_catalog.pg_init_privs
+ WHERE objoid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats_1_5_new(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure
+   AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
+INSERT INTO pg_catalog.pg_init_privs (objoid, classoid, objsubid, privtype, initprivs)
+SELECT '@extschema@.ai_usage_stats_1_5_new(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure, i.classoid, i.objsubid, i.privtype, i.initprivs
+  FROM pg_catalog.pg_init_privs i
+ WHERE i.objoid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure
+   AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
 DROP FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text);
 ALTER FUNCTION @extschema@.ai_usage_stats_1_5_new(timestamptz, timestamptz, text[], text, text, uuid, text)
     RENAME TO ai_usage_stats;
@@ -667,6 +684,17 @@ UPDATE pg_catalog.pg_proc
    SET proacl = (SELECT p.proacl FROM pg_catalog.pg_proc p
                   WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision)'::pg_catalog.regprocedure)
  WHERE oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text)'::pg_catalog.regprocedure;
+-- ... and its initial privileges, so that ai_reset_privileges() tells the
+-- extension's grants from a DBA's as it did for the old one (a DBA's GRANT
+-- ... TO PUBLIC stands).
+DELETE FROM pg_catalog.pg_init_privs
+ WHERE objoid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text)'::pg_catalog.regprocedure
+   AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
+INSERT INTO pg_catalog.pg_init_privs (objoid, classoid, objsubid, privtype, initprivs)
+SELECT '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text)'::pg_catalog.regprocedure, i.classoid, i.objsubid, i.privtype, i.initprivs
+  FROM pg_catalog.pg_init_privs i
+ WHERE i.objoid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision)'::pg_catalog.regprocedure
+   AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
 DROP FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision);
 
 -- The seed's forms and the batch keep their signatures and grants, and take
@@ -717,6 +745,17 @@ UPDATE pg_catalog.pg_proc
    SET proacl = (SELECT p.proacl FROM pg_catalog.pg_proc p
                   WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.ai_cost(@extschema@.ai_model_price, integer, integer, integer, integer, integer)'::pg_catalog.regprocedure)
  WHERE oid OPERATOR(pg_catalog.=) '@extschema@.ai_cost(@extschema@.ai_model_price, record)'::pg_catalog.regprocedure;
+-- ... and its initial privileges, so that ai_reset_privileges() tells the
+-- extension's grants from a DBA's as it did for the old one (a DBA's GRANT
+-- ... TO PUBLIC stands).
+DELETE FROM pg_catalog.pg_init_privs
+ WHERE objoid OPERATOR(pg_catalog.=) '@extschema@.ai_cost(@extschema@.ai_model_price, record)'::pg_catalog.regprocedure
+   AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
+INSERT INTO pg_catalog.pg_init_privs (objoid, classoid, objsubid, privtype, initprivs)
+SELECT '@extschema@.ai_cost(@extschema@.ai_model_price, record)'::pg_catalog.regprocedure, i.classoid, i.objsubid, i.privtype, i.initprivs
+  FROM pg_catalog.pg_init_privs i
+ WHERE i.objoid OPERATOR(pg_catalog.=) '@extschema@.ai_cost(@extschema@.ai_model_price, integer, integer, integer, integer, integer)'::pg_catalog.regprocedure
+   AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
 
 -- 1.1's token counts, now under the price's context tiers too (a call at
 -- the standard service tier, without the parts billed apart).
@@ -742,6 +781,9 @@ RETURNS TABLE (calls_checked bigint, calls_changed bigint, newly_priced bigint,
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    message  text;
+    details  text;
 BEGIN
     IF dry_run IS NULL THEN
         RAISE EXCEPTION 'dry_run must not be null'
@@ -749,6 +791,7 @@ BEGIN
                   HINT = 'Pass true to see what would change, false to change it.';
     END IF;
 
+    BEGIN
     RETURN QUERY
     WITH repriced AS MATERIALIZED (
         SELECT c.id, c.cost_usd AS old_cost, c.cost_source AS old_source,
@@ -791,6 +834,15 @@ BEGIN
            pg_catalog.trim_scale(COALESCE(pg_catalog.sum(r.new_cost), 0)
                                  - COALESCE(pg_catalog.sum(r.old_cost), 0))
       FROM repriced r;
+    EXCEPTION WHEN check_violation THEN
+        -- A cost above 1e9 USD (ai_call_cost_usd_range), from absurd counts
+        -- or rates: said plainly, and nothing is changed.
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, details = PG_EXCEPTION_DETAIL;
+        RAISE EXCEPTION 'a repriced cost is out of range'
+            USING ERRCODE = 'numeric_value_out_of_range',
+                  DETAIL = message OPERATOR(pg_catalog.||) '. ' OPERATOR(pg_catalog.||) COALESCE(details, ''),
+                  HINT = 'A call''s cost must be at most 1e9 USD: check the counts of that call and the price in force at its time; no call was repriced.';
+    END;
 END;
 $$;
 
@@ -986,6 +1038,17 @@ UPDATE pg_catalog.pg_proc
    SET proacl = (SELECT p.proacl FROM pg_catalog.pg_proc p
                   WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.ai_load_prices_1_4_old(jsonb, timestamptz, text)'::pg_catalog.regprocedure)
  WHERE oid OPERATOR(pg_catalog.=) '@extschema@.ai_load_prices(jsonb, timestamptz, text)'::pg_catalog.regprocedure;
+-- ... and its initial privileges, so that ai_reset_privileges() tells the
+-- extension's grants from a DBA's as it did for the old one (a DBA's GRANT
+-- ... TO PUBLIC stands).
+DELETE FROM pg_catalog.pg_init_privs
+ WHERE objoid OPERATOR(pg_catalog.=) '@extschema@.ai_load_prices(jsonb, timestamptz, text)'::pg_catalog.regprocedure
+   AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
+INSERT INTO pg_catalog.pg_init_privs (objoid, classoid, objsubid, privtype, initprivs)
+SELECT '@extschema@.ai_load_prices(jsonb, timestamptz, text)'::pg_catalog.regprocedure, i.classoid, i.objsubid, i.privtype, i.initprivs
+  FROM pg_catalog.pg_init_privs i
+ WHERE i.objoid OPERATOR(pg_catalog.=) '@extschema@.ai_load_prices_1_4_old(jsonb, timestamptz, text)'::pg_catalog.regprocedure
+   AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
 DROP FUNCTION @extschema@.ai_load_prices_1_4_old(jsonb, timestamptz, text);
 
 --
@@ -1236,7 +1299,7 @@ COMMENT ON COLUMN @extschema@.ai_model_price.request_usd IS 'USD charged once pe
 COMMENT ON COLUMN @extschema@.ai_model_price.web_search_low_usd IS 'USD per web search query at search context size low; NULL: not priced (a call with web searches of that size then has no cost).';
 COMMENT ON COLUMN @extschema@.ai_model_price.web_search_medium_usd IS 'USD per web search query at search context size medium (also for calls that give no size); NULL: not priced.';
 COMMENT ON COLUMN @extschema@.ai_model_price.web_search_high_usd IS 'USD per web search query at search context size high; NULL: not priced.';
-COMMENT ON COLUMN @extschema@.ai_model_price.tiers IS 'Context tiers: a JSON array, ascending, of {"above_tokens": N, rates per million tokens by kind (input, output, cache_read, cache_creation, cache_creation_1h, reasoning, input_audio, cache_read_audio, output_audio, input_image, output_image)}; when a call''s input_tokens (the whole prompt, cache reads and writes included) exceeds N, the whole call is priced at the highest such tier, kinds it lacks at the base rates.';
+COMMENT ON COLUMN @extschema@.ai_model_price.tiers IS 'Context tiers: a JSON array (at most 64, in any order) of {"above_tokens": N, rates per million tokens by kind (input, output, cache_read, cache_creation, cache_creation_1h, reasoning, input_audio, cache_read_audio, output_audio, input_image, output_image)}; when a call''s input_tokens (the whole prompt, cache reads and writes included) exceeds N, the whole call is priced at the highest such tier, kinds it lacks at the base rates.';
 COMMENT ON COLUMN @extschema@.ai_model_price.service_tiers IS 'Rates of the service tiers other than standard: a JSON object keyed by flex, priority, batch or scale, each {rates by kind, optional "tiers": context tiers as in tiers}; kinds a service tier lacks cost what they cost at the standard tier. A call at a service tier not listed here has no cost.';
 
 --

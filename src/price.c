@@ -104,13 +104,73 @@ row_numeric(RowView *row, const char *name)
 	return isnull ? NULL : DatumGetNumeric(value);
 }
 
+/* The type of a row's column, or InvalidOid when it has none of that name. */
+static Oid
+row_type(RowView *row, const char *name)
+{
+	for (int i = 0; i < row->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(row->desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->atttypid;
+	}
+	return InvalidOid;
+}
+
+/*
+ * A row given to ai_cost(price, call) may be any record: a column is read
+ * only as the type it must have, or the call is refused.
+ */
+static void wrong_column_type(RowView *row, const char *name, const char *wanted) pg_attribute_noreturn();
+
+static void
+wrong_column_type(RowView *row, const char *name, const char *wanted)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" of the call must be %s", name, wanted),
+			 errdetail("It is of type %s.", format_type_be(row_type(row, name))),
+			 errhint("Pass a row of ai_call, or cast the column in the query that builds the row.")));
+}
+
+/* A count: -1 when NULL or absent, -2 when negative or beyond integer. */
 static int64
 row_count(RowView *row, const char *name)
 {
 	bool		isnull;
+	Oid			type = row_type(row, name);
+	Datum		value = row_get(row, name, &isnull);
+	int64		count;
+
+	if (isnull)
+		return -1;
+	if (type == INT4OID)
+		count = DatumGetInt32(value);
+	else if (type == INT2OID)
+		count = DatumGetInt16(value);
+	else if (type == INT8OID)
+		count = DatumGetInt64(value);
+	else
+		wrong_column_type(row, name, "an integer (smallint, integer or bigint)");
+	if (count < 0 || count > PG_INT32_MAX)
+		return -2;
+	return count;
+}
+
+/* A text column (text or varchar), or NULL. */
+static text *
+row_text(RowView *row, const char *name)
+{
+	bool		isnull;
+	Oid			type = row_type(row, name);
 	Datum		value = row_get(row, name, &isnull);
 
-	return isnull ? -1 : DatumGetInt32(value);
+	if (isnull)
+		return NULL;
+	if (type != TEXTOID && type != VARCHAROID)
+		wrong_column_type(row, name, "text");
+	return DatumGetTextPP(value);
 }
 
 /* A composite Datum as a row; release with row_release. */
@@ -237,7 +297,8 @@ compute_cost(const AiPriceRules *rules, const CallCounts *c)
 	/* A service tier the price has no rates for: no cost, not the standard one. */
 	if (c->service_tier > AI_SERVICE_STANDARD && !rules->has_service[c->service_tier])
 		return NULL;
-	if (searches > 0 && rules->web_search_usd[c->search_size] == NULL)
+	if (searches > 0 &&
+		(c->search_size < 0 || rules->web_search_usd[c->search_size] == NULL))
 		return NULL;
 
 	text_input = c->input - cache_read - cache_creation - (input_audio - cache_read_audio) - input_image;
@@ -289,13 +350,16 @@ static void
 counts_set_tiers(CallCounts *c, text *service_tier, text *search_size)
 {
 	if (service_tier != NULL)
-		c->service_tier = ai_service_tier_from_name(text_to_cstring(service_tier));
-	if (search_size != NULL)
 	{
-		int			size = ai_search_size_from_name(text_to_cstring(search_size));
+		char	   *name = text_to_cstring(service_tier);
 
-		c->search_size = size < 0 ? AI_SEARCH_MEDIUM : size;
+		/* OpenAI's name of the standard tier, as record_ai_call() takes it */
+		c->service_tier = strcmp(name, "default") == 0 ? AI_SERVICE_STANDARD :
+			ai_service_tier_from_name(name);
 	}
+	/* An unknown size (only a hand-made row has one) prices as no cost. */
+	if (search_size != NULL)
+		c->search_size = ai_search_size_from_name(text_to_cstring(search_size));
 }
 
 static int64
@@ -326,14 +390,17 @@ counts_from_call(AiCall *call, CallCounts *c)
 					 DatumGetTextPP(call->values[AI_WEB_SEARCH_CONTEXT_SIZE]));
 }
 
-/* The same from a row of ai_call (ai_cost(price, call)). */
-static void
+/*
+ * The same from a row of ai_call, or any record with its columns by name
+ * (ai_cost(price, call)).  False when a count is negative or beyond
+ * integer: no cost for such a call, as ai_cost(price, counts) has it.
+ */
+static bool
 counts_from_row(RowView *row, CallCounts *c)
 {
-	bool		tier_null;
-	bool		size_null;
-	Datum		tier;
-	Datum		size;
+	int64	   *all[] = {&c->input, &c->output, &c->cache_read, &c->cache_creation,
+		&c->cache_creation_1h, &c->reasoning, &c->input_audio, &c->cache_read_audio,
+	&c->input_image, &c->output_audio, &c->output_image, &c->web_search_requests};
 
 	counts_init(c);
 	c->input = row_count(row, "input_tokens");
@@ -348,10 +415,16 @@ counts_from_row(RowView *row, CallCounts *c)
 	c->output_audio = row_count(row, "output_audio_tokens");
 	c->output_image = row_count(row, "output_image_tokens");
 	c->web_search_requests = row_count(row, "web_search_requests");
-	tier = row_get(row, "service_tier", &tier_null);
-	size = row_get(row, "web_search_context_size", &size_null);
-	counts_set_tiers(c, tier_null ? NULL : DatumGetTextPP(tier),
-					 size_null ? NULL : DatumGetTextPP(size));
+	counts_set_tiers(c, row_text(row, "service_tier"), row_text(row, "web_search_context_size"));
+	for (size_t i = 0; i < lengthof(all); i++)
+	{
+		if (*all[i] == -2)
+			return false;
+		/* Unknown parts count as none (unknown input or output: no cost). */
+		if (*all[i] == -1 && all[i] != &c->input && all[i] != &c->output)
+			*all[i] = 0;
+	}
+	return true;
 }
 
 static Oid	price_plan_schema = InvalidOid;
@@ -420,26 +493,22 @@ find_price(Oid schema, Datum modelname, Datum version, TimestampTz at)
 void
 ai_call_price(Oid schema, AiCall *call, AitrackApi api)
 {
-	const char *source = "unknown";
+	const char *source = call->isnull[AI_COST_USD] ? "unknown" : "provided";
+	bool		need_cost = call->isnull[AI_COST_USD] &&
+		!call->isnull[AI_INPUT_TOKENS] && !call->isnull[AI_OUTPUT_TOKENS];
+	/* 1.5: the price names who serves the model, even when the caller gave the cost. */
+	bool		need_provider = api >= AITRACK_API_1_5 && call->isnull[AI_PROVIDER];
 
-	if (!call->isnull[AI_COST_USD])
-		source = "provided";
-	else if (!call->isnull[AI_INPUT_TOKENS] && !call->isnull[AI_OUTPUT_TOKENS] &&
-			 find_price(schema, call->values[AI_MODELNAME], call->values[AI_VERSION],
-						call->isnull[AI_CREATED_AT] ? GetCurrentTransactionStartTimestamp() :
-						DatumGetTimestampTz(call->values[AI_CREATED_AT])))
+	if ((need_cost || need_provider) &&
+		find_price(schema, call->values[AI_MODELNAME], call->values[AI_VERSION],
+				   call->isnull[AI_CREATED_AT] ? GetCurrentTransactionStartTimestamp() :
+				   DatumGetTimestampTz(call->values[AI_CREATED_AT])))
 	{
 		RowView		price;
-		AiPriceRules rules;
-		CallCounts	counts;
-		Numeric		cost;
 
 		price.tuple = *SPI_tuptable->vals[0];
 		price.desc = SPI_tuptable->tupdesc;
-		read_price_rules(&price, &rules, api >= AITRACK_API_1_5);
-		counts_from_call(call, &counts);
-		cost = compute_cost(&rules, &counts);
-		if (api >= AITRACK_API_1_5 && call->isnull[AI_PROVIDER])
+		if (need_provider)
 		{
 			bool		isnull;
 			Datum		provider = row_get(&price, "provider", &isnull);
@@ -450,14 +519,24 @@ ai_call_price(Oid schema, AiCall *call, AitrackApi api)
 				call->isnull[AI_PROVIDER] = false;
 			}
 		}
+		if (need_cost)
+		{
+			AiPriceRules rules;
+			CallCounts	counts;
+			Numeric		cost;
+
+			read_price_rules(&price, &rules, api >= AITRACK_API_1_5);
+			counts_from_call(call, &counts);
+			cost = compute_cost(&rules, &counts);
+			if (cost != NULL)
+			{
+				call->values[AI_COST_USD] = NumericGetDatum(cost);
+				call->isnull[AI_COST_USD] = false;
+				source = "computed";
+			}
+		}
 		/* A batch prices thousands of calls in one SPI connection. */
 		SPI_freetuptable(SPI_tuptable);
-		if (cost != NULL)
-		{
-			call->values[AI_COST_USD] = NumericGetDatum(cost);
-			call->isnull[AI_COST_USD] = false;
-			source = "computed";
-		}
 	}
 	call->values[AI_COST_SOURCE] = CStringGetTextDatum(source);
 	call->isnull[AI_COST_SOURCE] = false;
@@ -566,7 +645,11 @@ ai_cost_call_1_5(PG_FUNCTION_ARGS)
 	read_price_rules(&price, &rules, true);
 	row_release(&price);
 	row_from_composite(&call, PG_GETARG_HEAPTUPLEHEADER(1));
-	counts_from_row(&call, &counts);
+	if (!counts_from_row(&call, &counts))
+	{
+		row_release(&call);
+		PG_RETURN_NULL();
+	}
 	row_release(&call);
 	cost = compute_cost(&rules, &counts);
 	if (cost == NULL)

@@ -495,15 +495,17 @@ read_provider(LitellmPrice *price, JsonbValue *value)
 	valid = otel.len >= 1 && otel.len <= MAX_PROVIDER_CHARS &&
 		((otel.data[0] >= 'a' && otel.data[0] <= 'z') ||
 		 (otel.data[0] >= '0' && otel.data[0] <= '9'));
+	/*
+	 * A name that cannot be a provider (empty, too long, not starting with a
+	 * letter or digit) is not a rate: the price is loaded without a
+	 * provider, and the key is reported as not applied rather than stop the
+	 * whole file.
+	 */
 	if (!valid)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("price of model \"%s\" has a provider aitrack cannot store",
-						price->model),
-				 errdetail("litellm_provider \"%s\" would be stored as \"%s\".",
-						   shortened(given, 80), shortened(otel.data, 80)),
-				 errhint("A provider is 1 to %d characters: a lowercase letter or digit, then letters, digits, '.', '_' or '-'.",
-						 MAX_PROVIDER_CHARS)));
+	{
+		add_ignored(price, "litellm_provider");
+		return;
+	}
 	price->provider = otel.data;
 }
 

@@ -90,11 +90,14 @@ const char *const ai_search_size_names[AI_NUM_SEARCH_SIZES] = {
 	[AI_SEARCH_HIGH] = "high",
 };
 
+/* The most context tiers of one level. */
+#define AI_MAX_TIERS 64
+
 /* The largest rate, as the constraints on the rate columns have it. */
 #define MAX_RATE "1000000"
 
 #define TIERS_HINT \
-	"tiers is a JSON array, ascending, of objects {\"above_tokens\": N, \"input\": rate, \"output\": rate, ...} with rates in USD per million tokens."
+	"tiers is a JSON array (at most 64, in any order) of objects {\"above_tokens\": N, \"input\": rate, \"output\": rate, ...} with rates in USD per million tokens."
 #define SERVICE_TIERS_HINT \
 	"service_tiers is a JSON object keyed by flex, priority, batch or scale, each {\"input\": rate, ..., \"tiers\": [...]} with rates in USD per million tokens."
 
@@ -217,6 +220,10 @@ read_tiers_container(JsonbContainer *array, AiRateLevel *level, const char *wher
 		bad_rules(where, TIERS_HINT, "%s is not a JSON array.", where);
 	if (JsonContainerSize(array) == 0)
 		return;
+	/* Every call priced reads them: a price has a few, never thousands. */
+	if (JsonContainerSize(array) > AI_MAX_TIERS)
+		bad_rules(where, TIERS_HINT, "%s", psprintf("It has %u tiers; the limit is %d.",
+												JsonContainerSize(array), AI_MAX_TIERS));
 	level->tiers = palloc0(sizeof(AiTier) * JsonContainerSize(array));
 
 	it = JsonbIteratorInit(array);

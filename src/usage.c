@@ -261,7 +261,7 @@ typedef struct Usage
 } Usage;
 
 static void
-read_gemini(JsonbContainer *usage, Usage *u)
+read_gemini(JsonbContainer *usage, Usage *u, bool v15)
 {
 	int64		image;
 	int64		cached_image;
@@ -279,6 +279,8 @@ read_gemini(JsonbContainer *usage, Usage *u)
 	u->reasoning = get_count(usage, "thoughtsTokenCount");
 	u->output = Max(get_count(usage, "candidatesTokenCount"), 0) + Max(u->reasoning, 0);
 	u->cache_read = get_count(usage, "cachedContentTokenCount");
+	if (!v15)
+		return;
 	/* The prompt's modalities count cached tokens too; images are kept uncached. */
 	u->input_audio = modality_count(get_array(usage, "promptTokensDetails"), "AUDIO");
 	u->cache_read_audio = modality_count(get_array(usage, "cacheTokensDetails"), "AUDIO");
@@ -290,7 +292,7 @@ read_gemini(JsonbContainer *usage, Usage *u)
 }
 
 static void
-read_openai_chat(JsonbContainer *root, JsonbContainer *usage, Usage *u)
+read_openai_chat(JsonbContainer *root, JsonbContainer *usage, Usage *u, bool v15)
 {
 	JsonbContainer *prompt = get_object(usage, "prompt_tokens_details");
 	JsonbContainer *completion = get_object(usage, "completion_tokens_details");
@@ -299,6 +301,8 @@ read_openai_chat(JsonbContainer *root, JsonbContainer *usage, Usage *u)
 	u->output = get_count(usage, "completion_tokens");
 	u->cache_read = get_count(prompt, "cached_tokens");
 	u->reasoning = get_count(completion, "reasoning_tokens");
+	if (!v15)
+		return;
 	u->input_audio = get_count(prompt, "audio_tokens");
 	u->cache_read_audio = get_count(get_object(prompt, "cached_tokens_details"), "audio_tokens");
 	u->input_image = uncached(get_count(prompt, "image_tokens"),
@@ -315,7 +319,7 @@ read_openai_chat(JsonbContainer *root, JsonbContainer *usage, Usage *u)
  * input_tokens_details (and are already counted in it).
  */
 static void
-read_input_output(JsonbContainer *root, JsonbContainer *usage, Usage *u)
+read_input_output(JsonbContainer *root, JsonbContainer *usage, Usage *u, bool v15)
 {
 	int64		anthropic_read = get_count(usage, "cache_read_input_tokens");
 	int64		anthropic_write = get_count(usage, "cache_creation_input_tokens");
@@ -323,14 +327,14 @@ read_input_output(JsonbContainer *root, JsonbContainer *usage, Usage *u)
 	JsonbContainer *in = get_object(usage, "input_tokens_details");
 	JsonbContainer *out = get_object(usage, "output_tokens_details");
 
-	/* Realtime spells them input_token_details, output_token_details. */
-	if (in == NULL)
+	/* Realtime spells them input_token_details, output_token_details (1.5). */
+	if (v15 && in == NULL)
 		in = get_object(usage, "input_token_details");
-	if (out == NULL)
+	if (v15 && out == NULL)
 		out = get_object(usage, "output_token_details");
 
 	/* Anthropic's writes by duration; their sum is the writes when not given. */
-	if (by_duration != NULL)
+	if (v15 && by_duration != NULL)
 	{
 		int64		five_min = get_count(by_duration, "ephemeral_5m_input_tokens");
 		int64		one_hour = get_count(by_duration, "ephemeral_1h_input_tokens");
@@ -347,6 +351,8 @@ read_input_output(JsonbContainer *root, JsonbContainer *usage, Usage *u)
 	u->cache_read = add_counts(anthropic_read, get_count(in, "cached_tokens"));
 	u->cache_creation = anthropic_write;
 	u->reasoning = get_count(out, "reasoning_tokens");
+	if (!v15)
+		return;
 	u->input_audio = get_count(in, "audio_tokens");
 	u->cache_read_audio = get_count(get_object(in, "cached_tokens_details"), "audio_tokens");
 	u->input_image = uncached(get_count(in, "image_tokens"),
@@ -364,27 +370,45 @@ read_input_output(JsonbContainer *root, JsonbContainer *usage, Usage *u)
 
 /*
  * Parts that exceed their whole (or a whole that overflowed) cannot be
- * placed: keep the whole, drop the parts, rather than refuse the call.
+ * placed: keep the whole, drop the parts, rather than refuse the call.  The
+ * modality breakdown (audio, images; 1.5) goes first, the cache and
+ * reasoning counts only when they do not fit alone: a response that counts
+ * its cached audio inside cached_tokens without saying how much keeps its
+ * cache reads (its audio is then priced as uncached).
  */
+static bool
+input_parts_fit(const Usage *u)
+{
+	int64		uncached_audio = Max(u->input_audio, 0) - Max(u->cache_read_audio, 0);
+
+	return u->input >= 0 && u->input <= PG_INT32_MAX &&
+		Max(u->cache_creation_1h, 0) <= Max(u->cache_creation, 0) &&
+		Max(u->cache_read_audio, 0) <= Max(u->cache_read, 0) &&
+		Max(u->cache_read_audio, 0) <= Max(u->input_audio, 0) &&
+		Max(u->cache_read, 0) + Max(u->cache_creation, 0) + uncached_audio +
+		Max(u->input_image, 0) <= u->input;
+}
+
+static bool
+output_parts_fit(const Usage *u)
+{
+	return u->output >= 0 && u->output <= PG_INT32_MAX &&
+		Max(u->reasoning, 0) + Max(u->output_audio, 0) + Max(u->output_image, 0) <= u->output;
+}
+
 static void
 drop_misplaced_parts(Usage *u)
 {
-	int64		uncached_audio;
-
-	if (Max(u->cache_creation_1h, 0) > Max(u->cache_creation, 0))
+	if (!input_parts_fit(u))
+		u->input_audio = u->cache_read_audio = u->input_image = -1;
+	if (!input_parts_fit(u))
 		u->cache_creation_1h = -1;
-	if (Max(u->cache_read_audio, 0) > Max(u->cache_read, 0) ||
-		Max(u->cache_read_audio, 0) > Max(u->input_audio, 0))
-		u->cache_read_audio = -1;
-	uncached_audio = Max(u->input_audio, 0) - Max(u->cache_read_audio, 0);
-	if (u->input < 0 || u->input > PG_INT32_MAX ||
-		Max(u->cache_read, 0) + Max(u->cache_creation, 0) + uncached_audio +
-		Max(u->input_image, 0) > u->input)
-		u->cache_read = u->cache_creation = u->cache_creation_1h = -1,
-			u->input_audio = u->cache_read_audio = u->input_image = -1;
-	if (u->output < 0 || u->output > PG_INT32_MAX ||
-		Max(u->reasoning, 0) + Max(u->output_audio, 0) + Max(u->output_image, 0) > u->output)
-		u->reasoning = u->output_audio = u->output_image = -1;
+	if (!input_parts_fit(u))
+		u->cache_read = u->cache_creation = -1;
+	if (!output_parts_fit(u))
+		u->output_audio = u->output_image = -1;
+	if (!output_parts_fit(u))
+		u->reasoning = -1;
 }
 
 /*
@@ -408,14 +432,14 @@ ai_call_usage_from_response(AiCall *call, bool read_tokens, AitrackApi api)
 	u.output_audio = u.output_image = u.web_searches = -1;
 
 	if ((usage = get_object(&response->root, "usageMetadata")) != NULL)
-		read_gemini(usage, &u);
+		read_gemini(usage, &u, api >= AITRACK_API_1_5);
 	else if ((usage = get_object(&response->root, "usage")) != NULL)
 	{
 		if (get_count(usage, "prompt_tokens") >= 0 ||
 			get_count(usage, "completion_tokens") >= 0)
-			read_openai_chat(&response->root, usage, &u);
+			read_openai_chat(&response->root, usage, &u, api >= AITRACK_API_1_5);
 		else
-			read_input_output(&response->root, usage, &u);
+			read_input_output(&response->root, usage, &u, api >= AITRACK_API_1_5);
 	}
 	else
 		return false;

@@ -131,6 +131,18 @@ ai_call_check_cost(AiCall *call, bool computed)
 				 errhint("cost_usd is in US dollars, not cents or micro-dollars.")));
 }
 
+/* A string for a message: a long one cut short, with its length. */
+static const char *
+abbreviated_text(const char *s)
+{
+	int			len = strlen(s);
+
+	if (len <= 40)
+		return s;
+	return psprintf("%.*s... (%d characters)", pg_mbcliplen(s, len, 20), s,
+					pg_mbstrlen_with_len(s, len));
+}
+
 static void
 check_status_name(const char *status)
 {
@@ -265,7 +277,7 @@ check_choice(AiCall *call, AiCallField field, const char *const *names, int nnam
 			return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown %s \"%s\"", ai_call_field_name(field), abbreviated(value)),
+			 errmsg("unknown %s \"%s\"", ai_call_field_name(field), abbreviated_text(value)),
 			 errhint("%s", hint)));
 }
 
@@ -289,7 +301,7 @@ check_provider(AiCall *call)
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid provider \"%s\"", abbreviated(value)),
+				 errmsg("invalid provider \"%s\"", abbreviated_text(value)),
 				 errdetail("A provider is 1 to 64 lowercase letters, digits, dots, underscores and hyphens, starting with a letter or digit."),
 				 errhint("Use OpenTelemetry's gen_ai.provider.name values: openai, anthropic, gcp.gemini, gcp.vertex_ai, aws.bedrock, azure.ai.openai, x_ai, deepseek, mistral_ai, ...")));
 }
