@@ -837,10 +837,31 @@ BEGIN
     EXCEPTION WHEN check_violation THEN
         -- A cost above 1e9 USD (ai_call_cost_usd_range), from absurd counts
         -- or rates: said plainly, and nothing is changed.
-        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, details = PG_EXCEPTION_DETAIL;
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+        -- Which call (the error path only: the work of the dry run again).
+        SELECT pg_catalog.format('Call %s would cost %s USD (%s).', c.id,
+                   @extschema@.ai_cost(@extschema@.ai_price_at(m.modelname, m.version, c.created_at), billed),
+                   message)
+          INTO details
+          FROM @extschema@.ai_call c
+          JOIN @extschema@.ai_model m ON m.id = c.model_id
+          CROSS JOIN LATERAL (SELECT c.input_tokens, c.output_tokens, c.cache_read_input_tokens,
+                                     c.cache_creation_input_tokens, c.cache_creation_1h_input_tokens,
+                                     c.reasoning_tokens, c.input_audio_tokens, c.cache_read_audio_tokens,
+                                     c.input_image_tokens, c.output_audio_tokens, c.output_image_tokens,
+                                     c.web_search_requests, c.service_tier,
+                                     c.web_search_context_size) AS billed
+         WHERE (ai_reprice.since IS NULL OR c.created_at >= ai_reprice.since)
+           AND (ai_reprice.until IS NULL OR c.created_at < ai_reprice.until)
+           AND (c.cost_source IN ('computed', 'unknown')
+                OR (c.cost_source IS NULL AND c.cost_usd IS NULL))
+           AND @extschema@.ai_cost(@extschema@.ai_price_at(m.modelname, m.version, c.created_at), billed)
+               > 1000000000::numeric
+         ORDER BY c.id
+         LIMIT 1;
         RAISE EXCEPTION 'a repriced cost is out of range'
             USING ERRCODE = 'numeric_value_out_of_range',
-                  DETAIL = message OPERATOR(pg_catalog.||) '. ' OPERATOR(pg_catalog.||) COALESCE(details, ''),
+                  DETAIL = COALESCE(details, message),
                   HINT = 'A call''s cost must be at most 1e9 USD: check the counts of that call and the price in force at its time; no call was repriced.';
     END;
 END;

@@ -139,7 +139,7 @@ abbreviated_text(const char *s)
 
 	if (len <= 40)
 		return s;
-	return psprintf("%.*s... (%d characters)", pg_mbcliplen(s, len, 20), s,
+	return psprintf("%.*s... (%d characters)", pg_mbcharcliplen(s, len, 20), s,
 					pg_mbstrlen_with_len(s, len));
 }
 

@@ -358,6 +358,42 @@ SELECT model, action FROM ai_load_prices('{"claude-sonnet-4-5": {
 SELECT record_ai_call('claude-sonnet-4-5', '20250929', 'long', '{"type": "message",
     "usage": {"input_tokens": 150000, "cache_read_input_tokens": 100000, "output_tokens": 2000}}') AS long_call \gset
 SELECT input_tokens, cost_usd, cost_source FROM ai_call WHERE id = :long_call;
+-- A database still at 1.4 reads responses as 1.4's library did, also when
+-- the 1.5 library serves it: the parts 1.5 reads (1-hour writes, the
+-- realtime spelling, audio and image counts, the service tier) change
+-- nothing here.  (These are the figures 1.4's library gives.)
+INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok, cache_read_usd_per_mtok,
+                            cache_creation_usd_per_mtok, reasoning_usd_per_mtok)
+VALUES ('parity', 1, 10, 0.1, 2, 20);
+CREATE TEMP TABLE parity (n int, response jsonb);
+INSERT INTO parity VALUES
+ (1, '{"type": "message", "usage": {"input_tokens": 100, "output_tokens": 10,
+       "cache_creation": {"ephemeral_5m_input_tokens": 50, "ephemeral_1h_input_tokens": 30}}}'),
+ (2, '{"usage": {"input_tokens": 100, "output_tokens": 10,
+       "input_token_details": {"cached_tokens": 40}, "output_token_details": {"reasoning_tokens": 5}}}'),
+ (3, '{"object": "chat.completion", "usage": {"prompt_tokens": 100, "completion_tokens": 10,
+       "prompt_tokens_details": {"cached_tokens": 80, "audio_tokens": 50},
+       "completion_tokens_details": {"reasoning_tokens": 6, "audio_tokens": 5}}}'),
+ (4, '{"usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "cachedContentTokenCount": 90,
+       "promptTokensDetails": [{"modality": "IMAGE", "tokenCount": 60}]}}'),
+ (5, '{"object": "chat.completion", "service_tier": "flex", "usage": {"prompt_tokens": 100, "completion_tokens": 10}}');
+CREATE TEMP TABLE parity_ids AS
+SELECT p.n, 'single' AS form, record_ai_call('parity', 'v', 'p', p.response) AS call_id FROM parity p;
+INSERT INTO parity_ids
+SELECT r.n, 'batch', r.call_id
+  FROM record_ai_calls((SELECT jsonb_agg(jsonb_build_object('modelname', 'parity', 'version', 'v', 'prompt', 'p',
+                                                            'response', response) ORDER BY n) FROM parity))
+       WITH ORDINALITY AS r(call_id, n);
+SELECT i.form, i.n, c.input_tokens, c.output_tokens, c.cache_read_input_tokens, c.cache_creation_input_tokens,
+       c.reasoning_tokens, c.cost_usd
+  FROM parity_ids i JOIN ai_call c ON c.id = i.call_id ORDER BY i.form DESC, i.n;
+-- A row as 1.0 recorded some: reasoning beyond output (1.1 to 1.4 leave
+-- such rows be).
+INSERT INTO ai_call (model_id, prompt, response, reasoning_tokens, output_tokens)
+SELECT m.id, 'old', '{}', 50, 10 FROM ai_model m WHERE m.modelname = 'parity'
+RETURNING id AS old_row \gset
+-- A DBA opened the stats to everyone.
+GRANT EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text) TO PUBLIC;
 CREATE TEMP TABLE calls_1_4 AS SELECT * FROM ai_call;
 CREATE TEMP TABLE stats_1_4 AS
 SELECT bucket, modelname, version, call_type, status, user_id, calls, errors, input_tokens,
@@ -412,6 +448,12 @@ SELECT has_column_privilege('regress_aitrack_counts', 'ai_call', 'web_search_req
        has_column_privilege('regress_aitrack_counts', 'ai_call', 'prompt', 'SELECT') AS prompt;
 REVOKE ALL ON ai_call FROM regress_aitrack_counts;
 DROP ROLE regress_aitrack_counts;
+-- The DBA's grant to PUBLIC stands on the re-created function.
+SELECT has_function_privilege('public', 'ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)',
+                              'EXECUTE') AS stats_public;
+REVOKE EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text) FROM PUBLIC;
+-- The 1.0-style row stays updatable (ai_purge_content, ai_reprice).
+UPDATE ai_call SET prompt = '' WHERE id = :old_row;
 SELECT pg_catalog.format_type(p.prorettype, NULL) AS stats_rows, p.proretset
   FROM pg_catalog.pg_proc p WHERE p.oid = 'ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::regprocedure;
 -- The same file loaded again: the price 1.4 loaded keeps its rates and
