@@ -17,8 +17,10 @@ import sys
 
 import psycopg
 
+# Every column of the call (to_jsonb: those of whatever version is
+# installed, 1.5's service_tier and counts included), and these as named.
 READ_BACK = """
-SELECT json_build_object(
+SELECT (to_jsonb(c) - 'cost_usd') || jsonb_build_object(
     'input_tokens', c.input_tokens, 'reasoning_tokens', c.reasoning_tokens,
     'output_tokens', c.output_tokens,
     'cost_usd', trim_scale(c.cost_usd)::text, 'cost_source', c.cost_source,

@@ -53,6 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checks, Failure, describe  # noqa: E402
 
 V14 = (1, 4)
+V15 = (1, 5)
 ROLE = os.environ.get("AITRACK_DRIVERS_WEB_ROLE", "aitrack_drivers_web")
 USER = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
 C = Checks()
@@ -208,6 +209,20 @@ def main():
                      user_id=USER, status="success", cost_source="provided")
     C.check("postgrest: POST /rpc/record_ai_call, explicit fields, float cost_usd, "
             "duration_ms 412.7 -> 413", explicit_fractional, V14)
+
+    def explicit_billed_apart():
+        body = json.dumps({"modelname": "gpt-4o", "version": "drivers-postgrest",
+                           "prompt": "billed apart", "response": {},
+                           "input_tokens": 2000, "output_tokens": 30, "input_audio_tokens": 500,
+                           "service_tier": "batch", "web_search_requests": 1,
+                           "web_search_context_size": "high", "user_id": USER})
+        cid, proc = rpc(body)
+        if len(proc["params"]) < 17:
+            raise Failure("chose a form without the 1.5 arguments")
+        C.expect_row(cid, input_tokens=2000, input_audio_tokens=500, service_tier="batch",
+                     web_search_requests=1, web_search_context_size="high")
+    C.check("postgrest: POST /rpc/record_ai_call with 1.5 fields picks the explicit form",
+            explicit_billed_apart, V15)
 
     def explicit_whole():
         body = json.dumps({"modelname": "gpt-4o", "version": "drivers-postgrest",

@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checks, Failure  # noqa: E402
 
 V14 = (1, 4)
+V15 = (1, 5)
 USER = uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
 RESPONSE = {"text": "bonjour"}
 METRICS = {"input_tokens": 12, "output_tokens": 3, "cost_usd": 0.000075,
@@ -117,6 +118,34 @@ def dbapi_checks(driver, conn, jsonb_wrap, json_name):
                      cost_usd=None, cost_source="unknown", duration_ms=None, call_type=None,
                      status="success", user_id=None)
     C.check(f"{driver}: explicit form, positional, None for every metric", all_none)
+
+    def billed_apart_named():
+        cid = scalar("SELECT record_ai_call(%s, %s, %s, %s, input_tokens => %s, output_tokens => %s,"
+                     " cache_creation_input_tokens => %s, cache_creation_1h_input_tokens => %s,"
+                     " web_search_requests => %s, service_tier => %s, provider => %s)",
+                     ("gpt-4o", ver, "billed apart", jsonb_wrap(RESPONSE), 12000, 300, 10000, 4000,
+                      2, "flex", "openai"))
+        C.expect_row(cid, input_tokens=12000, cache_creation_input_tokens=10000,
+                     cache_creation_1h_input_tokens=4000, web_search_requests=2,
+                     service_tier="flex", provider="openai")
+    C.check(f"{driver}: 1.5 arguments by name (Python ints and strs): 1-hour cache writes, "
+            "web searches, service tier, provider", billed_apart_named, V15)
+
+    def billed_apart_response():
+        response = {"type": "message", "service_tier_note": "from the response",
+                    "usage": {"input_tokens": 1000, "output_tokens": 50,
+                              "cache_creation_input_tokens": 600,
+                              "cache_creation": {"ephemeral_5m_input_tokens": 200,
+                                                 "ephemeral_1h_input_tokens": 400},
+                              "server_tool_use": {"web_search_requests": 3},
+                              "service_tier": "priority"}}
+        cid = scalar("SELECT record_ai_call(%s, %s, %s, %s)",
+                     ("claude-sonnet-4-5", ver, "anthropic response", jsonb_wrap(response)))
+        C.expect_row(cid, input_tokens=1600, cache_creation_input_tokens=600,
+                     cache_creation_1h_input_tokens=400, web_search_requests=3,
+                     service_tier="priority", provider="anthropic")
+    C.check(f"{driver}: 1.5 reads an Anthropic response: 1-hour writes, web searches, "
+            "service tier, provider", billed_apart_response, V15)
 
     def metrics_wrapped():
         cid = scalar(explicit_sql(7), ("gpt-4o", ver, "metrics wrapped", jsonb_wrap(RESPONSE),
