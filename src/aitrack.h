@@ -127,6 +127,7 @@ extern void ai_call_check_cost(AiCall *call, bool computed);
 /* metrics.c */
 extern void ai_call_apply_metrics(AiCall *call, Datum metrics, AitrackApi api);
 extern void ai_call_apply_object(AiCall *call, JsonbContainer *object, AitrackApi api);
+extern const char *ai_json_type_name(JsonbValue *value);
 
 /* usage.c */
 extern bool ai_call_has_token_counts(AiCall *call);

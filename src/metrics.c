@@ -20,8 +20,9 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-static const char *
-json_type_name(JsonbValue *value)
+/* "object", "array", "string", ...: a JSON value's type, for messages. */
+const char *
+ai_json_type_name(JsonbValue *value)
 {
 	if (value->type == jbvBinary)
 		return JsonContainerIsArray(value->val.binary.data) ? "array" : "object";
@@ -34,7 +35,7 @@ wrong_type(const char *key, const char *wanted, JsonbValue *value)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("metrics key \"%s\" must be %s", key, wanted),
-			 errdetail("Got a JSON %s.", json_type_name(value))));
+			 errdetail("Got a JSON %s.", ai_json_type_name(value))));
 }
 
 /* A whole number that fits int4; fractional values are refused for counts. */

@@ -122,8 +122,6 @@ row_type(RowView *row, const char *name)
  * A row given to ai_cost(price, call) may be any record: a column is read
  * only as the type it must have, or the call is refused.
  */
-static void wrong_column_type(RowView *row, const char *name, const char *wanted) pg_attribute_noreturn();
-
 static void
 wrong_column_type(RowView *row, const char *name, const char *wanted)
 {
@@ -141,7 +139,7 @@ row_count(RowView *row, const char *name)
 	bool		isnull;
 	Oid			type = row_type(row, name);
 	Datum		value = row_get(row, name, &isnull);
-	int64		count;
+	int64		count = 0;
 
 	if (isnull)
 		return -1;

@@ -183,14 +183,6 @@ number_text(Numeric num)
 	return psprintf("%.20s... (%zu digits)", digits, len);
 }
 
-static const char *
-json_type_name(JsonbValue *value)
-{
-	if (value->type == jbvBinary)
-		return JsonContainerIsArray(value->val.binary.data) ? "array" : "object";
-	return JsonbTypeName(value);
-}
-
 static int
 cmp_numeric(Numeric a, Numeric b)
 {
@@ -228,7 +220,7 @@ read_rate(LitellmPrice *price, const char *label, JsonbValue *value, bool per_to
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("price of model \"%s\" has a rate that is not a number", price->model),
-				 errdetail("Key %s is a JSON %s.", label, json_type_name(value)),
+				 errdetail("Key %s is a JSON %s.", label, ai_json_type_name(value)),
 				 errhint("LiteLLM's rates are JSON numbers such as 3e-06; use null for a rate that is not known.")));
 	num = value->val.numeric;
 	if (cmp_numeric(num, int64_to_numeric(0)) < 0)
@@ -461,7 +453,7 @@ read_provider(LitellmPrice *price, JsonbValue *value)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("price of model \"%s\" has a litellm_provider that is not a string",
 						price->model),
-				 errdetail("Key litellm_provider is a JSON %s.", json_type_name(value))));
+				 errdetail("Key litellm_provider is a JSON %s.", ai_json_type_name(value))));
 	given = pnstrdup(value->val.string.val, value->val.string.len);
 	name = pstrdup(given);
 	for (char *c = name; *c; c++)
@@ -526,7 +518,7 @@ read_search_costs(LitellmPrice *price, JsonbValue *value)
 				 errmsg("price of model \"%s\" has a search_context_cost_per_query that is not an object",
 						price->model),
 				 errdetail("Key search_context_cost_per_query is a JSON %s.",
-						   json_type_name(value)),
+						   ai_json_type_name(value)),
 				 errhint("LiteLLM gives it as {\"search_context_size_low\": 0.03, \"search_context_size_medium\": 0.035, \"search_context_size_high\": 0.05}, in USD per query.")));
 
 	it = JsonbIteratorInit(value->val.binary.data);
@@ -620,7 +612,7 @@ read_tier_list(LitellmPrice *price, JsonbValue *value)
 	if (value->type == jbvNull)
 		return;
 	if (value->type != jbvBinary || !JsonContainerIsArray(value->val.binary.data))
-		bad_tier_list(price, psprintf("Key tiered_pricing is a JSON %s.", json_type_name(value)));
+		bad_tier_list(price, psprintf("Key tiered_pricing is a JSON %s.", ai_json_type_name(value)));
 
 	it = JsonbIteratorInit(value->val.binary.data);
 	while ((token = JsonbIteratorNext(&it, &element, true)) != WJB_DONE)
@@ -641,7 +633,7 @@ read_tier_list(LitellmPrice *price, JsonbValue *value)
 		CHECK_FOR_INTERRUPTS();
 		if (element.type != jbvBinary || !JsonContainerIsObject(element.val.binary.data))
 			bad_tier_list(price, psprintf("Element %d of tiered_pricing is a JSON %s.",
-										  index, json_type_name(&element)));
+										  index, ai_json_type_name(&element)));
 		tier = element.val.binary.data;
 
 		/*
