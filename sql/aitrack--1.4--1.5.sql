@@ -1309,7 +1309,7 @@ COMMENT ON FUNCTION @extschema@.ai_intended_privileges() IS 'The privileges aitr
 --
 -- Columns of ai_model_price
 --
-COMMENT ON COLUMN @extschema@.ai_model_price.provider IS 'Who serves the model, as OpenTelemetry''s gen_ai.provider.name (openai, anthropic, gcp.gemini, gcp.vertex_ai, aws.bedrock, azure.ai.openai, x_ai, deepseek, mistral_ai, ...); ai_load_prices() maps LiteLLM''s litellm_provider. A call without a provider of its own gets this one.';
+COMMENT ON COLUMN @extschema@.ai_model_price.provider IS 'Who serves the model, as OpenTelemetry''s gen_ai.provider.name (openai, anthropic, gcp.gemini, gcp.vertex_ai, aws.bedrock, azure.ai.openai, x_ai, deepseek, mistral_ai, ...); ai_load_prices() maps LiteLLM''s litellm_provider. A call that aitrack prices from this price, given no provider, gets this one.';
 COMMENT ON COLUMN @extschema@.ai_model_price.cache_creation_1h_usd_per_mtok IS 'USD per million input tokens written to the prompt cache for 1 hour (cache_creation_1h_input_tokens); NULL: the cache creation rate.';
 COMMENT ON COLUMN @extschema@.ai_model_price.input_audio_usd_per_mtok IS 'USD per million audio input tokens not read from the cache; NULL: the input rate.';
 COMMENT ON COLUMN @extschema@.ai_model_price.cache_read_audio_usd_per_mtok IS 'USD per million audio input tokens read from the cache; NULL: the cache read rate.';
@@ -1326,7 +1326,7 @@ COMMENT ON COLUMN @extschema@.ai_model_price.service_tiers IS 'Rates of the serv
 --
 -- Columns of ai_call
 --
-COMMENT ON COLUMN @extschema@.ai_call.provider IS 'Who served the call, as OpenTelemetry''s gen_ai.provider.name (openai, anthropic, gcp.gemini, aws.bedrock, ...): as given, else the price''s provider, else from the shape of the response; NULL when unknown.';
+COMMENT ON COLUMN @extschema@.ai_call.provider IS 'Who served the call, as OpenTelemetry''s gen_ai.provider.name (openai, anthropic, gcp.gemini, aws.bedrock, ...): as given, else (for a call whose cost aitrack computed) the price''s provider, else from the shape of the response; NULL when unknown.';
 COMMENT ON COLUMN @extschema@.ai_call.service_tier IS 'The provider''s service tier the call ran at: standard, flex, priority, batch or scale (OpenAI''s default is stored as standard); NULL: not said, priced as standard.';
 COMMENT ON COLUMN @extschema@.ai_call.cache_creation_1h_input_tokens IS 'Input tokens written to the prompt cache for 1 hour, counted inside cache_creation_input_tokens (the rest were written for 5 minutes); NULL when unknown.';
 COMMENT ON COLUMN @extschema@.ai_call.input_audio_tokens IS 'Audio input tokens, counted inside input_tokens (cached ones included); NULL when unknown.';

@@ -43,8 +43,11 @@ SELECT ai_cost(ai_price_at('edge', 'v', now()), r) AS high,
   FROM (SELECT 1000 AS input_tokens, 10 AS output_tokens, 2 AS web_search_requests,
                'high' AS web_search_context_size) r;
 
--- The price's provider for a call given its cost, and for one without
--- token counts: the price says who serves it, not the response's shape.
+-- The price's provider for a call priced from it; a call given its cost,
+-- or without token counts, is not looked up for its provider alone (the
+-- response's shape tells, or the caller says).
+SELECT record_ai_call('edge', 'v', 'p', '{"object": "chat.completion", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}') AS id \gset
+SELECT provider, cost_usd, cost_source FROM ai_call WHERE id = :id;
 SELECT record_ai_call('edge', 'v', 'p', '{"object": "chat.completion", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}',
                       cost_usd => 0.5) AS id \gset
 SELECT provider, cost_usd, cost_source FROM ai_call WHERE id = :id;
