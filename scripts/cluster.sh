@@ -221,6 +221,10 @@ listen_addresses = ''
 port = $CLUSTER_PORT
 unix_socket_directories = '$CLUSTER_DIR/sock'
 fsync = off
+# aitrack's background folding of the rollups (src/upkeep.c): off in the
+# test clusters (AITRACK_UPKEEP_INTERVAL=0, scripts/test.sh), where tests
+# count pending rows; test/t/007_upkeep.pl turns it on for its own node.
+aitrack.upkeep_interval = ${AITRACK_UPKEEP_INTERVAL:-10}
 EOF
 
     log "starting cluster '$name' (socket $CLUSTER_DIR/sock, port $CLUSTER_PORT)"

@@ -120,7 +120,11 @@ make_tree() {
     copy_tree "$TREE"
     rm -rf -- "$AITRACK_RUN/tmp"
     mkdir -p "$AITRACK_RUN/tmp"
-    chown postgres:postgres "$AITRACK_RUN/tmp"
+    # Every TAP node gets this (PostgreSQL::Test::Cluster appends
+    # $TEMP_CONFIG): aitrack's background folding off, as in the test
+    # cluster, but where a test turns it on.
+    echo "aitrack.upkeep_interval = 0" >"$AITRACK_RUN/tmp/temp_config.conf"
+    chown -R postgres:postgres "$AITRACK_RUN/tmp"
 }
 
 run_suite() {
@@ -134,7 +138,7 @@ run_suite() {
     echo
     log "[$AITRACK_PG_LABEL] suite $suite: make installcheck ${only[*]}"
     # TMPDIR: the TAP nodes' socket folders go into the run folder too
-    as_pg env TMPDIR="$AITRACK_RUN/tmp" \
+    as_pg env TMPDIR="$AITRACK_RUN/tmp" TEMP_CONFIG="$AITRACK_RUN/tmp/temp_config.conf" \
         make -C "$TREE" --no-print-directory PG_CONFIG="$AITRACK_PG_CONFIG" \
         installcheck "${only[@]}" </dev/null 2>&1 | tee "$out" || rc=$?
     RAN[$suite]=1
@@ -247,7 +251,7 @@ test_server() {
     build_install clean || return 1
 
     make_tree || return 1
-    cluster_start test || return 1
+    AITRACK_UPKEEP_INTERVAL=0 cluster_start test || return 1
     for suite in "${SUITES[@]}"; do
         [[ -n ${LISTED[$suite]:-} ]] || continue
         if [[ $suite == tap && ${#upgrade_env[@]} -gt 0 ]]; then

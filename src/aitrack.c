@@ -22,6 +22,7 @@ _PG_init(void)
 	content_policy_init();
 	tenant_init();
 	drop_guard_init();
+	upkeep_init();
 	/* Nothing else may define aitrack.* settings; a typo is an error. */
 	MarkGUCPrefixReserved("aitrack");
 }

@@ -26,6 +26,7 @@
  *		rollup.c		the trigger that keeps the hourly rollups
  *		stats.c			ai_usage_stats(): grouped aggregates
  *		guard.c			the drop guard
+ *		upkeep.c		the background worker that folds the rollups
  *
  * One shared library serves every installed version of the extension: a
  * database still on 1.0 calls the *_1_0 entry points, which must keep 1.0's
@@ -269,5 +270,9 @@ extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];
 
 /* guard.c */
 extern void drop_guard_init(void);
+
+/* upkeep.c: folding the pending rollup rows in the background */
+extern void upkeep_init(void);
+extern void ai_upkeep_kick(Oid owner);
 
 #endif							/* AITRACK_H */

@@ -60,6 +60,9 @@ ai_settings_1_4(PG_FUNCTION_ARGS)
 	add_row(rsinfo, "aitrack.tenant",
 			tenant ? psprintf("on (role %s)", GetUserNameFromId(tenant_role, false)) : "off",
 			"whether this session is a tenant's: a member of aitrack_tenant, or a role with aitrack.tenant = on stored by ALTER ROLE");
+	add_row(rsinfo, "aitrack.upkeep_interval",
+			GetConfigOption("aitrack.upkeep_interval", true, false),
+			"seconds between background folds of the rollups' pending rows started by one session; 0: off (then schedule ai_rollup_compact())");
 	add_row(rsinfo, "aitrack.user_id", user,
 			"the user a tenant sees and records as: ai_tenant_user, else auth.uid(), else this setting");
 	return (Datum) 0;

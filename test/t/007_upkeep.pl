@@ -1,0 +1,115 @@
+# test/t/007_upkeep.pl: the rollups fold themselves (src/upkeep.c), on a
+# stock server: no shared_preload_libraries, no cron, nothing scheduled.
+#
+# A node with aitrack.upkeep_interval = 1 (the test clusters turn it off
+# elsewhere, through TEMP_CONFIG).  Then:
+#
+#   - a backfill of 72,000 calls with one INSERT ... SELECT (1,200 hours,
+#     so 1,200 pending rollup rows): within 60 s of its commit, with no call
+#     by the test, no pending row is left, the stats equal the calls, and
+#     the rollups have been ANALYZEd (a fold of 1,000 rows or more);
+#   - a call recorded by a role that may only record (aitrack_writer) is
+#     folded too: the worker works with the extension owner's rights;
+#   - DROP DATABASE right after a backfill there goes through (the worker
+#     folds once and leaves; DROP DATABASE waits 5 s for sessions);
+#   - after a crash (immediate stop) and restart, a new backfill is folded;
+#   - with aitrack.upkeep_interval = 0 nothing is folded: 5 s after a
+#     backfill its pending rows are all there, and ai_rollup_compact() still
+#     folds them by hand.
+#
+# Every wait is poll_query_until (bounded by $PostgreSQL::Test::Utils::
+# timeout_default), not a sleep, except the one that shows nothing happens.
+use strict;
+use warnings FATAL => 'all';
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+# The Makefile turns the upkeep off in every session of the suites; here
+# it is what is tested.
+$ENV{PGOPTIONS} = '';
+
+my $node = PostgreSQL::Test::Cluster->new('upkeep');
+$node->init;
+# After TEMP_CONFIG's "off": the later line wins.
+$node->append_conf('postgresql.conf', "aitrack.upkeep_interval = 1\n");
+$node->start;
+
+$node->safe_psql('postgres', q{
+SET client_min_messages = warning;
+CREATE EXTENSION aitrack CASCADE;
+INSERT INTO ai_model (modelname, version) VALUES ('backfill', 'v');
+});
+
+my $backfill = sub {
+	my ($db, $n, $from) = @_;
+	$node->safe_psql($db, qq{
+INSERT INTO ai_call (model_id, prompt, response, input_tokens, output_tokens, cost_usd, created_at)
+SELECT (SELECT id FROM ai_model WHERE modelname = 'backfill'), 'p', '{}', 10, 1, 0.001,
+       timestamptz '$from' + i * interval '1 minute'
+  FROM generate_series(0, $n - 1) AS i;
+});
+};
+
+$backfill->('postgres', 72000, '2025-01-01');
+is($node->safe_psql('postgres', 'SELECT count(*) > 0 FROM ai_usage_rollup WHERE pending'),
+	't', 'the backfill left pending rollup rows');
+ok($node->poll_query_until('postgres',
+		'SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending'),
+	'the upkeep worker folded every pending row, with no call by anyone');
+is($node->safe_psql('postgres', q{
+SELECT (SELECT sum(calls) FROM ai_usage_stats(group_by => '{}')) = 72000
+   AND (SELECT sum(calls) FROM ai_usage_rollup) = 72000
+   AND (SELECT count(*) FROM ai_usage_rollup) = 1200}),
+	't', 'the stats and the folded rollups count every call, one row per hour');
+ok($node->poll_query_until('postgres', q{
+SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'ai_usage_rollup'}),
+	'the rollups were analyzed after the large fold');
+
+# A role that may only record: the fold runs with the owner's rights.
+$node->safe_psql('postgres', q{
+CREATE ROLE recorder LOGIN IN ROLE aitrack_writer;
+});
+$node->safe_psql('postgres',
+	q{SELECT record_ai_call('writer-model', 'v', 'p', '{}', input_tokens => 1, output_tokens => 1)},
+	extra_params => [ '-U', 'recorder' ]);
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending}),
+	"a writer's call is folded too");
+
+# DROP DATABASE right after a backfill there.
+$node->safe_psql('postgres', 'CREATE DATABASE scratch');
+$node->safe_psql('scratch', q{
+SET client_min_messages = warning;
+CREATE EXTENSION aitrack CASCADE;
+INSERT INTO ai_model (modelname, version) VALUES ('backfill', 'v');
+});
+$backfill->('scratch', 20000, '2025-01-01');
+my ($ret, $out, $err) = $node->psql('postgres', 'DROP DATABASE scratch');
+is($ret, 0, 'DROP DATABASE right after a backfill goes through') or diag($err);
+
+# A crash, a restart, and the upkeep goes on.
+$node->stop('immediate');
+$node->start;
+$backfill->('postgres', 3000, '2024-01-01');
+ok($node->poll_query_until('postgres',
+		'SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending'),
+	'after a crash and restart, a new backfill is folded');
+is($node->safe_psql('postgres', q{SELECT sum(calls) FROM ai_usage_stats(group_by => '{}')}),
+	'75001', 'the stats count every call after the restart');
+
+# Off: nothing is folded in the background.
+$node->safe_psql('postgres', 'ALTER SYSTEM SET aitrack.upkeep_interval = 0');
+$node->reload;
+$backfill->('postgres', 3000, '2023-01-01');
+sleep 5;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ai_usage_rollup WHERE pending'),
+	'50', 'with aitrack.upkeep_interval = 0, 5 s later the 50 pending rows are still there');
+is($node->safe_psql('postgres', 'SELECT ai_rollup_compact() > 0'), 't',
+	'ai_rollup_compact() still folds them by hand');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ai_usage_rollup WHERE pending'),
+	'0', 'none is left');
+
+$node->stop;
+done_testing();
