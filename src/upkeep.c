@@ -93,7 +93,7 @@ static Oid	kick_owner = InvalidOid;
 void
 ai_upkeep_kick(Oid owner)
 {
-	if (upkeep_interval <= 0 || IsBackgroundWorker)
+	if (upkeep_interval <= 0 || MyBackendType == B_BG_WORKER)
 		return;
 	kick_owner = owner;
 }
