@@ -37,7 +37,9 @@
  */
 #include "aitrack.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -48,6 +50,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "tcop/tcopprot.h"
 
@@ -93,8 +96,23 @@ static Oid	kick_owner = InvalidOid;
 void
 ai_upkeep_kick(Oid owner)
 {
-	if (upkeep_interval <= 0 || MyBackendType == B_BG_WORKER)
+	HeapTuple	role;
+
+	if (upkeep_interval <= 0 || MyBackendType == B_BG_WORKER || OidIsValid(kick_owner))
 		return;
+	/*
+	 * A background worker connects as a role that can log in (PostgreSQL
+	 * refuses others before 17 and by default after); an owner that cannot
+	 * is replaced by the bootstrap superuser, as autovacuum works.  Looked
+	 * up here, inside the transaction: the commit callback reads no catalog.
+	 */
+	role = SearchSysCache1(AUTHOID, ObjectIdGetDatum(owner));
+	if (HeapTupleIsValid(role))
+	{
+		if (!((Form_pg_authid) GETSTRUCT(role))->rolcanlogin)
+			owner = BOOTSTRAP_SUPERUSERID;
+		ReleaseSysCache(role);
+	}
 	kick_owner = owner;
 }
 

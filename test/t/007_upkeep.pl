@@ -10,6 +10,8 @@
 #     the rollups have been ANALYZEd (a fold of 1,000 rows or more);
 #   - a call recorded by a role that may only record (aitrack_writer) is
 #     folded too: the worker works with the extension owner's rights;
+#   - an extension owned by a role that cannot log in is folded too (as the
+#     bootstrap superuser: a background worker must be able to log in);
 #   - DROP DATABASE right after a backfill there goes through (the worker
 #     folds once and leaves; DROP DATABASE waits 5 s for sessions);
 #   - after a crash (immediate stop) and restart, a new backfill is folded;
@@ -77,6 +79,33 @@ $node->safe_psql('postgres',
 ok($node->poll_query_until('postgres', q{
 SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending}),
 	"a writer's call is folded too");
+
+# An extension owner that cannot log in (a background worker must): the
+# worker folds as the bootstrap superuser instead.
+$node->safe_psql('postgres', q{
+CREATE ROLE keeper SUPERUSER NOLOGIN;
+CREATE DATABASE nologin;
+});
+$node->safe_psql('nologin', q{
+SET client_min_messages = warning;
+SET ROLE keeper;
+CREATE EXTENSION aitrack CASCADE;
+INSERT INTO ai_model (modelname, version) VALUES ('backfill', 'v');
+});
+is($node->safe_psql('nologin', q{
+SELECT r.rolname, r.rolcanlogin FROM pg_extension e JOIN pg_roles r ON r.oid = e.extowner
+ WHERE e.extname = 'aitrack'}), 'keeper|f', 'the extension is owned by a role that cannot log in');
+$node->safe_psql('nologin', q{
+SET ROLE keeper;
+INSERT INTO ai_call (model_id, prompt, response, input_tokens, output_tokens, created_at)
+SELECT (SELECT id FROM ai_model WHERE modelname = 'backfill'), 'p', '{}', 10, 1,
+       timestamptz '2025-01-01' + i * interval '1 minute'
+  FROM generate_series(0, 599) AS i;
+});
+ok($node->poll_query_until('nologin',
+		'SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending'),
+	'its pending rows are folded too (as the bootstrap superuser)');
+$node->safe_psql('postgres', 'DROP DATABASE nologin');
 
 # DROP DATABASE right after a backfill there.
 $node->safe_psql('postgres', 'CREATE DATABASE scratch');
