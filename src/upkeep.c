@@ -37,9 +37,7 @@
  */
 #include "aitrack.h"
 
-#include "access/htup_details.h"
 #include "access/xact.h"
-#include "catalog/pg_authid.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -50,7 +48,6 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "tcop/tcopprot.h"
 
@@ -67,10 +64,15 @@ static TimestampTz last_start = 0;
 /* The advisory lock a working worker holds: (database, this key). */
 #define UPKEEP_LOCK_KEY 0x61697472	/* "aitr" */
 
+/*
+ * An advisory lock tag that no SQL function can name (pg_advisory_lock()
+ * and its kin use field 4 = 1 or 2): no session can hold it to keep the
+ * upkeep from starting.
+ */
 static void
 upkeep_lock_tag(LOCKTAG *tag, Oid database)
 {
-	SET_LOCKTAG_ADVISORY(*tag, database, UPKEEP_LOCK_KEY, 0, 1);
+	SET_LOCKTAG_ADVISORY(*tag, database, UPKEEP_LOCK_KEY, 0, 3);
 }
 
 void
@@ -93,26 +95,15 @@ upkeep_init(void)
  */
 static Oid	kick_owner = InvalidOid;
 
+/* True in the upkeep worker itself, whose own writes start nothing. */
+static bool in_upkeep_worker = false;
+
 void
 ai_upkeep_kick(Oid owner)
 {
-	HeapTuple	role;
-
-	if (upkeep_interval <= 0 || MyBackendType == B_BG_WORKER || OidIsValid(kick_owner))
+	/* Other background workers' writes (pg_cron's, a subscription's) count. */
+	if (upkeep_interval <= 0 || in_upkeep_worker)
 		return;
-	/*
-	 * A background worker connects as a role that can log in (PostgreSQL
-	 * refuses others before 17 and by default after); an owner that cannot
-	 * is replaced by the bootstrap superuser, as autovacuum works.  Looked
-	 * up here, inside the transaction: the commit callback reads no catalog.
-	 */
-	role = SearchSysCache1(AUTHOID, ObjectIdGetDatum(owner));
-	if (HeapTupleIsValid(role))
-	{
-		if (!((Form_pg_authid) GETSTRUCT(role))->rolcanlogin)
-			owner = BOOTSTRAP_SUPERUSERID;
-		ReleaseSysCache(role);
-	}
 	kick_owner = owner;
 }
 
@@ -179,9 +170,17 @@ ai_upkeep_main(Datum main_arg)
 	int			rc;
 
 	memcpy(&owner, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+	in_upkeep_worker = true;
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(database, owner, 0);
+	/*
+	 * Connect as the bootstrap superuser, past the checks a login meets (the
+	 * owner may not be allowed to log in or to connect to the database, and
+	 * the database may not take connections), then work as the owner, as a
+	 * SECURITY DEFINER function would.
+	 */
+	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, BGWORKER_BYPASS_ALLOWCONN);
+	SetUserIdAndSecContext(owner, SECURITY_LOCAL_USERID_CHANGE);
 
 	/* One at a time per database; another one is already folding. */
 	upkeep_lock_tag(&tag, database);

@@ -10,8 +10,10 @@
 #     the rollups have been ANALYZEd (a fold of 1,000 rows or more);
 #   - a call recorded by a role that may only record (aitrack_writer) is
 #     folded too: the worker works with the extension owner's rights;
-#   - an extension owned by a role that cannot log in is folded too (as the
-#     bootstrap superuser: a background worker must be able to log in);
+#   - an extension owned by a role that cannot log in is folded too (the
+#     worker connects as the bootstrap superuser and works as the owner);
+#   - a session holding every advisory lock it can name does not keep the
+#     worker from starting;
 #   - DROP DATABASE right after a backfill there goes through (the worker
 #     folds once and leaves; DROP DATABASE waits 5 s for sessions);
 #   - after a crash (immediate stop) and restart, a new backfill is folded;
@@ -27,6 +29,7 @@ use warnings FATAL => 'all';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 # The Makefile turns the upkeep off in every session of the suites; here
 # it is what is tested.
@@ -81,7 +84,7 @@ SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending}),
 	"a writer's call is folded too");
 
 # An extension owner that cannot log in (a background worker must): the
-# worker folds as the bootstrap superuser instead.
+# worker connects as the bootstrap superuser and works as the owner.
 $node->safe_psql('postgres', q{
 CREATE ROLE keeper SUPERUSER NOLOGIN;
 CREATE DATABASE nologin;
@@ -104,8 +107,25 @@ SELECT (SELECT id FROM ai_model WHERE modelname = 'backfill'), 'p', '{}', 10, 1,
 });
 ok($node->poll_query_until('nologin',
 		'SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending'),
-	'its pending rows are folded too (as the bootstrap superuser)');
+	'its pending rows are folded too');
 $node->safe_psql('postgres', 'DROP DATABASE nologin');
+
+# A session that holds the advisory locks SQL can take (both key forms of
+# the worker's lock numbers) does not keep the worker from starting.
+my ($hold_out, $hold_err) = ('', '');
+my $holder = IPC::Run::start(
+	[ 'psql', '-X', '-d', $node->connstr('postgres'), '-c',
+	  q{SELECT pg_advisory_lock(x'6169747200000000'::bigint), pg_advisory_lock(1634301042, 0),
+	           pg_advisory_lock(0, 1634301042), pg_advisory_lock(1634301042::bigint), pg_sleep(120)} ],
+	'>', \$hold_out, '2>', \$hold_err);
+ok($node->poll_query_until('postgres',
+		q{SELECT count(*) = 4 FROM pg_locks WHERE locktype = 'advisory' AND granted}),
+	'another session holds four advisory locks');
+$backfill->('postgres', 600, '2022-01-01');
+ok($node->poll_query_until('postgres',
+		'SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending'),
+	'a session holding advisory locks does not stop the upkeep');
+$holder->kill_kill;
 
 # DROP DATABASE right after a backfill there.
 $node->safe_psql('postgres', 'CREATE DATABASE scratch');
@@ -126,7 +146,7 @@ ok($node->poll_query_until('postgres',
 		'SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending'),
 	'after a crash and restart, a new backfill is folded');
 is($node->safe_psql('postgres', q{SELECT sum(calls) FROM ai_usage_stats(group_by => '{}')}),
-	'75001', 'the stats count every call after the restart');
+	'75601', 'the stats count every call after the restart');
 
 # Off: nothing is folded in the background.
 $node->safe_psql('postgres', 'ALTER SYSTEM SET aitrack.upkeep_interval = 0');
