@@ -166,6 +166,8 @@ ai_upkeep_main(Datum main_arg)
 {
 	Oid			database = DatumGetObjectId(main_arg);
 	Oid			owner;
+	Oid			save_user;
+	int			save_context;
 	LOCKTAG		tag;
 	int			rc;
 
@@ -180,7 +182,6 @@ ai_upkeep_main(Datum main_arg)
 	 * SECURITY DEFINER function would.
 	 */
 	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, BGWORKER_BYPASS_ALLOWCONN);
-	SetUserIdAndSecContext(owner, SECURITY_LOCAL_USERID_CHANGE);
 
 	/* One at a time per database; another one is already folding. */
 	upkeep_lock_tag(&tag, database);
@@ -189,6 +190,9 @@ ai_upkeep_main(Datum main_arg)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	/* Inside the transaction: its start must see no security context. */
+	GetUserIdAndSecContext(&save_user, &save_context);
+	SetUserIdAndSecContext(owner, save_context | SECURITY_LOCAL_USERID_CHANGE);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -231,6 +235,7 @@ ai_upkeep_main(Datum main_arg)
 
 	SPI_finish();
 	PopActiveSnapshot();
+	SetUserIdAndSecContext(save_user, save_context);
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	LockRelease(&tag, ExclusiveLock, true);
