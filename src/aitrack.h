@@ -52,6 +52,7 @@ typedef enum AitrackApi
 	AITRACK_API_1_1,
 	AITRACK_API_1_2,
 	AITRACK_API_1_5,			/* what is billed apart, the provider */
+	AITRACK_API_1_6,			/* the daily rollup level */
 	AITRACK_NUM_APIS
 } AitrackApi;
 

@@ -30,6 +30,7 @@ typedef struct CapturePlans
 {
 	Oid			schema;
 	int			nsummed;		/* 1.2's summed columns, or 1.5's */
+	bool		daily;			/* 1.6: there is a daily level to empty */
 	SPIPlanPtr	add_new;		/* + rows of aitrack_new */
 	SPIPlanPtr	remove_old;		/* - rows of aitrack_old */
 	SPIPlanPtr	truncate;
@@ -108,11 +109,12 @@ capture_query(const char *nsp, const char *table, bool add, int nsummed)
  * it, hence one at a time.
  */
 static SPIPlanPtr
-get_capture_plan(Oid schema, int nsummed, SPIPlanPtr *plan, const char *table, bool add)
+get_capture_plan(Oid schema, int nsummed, bool daily, SPIPlanPtr *plan, const char *table, bool add)
 {
 	const char *nsp;
 
-	if (capture_plans.schema != schema || capture_plans.nsummed != nsummed)
+	if (capture_plans.schema != schema || capture_plans.nsummed != nsummed ||
+		capture_plans.daily != daily)
 	{
 		if (capture_plans.add_new)
 			SPI_freeplan(capture_plans.add_new);
@@ -125,6 +127,7 @@ get_capture_plan(Oid schema, int nsummed, SPIPlanPtr *plan, const char *table, b
 		memset(&capture_plans, 0, sizeof(capture_plans));
 		capture_plans.schema = schema;
 		capture_plans.nsummed = nsummed;
+		capture_plans.daily = daily;
 	}
 	if (*plan != NULL)
 		return *plan;
@@ -134,8 +137,10 @@ get_capture_plan(Oid schema, int nsummed, SPIPlanPtr *plan, const char *table, b
 		*plan = aitrack_prepare_plan(capture_query(nsp, table, add, nsummed), 0, NULL, 0);
 	else
 		*plan = aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_usage_rollup;"
-											  " DELETE FROM %s.ai_usage_rollup_total",
-											  nsp, nsp),
+											  " DELETE FROM %s.ai_usage_rollup_total%s%s",
+											  nsp, nsp,
+											  daily ? "; DELETE FROM " : "",
+											  daily ? psprintf("%s.ai_usage_rollup_daily", nsp) : ""),
 									 0, NULL, 0);
 	return *plan;
 }
@@ -152,14 +157,14 @@ run_with(SPIPlanPtr plan, Datum *params, const char *nulls)
 static void run(SPIPlanPtr plan);
 
 static SPIPlanPtr
-get_one_row_plan(Oid schema, int nsummed)
+get_one_row_plan(Oid schema, int nsummed, bool daily)
 {
 	Oid			types[ONE_ROW_PARAMS];
 	StringInfoData q;
 	int			n = 0;
 
 	/* resets on schema or version change */
-	get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false);
+	get_capture_plan(schema, nsummed, daily, &capture_plans.truncate, NULL, false);
 	if (capture_plans.one_row != NULL)
 		return capture_plans.one_row;
 
@@ -243,7 +248,7 @@ get_call_columns(Relation rel)
  * BY: read the row from the transition table and insert its rollup row.
  */
 static void
-capture_one_row(Oid schema, int nsummed, Relation rel, Tuplestorestate *rows, bool add)
+capture_one_row(Oid schema, int nsummed, bool daily, Relation rel, Tuplestorestate *rows, bool add)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	const CallColumns *cols = get_call_columns(rel);
@@ -299,7 +304,7 @@ capture_one_row(Oid schema, int nsummed, Relation rel, Tuplestorestate *rows, bo
 	nulls[n++] = isnull ? 'n' : ' ';
 #undef COLUMN
 
-	run_with(get_one_row_plan(schema, nsummed), params, nulls);
+	run_with(get_one_row_plan(schema, nsummed, daily), params, nulls);
 	ExecDropSingleTupleTableSlot(slot);
 }
 
@@ -311,7 +316,7 @@ run(SPIPlanPtr plan)
 
 /* AFTER INSERT / UPDATE / DELETE / TRUNCATE ... FOR EACH STATEMENT on ai_call. */
 static Datum
-rollup_capture(FunctionCallInfo fcinfo, int nsummed)
+rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool daily)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TriggerEvent event;
@@ -330,20 +335,20 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed)
 		elog(ERROR, "SPI_register_trigger_data failed");
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		run(get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false));
+		run(get_capture_plan(schema, nsummed, daily, &capture_plans.truncate, NULL, false));
 	if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
 	{
 		if (tuplestore_tuple_count(trigdata->tg_oldtable) == 1)
-			capture_one_row(schema, nsummed, trigdata->tg_relation, trigdata->tg_oldtable, false);
+			capture_one_row(schema, nsummed, daily, trigdata->tg_relation, trigdata->tg_oldtable, false);
 		else if (tuplestore_tuple_count(trigdata->tg_oldtable) > 1)
-			run(get_capture_plan(schema, nsummed, &capture_plans.remove_old, "aitrack_old", false));
+			run(get_capture_plan(schema, nsummed, daily, &capture_plans.remove_old, "aitrack_old", false));
 	}
 	if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
 	{
 		if (tuplestore_tuple_count(trigdata->tg_newtable) == 1)
-			capture_one_row(schema, nsummed, trigdata->tg_relation, trigdata->tg_newtable, true);
+			capture_one_row(schema, nsummed, daily, trigdata->tg_relation, trigdata->tg_newtable, true);
 		else if (tuplestore_tuple_count(trigdata->tg_newtable) > 1)
-			run(get_capture_plan(schema, nsummed, &capture_plans.add_new, "aitrack_new", true));
+			run(get_capture_plan(schema, nsummed, daily, &capture_plans.add_new, "aitrack_new", true));
 	}
 
 	SPI_finish();
@@ -359,16 +364,24 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed)
 
 PG_FUNCTION_INFO_V1(ai_rollup_capture_1_2);
 PG_FUNCTION_INFO_V1(ai_rollup_capture_1_5);
+PG_FUNCTION_INFO_V1(ai_rollup_capture_1_6);
 
 Datum
 ai_rollup_capture_1_2(PG_FUNCTION_ARGS)
 {
-	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED_1_2);
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED_1_2, false);
 }
 
 /* 1.5: the rollups sum what is billed apart too. */
 Datum
 ai_rollup_capture_1_5(PG_FUNCTION_ARGS)
 {
-	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED);
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED, false);
+}
+
+/* 1.6: TRUNCATE empties the daily level too. */
+Datum
+ai_rollup_capture_1_6(PG_FUNCTION_ARGS)
+{
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED, true);
 }

@@ -22,6 +22,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "pgtime.h"
 
 /* Grouping dimensions, as bits of the plan key. */
 #define DIM_MODEL		(1 << 0)	/* modelname and version */
@@ -41,15 +42,21 @@
 #define KEY_ROLLUP		(1 << 24)
 /* The caller is a tenant: answer from per-user rows only. */
 #define KEY_TENANT		(1 << 25)
+/* 1.6: whole UTC days may come from the daily level (see daily_range()). */
+#define KEY_DAILY		(1 << 26)
 
 /*
  * Parameters of every plan: the five filters, then (1.2) the time zone and
- * the whole hours [$7, $8) that the rollups answer for.
+ * the whole hours [$7, $8) that the rollups answer for, then (1.6) the
+ * whole UTC days [$9, $10) inside them that the daily level may answer for
+ * (both $8 when it may not).
  */
-#define NUM_PARAMS		8
+#define NUM_PARAMS		10
 #define PARAM_TZ		5
 #define PARAM_HOURS_FROM 6
 #define PARAM_HOURS_UNTIL 7
+#define PARAM_DAYS_FROM 8
+#define PARAM_DAYS_UNTIL 9
 
 /* Output columns of the widest version. */
 #define MAX_STATS_COLUMNS 29
@@ -68,7 +75,7 @@ static const char *const filter_clauses[NUM_FILTERS] = {
 
 static const Oid param_types[NUM_PARAMS] = {
 	TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, UUIDOID,
-	TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID
+	TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID
 };
 
 /* The same filters on a rollup row s (time is handled by the hour range). */
@@ -279,12 +286,44 @@ build_rollup_query(Oid schema, uint32 key)
 		append_rollup_columns(&select, "r", true, nsummed);
 		appendStringInfo(&select, " FROM %s.ai_usage_rollup r", nsp);
 	}
-	else
+	else if (!(key & KEY_DAILY))
 	{
 		append_rollup_columns(&select, "r", false, nsummed);
 		appendStringInfo(&select, " FROM %s.ai_usage_rollup_total r", nsp);
 	}
+	else
+	{
+		/*
+		 * 1.6: the days [$9, $10) from the daily level, from the first one
+		 * it holds (ai_upkeep_state.daily_from: after an update it is being
+		 * filled, newest days first); the hours before and after from the
+		 * hourly one.  The bound is read in the query's own snapshot, so
+		 * the two levels never overlap or leave a gap.
+		 */
+		const char *daily_start =
+			psprintf("COALESCE((SELECT LEAST(GREATEST($9, u.daily_from), $10)"
+					 " FROM %s.ai_upkeep_state u LIMIT 1), $10)", nsp);
+
+		append_rollup_columns(&select, "r", false, nsummed);
+		appendStringInfo(&select,
+						 " FROM %s.ai_usage_rollup_total r"
+						 " WHERE r.bucket OPERATOR(pg_catalog.>=) $7"
+						 " AND r.bucket OPERATOR(pg_catalog.<) %s"
+						 " UNION ALL SELECT ", nsp, daily_start);
+		append_rollup_columns(&select, "d", false, nsummed);
+		appendStringInfo(&select,
+						 " FROM %s.ai_usage_rollup_daily d"
+						 " WHERE d.bucket OPERATOR(pg_catalog.>=) %s"
+						 " AND d.bucket OPERATOR(pg_catalog.<) $10"
+						 " UNION ALL SELECT ", nsp, daily_start);
+		append_rollup_columns(&select, "r", false, nsummed);
+		appendStringInfo(&select,
+						 " FROM %s.ai_usage_rollup_total r"
+						 " WHERE r.bucket OPERATOR(pg_catalog.>=) $10", nsp);
+	}
 	appendStringInfoString(&select,
+						   (!per_user && (key & KEY_DAILY)) ?
+						   " AND r.bucket OPERATOR(pg_catalog.<) $8" :
 						   " WHERE r.bucket OPERATOR(pg_catalog.>=) $7"
 						   " AND r.bucket OPERATOR(pg_catalog.<) $8");
 	if (!per_user)
@@ -511,6 +550,77 @@ zone_has_whole_hours(Oid schema, Datum tz, Datum *params, char *nulls)
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/* x rounded down to a whole UTC day. */
+static TimestampTz
+day_floor(TimestampTz x)
+{
+	TimestampTz rem = x % USECS_PER_DAY;
+
+	return x - (rem < 0 ? rem + USECS_PER_DAY : rem);
+}
+
+/*
+ * Can buckets of a day or longer in this zone be made of whole UTC days?
+ * Only in a zone whose offset is always zero ("UTC", "Etc/UTC", "GMT"); a
+ * zone the tz database does not know by this name (an abbreviation, a
+ * POSIX rule) is read from the hourly level, which is exact in all of them.
+ */
+static bool
+zone_is_always_utc(Datum tz)
+{
+	char	   *name = TextDatumGetCString(tz);
+	pg_tz	   *zone = pg_tzset(name);
+	long int	offset;
+
+	pfree(name);
+	return zone != NULL && pg_get_timezone_offset(zone, &offset) && offset == 0;
+}
+
+/* May the caller read this table of the extension? */
+static bool
+may_read(Oid schema, const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, schema);
+
+	return OidIsValid(relid) &&
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+}
+
+/*
+ * 1.6: may whole UTC days come from the daily level?  Not for per-user
+ * questions (it sums over users), nor for hourly buckets, nor for day,
+ * week or month buckets cut in a zone other than UTC; and only for a
+ * caller who may read it and ai_upkeep_state (a role granted 1.5's list of
+ * tables by hand keeps its answers, from the hourly level).
+ */
+static bool
+daily_allowed(Oid schema, uint32 key, Datum tz)
+{
+	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
+	int			bucket = (dims >> DIM_BUCKET_SHIFT) & 7;
+	bool		per_user = (dims & DIM_USER) || (key & (1 << (FILTER_SHIFT + 4))) ||
+		(key & KEY_TENANT);
+
+	if (per_user || bucket == 1 || (bucket > 1 && !zone_is_always_utc(tz)))
+		return false;
+	return may_read(schema, "ai_usage_rollup_daily") && may_read(schema, "ai_upkeep_state");
+}
+
+/*
+ * The whole UTC days inside the whole hours [from_hour, until_hour), or
+ * none (both until_hour).
+ */
+static void
+daily_range(TimestampTz from_hour, TimestampTz until_hour,
+			TimestampTz *from_day, TimestampTz *until_day)
+{
+	*from_day = TIMESTAMP_NOT_FINITE(from_hour) ? from_hour :
+		(day_floor(from_hour) == from_hour ? from_hour : day_floor(from_hour) + USECS_PER_DAY);
+	*until_day = TIMESTAMP_NOT_FINITE(until_hour) ? until_hour : day_floor(until_hour);
+	if (*from_day >= *until_day)
+		*from_day = *until_day = until_hour;
+}
+
 /*
  * ai_usage_stats(since, until, group_by, modelname, call_type, user_id
  * [, tz]) RETURNS TABLE (...): see the install and upgrade scripts for the
@@ -583,6 +693,17 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 			params[PARAM_HOURS_FROM] = TimestampTzGetDatum(from_hour);
 			params[PARAM_HOURS_UNTIL] = TimestampTzGetDatum(until_hour);
 			nulls[PARAM_HOURS_FROM] = nulls[PARAM_HOURS_UNTIL] = ' ';
+			if (api >= AITRACK_API_1_6 && daily_allowed(schema, key, tz))
+			{
+				TimestampTz from_day;
+				TimestampTz until_day;
+
+				key |= KEY_DAILY;
+				daily_range(from_hour, until_hour, &from_day, &until_day);
+				params[PARAM_DAYS_FROM] = TimestampTzGetDatum(from_day);
+				params[PARAM_DAYS_UNTIL] = TimestampTzGetDatum(until_day);
+				nulls[PARAM_DAYS_FROM] = nulls[PARAM_DAYS_UNTIL] = ' ';
+			}
 		}
 	}
 
@@ -637,6 +758,7 @@ PG_FUNCTION_INFO_V1(ai_usage_stats_1_0);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_1);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_2);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_5);
+PG_FUNCTION_INFO_V1(ai_usage_stats_1_6);
 
 Datum
 ai_usage_stats_1_0(PG_FUNCTION_ARGS)
@@ -661,4 +783,11 @@ Datum
 ai_usage_stats_1_5(PG_FUNCTION_ARGS)
 {
 	return usage_stats(fcinfo, AITRACK_API_1_5);
+}
+
+/* 1.6: whole UTC days from the daily rollup level. */
+Datum
+ai_usage_stats_1_6(PG_FUNCTION_ARGS)
+{
+	return usage_stats(fcinfo, AITRACK_API_1_6);
 }

@@ -38,6 +38,7 @@
 #include "aitrack.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -47,6 +48,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "tcop/tcopprot.h"
@@ -160,18 +162,207 @@ upkeep_xact_callback(XactEvent event, void *arg)
 		start_worker(owner);
 }
 
-/* The worker: one fold of this database's pending rollup rows, then exit. */
+/*
+ * The worker's steps, each in a transaction of its own, as the extension's
+ * owner, with SPI connected and a snapshot set; a step returns a count.
+ */
+typedef int64 (*UpkeepStep) (const char *nsp, void *arg);
+
+static Oid	upkeep_owner = InvalidOid;
+
+static int64 record_error(const char *nsp, void *message);
+
+/* The first column of a one-row SPI result as int8 (0 when NULL). */
+static int64
+first_int8(int rc)
+{
+	bool		isnull;
+	Datum		value;
+
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "aitrack upkeep: query returned no row");
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return 0;
+	return SPI_tuptable->tupdesc->attrs[0].atttypid == INT4OID ?
+		(int64) DatumGetInt32(value) : DatumGetInt64(value);
+}
+
+/*
+ * Run one step.  An error is logged, kept in ai_upkeep_state.last_error
+ * (1.6) and ends the run: returns false.
+ */
+static bool
+run_step(const char *activity, UpkeepStep step, const char *nsp, void *arg, int64 *result)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	Oid			save_user;
+	int			save_context;
+	volatile bool ok = true;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PG_TRY();
+	{
+		/* Inside the transaction: its start must see no security context. */
+		GetUserIdAndSecContext(&save_user, &save_context);
+		SetUserIdAndSecContext(upkeep_owner, save_context | SECURITY_LOCAL_USERID_CHANGE);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, activity);
+		*result = step(nsp, arg);
+		SPI_finish();
+		PopActiveSnapshot();
+		SetUserIdAndSecContext(save_user, save_context);
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(caller_context);
+		error = CopyErrorData();
+		FlushErrorState();
+		/* Also undoes SPI, the snapshot and the change of user. */
+		AbortCurrentTransaction();
+		ereport(LOG,
+				(errmsg("aitrack upkeep failed: %s", error->message)));
+		ok = false;
+		*result = 0;
+		if (nsp != NULL && step != record_error)
+		{
+			int64		ignored;
+
+			run_step("aitrack upkeep: note the error", record_error, nsp, error->message, &ignored);
+		}
+	}
+	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return ok;
+}
+
+/* Days ai_rollup_backfill_daily() fills per transaction. */
+#define BACKFILL_DAYS 7
+
+/*
+ * Where the extension lives (it may have been dropped meanwhile): its
+ * schema, quoted, into *(char **) arg, and whether it is 1.6 or later (has
+ * ai_upkeep_state) as the result: -1 no extension, 0 before 1.6, 1 from it.
+ */
+static int64
+find_extension(const char *nsp, void *arg)
+{
+	int			rc;
+	char	   *found;
+	bool		isnull;
+
+	rc = SPI_execute("SELECT pg_catalog.quote_ident(n.nspname),"
+					 " pg_catalog.to_regclass(pg_catalog.quote_ident(n.nspname)"
+					 " OPERATOR(pg_catalog.||) '.ai_upkeep_state') IS NOT NULL"
+					 " FROM pg_catalog.pg_extension e"
+					 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
+					 " WHERE e.extname OPERATOR(pg_catalog.=) 'aitrack'"
+					 " AND EXISTS (SELECT FROM pg_catalog.pg_proc p"
+					 " WHERE p.proname OPERATOR(pg_catalog.=) 'ai_rollup_compact'"
+					 " AND p.pronamespace OPERATOR(pg_catalog.=) e.extnamespace)",
+					 true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		return -1;
+	found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*(char **) arg = MemoryContextStrdup(TopMemoryContext, found);
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) ? 1 : 0;
+}
+
+/* Is this 1.6 or later (the state table, the daily level)? */
+static bool has_state = false;
+
+/*
+ * The fold: ai_rollup_compact(), then ANALYZE after a large one (without
+ * fresh statistics the planner misjudges the rollups and the stats get ten
+ * times slower), then (1.6) the run noted in ai_upkeep_state.
+ */
+static int64
+fold(const char *nsp, void *arg)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	int64		folded = first_int8(SPI_execute(psprintf("SELECT %s.ai_rollup_compact()", nsp), false, 1));
+	bool		analyzed = folded >= ANALYZE_AFTER_ROWS;
+
+	if (analyzed)
+	{
+		pgstat_report_activity(STATE_RUNNING, "aitrack upkeep: ANALYZE the rollups");
+		SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup, %s.ai_usage_rollup_total%s%s",
+							 nsp, nsp, has_state ? ", " : "",
+							 has_state ? psprintf("%s.ai_usage_rollup_daily", nsp) : ""),
+					false, 0);
+	}
+	if (has_state)
+	{
+		Oid			types[3] = {TIMESTAMPTZOID, INT8OID, BOOLOID};
+		Datum		values[3] = {TimestampTzGetDatum(started), Int64GetDatum(folded), BoolGetDatum(analyzed)};
+
+		if (SPI_execute_with_args(psprintf("UPDATE %s.ai_upkeep_state"
+										   " SET runs = runs OPERATOR(pg_catalog.+) 1,"
+										   " last_run_started = $1,"
+										   " last_run_finished = pg_catalog.clock_timestamp(),"
+										   " last_run_folded = $2,"
+										   " folded_total = folded_total OPERATOR(pg_catalog.+) $2,"
+										   " last_analyzed = CASE WHEN $3 THEN pg_catalog.clock_timestamp()"
+										   " ELSE last_analyzed END,"
+										   " last_error = NULL, last_error_at = NULL", nsp),
+								  3, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "aitrack upkeep: could not note the run");
+	}
+	elog(DEBUG1, "aitrack upkeep: folded " INT64_FORMAT " pending rollup rows", folded);
+	return folded;
+}
+
+/* One step of filling the daily level (after an update to 1.6): days filled. */
+static int64
+backfill_daily(const char *nsp, void *arg)
+{
+	return first_int8(SPI_execute(psprintf("SELECT %s.ai_rollup_backfill_daily(%d::pg_catalog.int4)",
+										   nsp, BACKFILL_DAYS), false, 1));
+}
+
+static int64
+analyze_daily(const char *nsp, void *arg)
+{
+	SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup_daily", nsp), false, 0);
+	return 0;
+}
+
+/* The last error, kept where ai_upkeep_status shows it. */
+static int64
+record_error(const char *nsp, void *message)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum((char *) message)};
+
+	if (!has_state)
+		return 0;
+	SPI_execute_with_args(psprintf("UPDATE %s.ai_upkeep_state SET last_error = $1,"
+								   " last_error_at = pg_catalog.clock_timestamp()", nsp),
+						  1, types, values, NULL, false, 0);
+	return 0;
+}
+
+/*
+ * The worker: one fold of this database's pending rollup rows, then (1.6)
+ * the daily level filled a week per transaction while days are missing,
+ * then exit.
+ */
 void
 ai_upkeep_main(Datum main_arg)
 {
 	Oid			database = DatumGetObjectId(main_arg);
-	Oid			owner;
-	Oid			save_user;
-	int			save_context;
 	LOCKTAG		tag;
-	int			rc;
+	char	   *nsp = NULL;
+	int64		result;
+	int64		days = 0;
 
-	memcpy(&owner, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+	memcpy(&upkeep_owner, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	in_upkeep_worker = true;
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -183,61 +374,33 @@ ai_upkeep_main(Datum main_arg)
 	 */
 	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, BGWORKER_BYPASS_ALLOWCONN);
 
-	/* One at a time per database; another one is already folding. */
+	/* One at a time per database; another one is already at work. */
 	upkeep_lock_tag(&tag, database);
 	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
 		proc_exit(0);
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	/* Inside the transaction: its start must see no security context. */
-	GetUserIdAndSecContext(&save_user, &save_context);
-	SetUserIdAndSecContext(owner, save_context | SECURITY_LOCAL_USERID_CHANGE);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "aitrack upkeep: ai_rollup_compact()");
+	if (!run_step("aitrack upkeep: find the extension", find_extension, NULL, &nsp, &result) ||
+		result < 0)
+		proc_exit(0);
+	has_state = result > 0;
 
-	/* Where the extension lives (it may have been dropped meanwhile). */
-	rc = SPI_execute("SELECT pg_catalog.quote_ident(n.nspname)"
-					 " FROM pg_catalog.pg_extension e"
-					 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
-					 " WHERE e.extname OPERATOR(pg_catalog.=) 'aitrack'"
-					 " AND EXISTS (SELECT FROM pg_catalog.pg_proc p"
-					 " WHERE p.proname OPERATOR(pg_catalog.=) 'ai_rollup_compact'"
-					 " AND p.pronamespace OPERATOR(pg_catalog.=) e.extnamespace)",
-					 true, 1);
-	if (rc == SPI_OK_SELECT && SPI_processed == 1)
+	if (run_step("aitrack upkeep: ai_rollup_compact()", fold, nsp, NULL, &result) && has_state)
 	{
-		char	   *nsp = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		int64		folded = 0;
-		bool		isnull;
-
-		rc = SPI_execute(psprintf("SELECT %s.ai_rollup_compact()", nsp), false, 1);
-		if (rc == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			Datum		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-			folded = isnull ? 0 : DatumGetInt64(value);
-		}
 		/*
-		 * Fresh statistics after a large fold: without them the planner
-		 * misjudges the rollups and the stats get ten times slower.
+		 * A transaction per week of days, so that recording, the stats and
+		 * DROP DATABASE never wait long on it; SIGTERM ends it between (and
+		 * within) steps, and the next worker goes on from where it stopped.
 		 */
-		if (folded >= ANALYZE_AFTER_ROWS)
+		while (run_step("aitrack upkeep: ai_rollup_backfill_daily()", backfill_daily, nsp, NULL, &result) &&
+			   result > 0)
 		{
-			pgstat_report_activity(STATE_RUNNING, "aitrack upkeep: ANALYZE the rollups");
-			SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup, %s.ai_usage_rollup_total", nsp, nsp),
-						false, 0);
+			days += result;
+			CHECK_FOR_INTERRUPTS();
 		}
-		elog(DEBUG1, "aitrack upkeep: folded " INT64_FORMAT " pending rollup rows", folded);
+		if (days > 0)
+			run_step("aitrack upkeep: ANALYZE the daily level", analyze_daily, nsp, NULL, &result);
 	}
 
-	SPI_finish();
-	PopActiveSnapshot();
-	SetUserIdAndSecContext(save_user, save_context);
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
 	LockRelease(&tag, ExclusiveLock, true);
 	proc_exit(0);
 }

@@ -120,9 +120,19 @@ RESET ROLE;
 -- script had no grant to copy onto the rollups: grant them as for ai_call.
 GRANT SELECT ON ai_usage_rollup, ai_usage_rollup_total, ai_usage_purged TO regress_aitrack_reader;
 SET ROLE regress_aitrack_reader;
--- Every grant README.md asks of a reporting role: enough (the ai_hist_*
--- functions the stats use are open to all; they only compute).
+-- 1.5's list of grants: enough (the ai_hist_* functions the stats use are
+-- open to all; they only compute).  Without SELECT on 1.6's daily level
+-- the stats come from the hourly one, with the same answer.
 SELECT modelname, version, calls, input_tokens FROM ai_usage_stats();
+RESET ROLE;
+-- Every grant README.md asks of a reporting role (1.6): the same answer.
+GRANT SELECT ON ai_usage_rollup_daily, ai_upkeep_state, ai_upkeep_status TO regress_aitrack_reader;
+SET ROLE regress_aitrack_reader;
+SELECT modelname, version, calls, input_tokens FROM ai_usage_stats();
+SELECT pending_rows, daily_complete FROM ai_upkeep_status;
+-- Reading the upkeep's state does not let it move the daily level.
+UPDATE ai_upkeep_state SET daily_from = 'infinity';
+SELECT ai_rollup_backfill_daily();
 SELECT record_ai_call('gpt-4o', 'v1', 'p', '{}');
 SELECT * FROM record_ai_calls('[]');
 DELETE FROM ai_call;

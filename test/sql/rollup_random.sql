@@ -1,5 +1,6 @@
 --
--- rollup_random: a randomized test of the 1.2 rollups.  A fixed seed drives
+-- rollup_random: a randomized test of the 1.2 rollups and (1.6) their daily
+-- level, emptied and filled back step by step between the operations.  A fixed seed drives
 -- a few thousand operations on ai_call: record_ai_call() (both forms) and
 -- record_ai_calls() (with back-dated created_at over ten days), plain
 -- INSERT ... SELECT, UPDATEs of tokens, status, cost, created_at, user_id,
@@ -166,6 +167,20 @@ DECLARE
     t timestamptz;
     new_id bigint;
 BEGIN
+    -- 1.6: the daily level emptied as an update to 1.6 leaves it (to be
+    -- filled from the hourly rows), and filled back a few days at a time,
+    -- in between the other operations.
+    IF r < 0.01 THEN
+        PERFORM rr_count('daily level reset');
+        UPDATE ai_upkeep_state SET daily_from = 'infinity';
+        DELETE FROM ai_usage_rollup_daily;
+        RETURN;
+    ELSIF r < 0.05 THEN
+        PERFORM rr_count('daily backfill step');
+        PERFORM ai_rollup_backfill_daily(rr_int(1, 3));
+        RETURN;
+    END IF;
+    r := random();
     IF r < 0.22 THEN
         -- record_ai_call(), explicit or metrics form; often back-dated by
         -- an UPDATE straight after.
@@ -485,6 +500,34 @@ CREATE FUNCTION rr_purged_mismatches() RETURNS bigint LANGUAGE sql AS $$
             p.first_call, p.last_call, p.latency)
 $$;
 
+-- 1.6: the daily level against the hourly rows it sums, day by day, from
+-- daily_from on; before it, no daily row may exist.
+CREATE FUNCTION rr_daily_mismatches() RETURNS bigint LANGUAGE sql AS $$
+    WITH h AS (SELECT ROW(date_trunc('day', t.bucket, 'UTC'), t.model_id, t.call_type, t.status)::text AS k,
+                      sum(t.calls) AS calls, sum(t.input_tokens) AS input_tokens,
+                      sum(t.input_tokens_n) AS input_tokens_n, sum(t.output_tokens) AS output_tokens,
+                      sum(t.cache_read_input_tokens) AS cache_read_input_tokens,
+                      sum(t.cost_usd) AS cost_usd, sum(t.cost_usd_n) AS cost_usd_n,
+                      sum(t.duration_ms) AS duration_ms, sum(t.duration_ms_n) AS duration_ms_n,
+                      sum(t.time_to_first_token_ms) AS time_to_first_token_ms,
+                      min(t.first_call) AS first_call, max(t.last_call) AS last_call,
+                      ai_hist_merge(t.latency) AS latency
+                 FROM ai_usage_rollup_total t, ai_upkeep_state s
+                WHERE t.bucket >= s.daily_from
+                GROUP BY 1),
+         d AS (SELECT ROW(bucket, model_id, call_type, status)::text AS k, * FROM ai_usage_rollup_daily)
+    SELECT count(*)
+      FROM h FULL JOIN d ON h.k = d.k
+     WHERE h.k IS NULL OR d.k IS NULL
+        OR (h.calls, h.input_tokens, h.input_tokens_n, h.output_tokens, h.cache_read_input_tokens,
+            h.cost_usd, h.cost_usd_n, h.duration_ms, h.duration_ms_n, h.time_to_first_token_ms,
+            h.first_call, h.last_call, h.latency)
+           IS DISTINCT FROM
+           (d.calls, d.input_tokens, d.input_tokens_n, d.output_tokens, d.cache_read_input_tokens,
+            d.cost_usd, d.cost_usd_n, d.duration_ms, d.duration_ms_n, d.time_to_first_token_ms,
+            d.first_call, d.last_call, d.latency)
+$$;
+
 -- Every question of a checkpoint; the number of mismatched rows.
 CREATE FUNCTION rr_check(with_times boolean) RETURNS bigint LANGUAGE sql AS $$
     SELECT rr_compare(NULL, NULL, '{model}', NULL, NULL, NULL, 'UTC', with_times)
@@ -509,7 +552,16 @@ CREATE FUNCTION rr_check(with_times boolean) RETURNS bigint LANGUAGE sql AS $$
                       'UTC', with_times)
          + rr_compare('2025-03-11 10:17:30+00', NULL, '{user}', NULL, NULL, NULL, 'UTC', with_times)
          + rr_compare(NULL, '2025-03-12 13:45+00', '{day,status}', NULL, NULL, NULL, 'UTC', with_times)
+         -- 1.6: whole UTC days from the daily level: a window of whole
+         -- and partial days, weeks and months in zones that are always
+         -- UTC, and days in one that is UTC in March but not always
+         + rr_compare('2025-03-04 10:00+00', '2025-03-11 03:30+00', '{model}', NULL, NULL, NULL,
+                      'UTC', with_times)
+         + rr_compare(NULL, NULL, '{week,status}', NULL, NULL, NULL, 'Etc/UTC', with_times)
+         + rr_compare('2025-03-05 00:00+00', NULL, '{month,model}', NULL, NULL, NULL, 'GMT', with_times)
+         + rr_compare(NULL, NULL, '{day}', NULL, NULL, NULL, 'Europe/London', with_times)
          + rr_purged_mismatches()
+         + rr_daily_mismatches()
 $$;
 
 -- Steps first..last: 60 operations each, then the check; every fourth
@@ -568,7 +620,8 @@ SELECT (SELECT count(*) FROM ai_call) > 1000 AS many_calls,
        (SELECT count(*) FROM rr_gone) > 500 AS many_purged,
        (SELECT count(DISTINCT date_trunc('day', created_at)) FROM ai_call
          WHERE created_at < '2025-03-14') >= 6 AS days_spread,
-       (SELECT n FROM rr_compared) > 20000 AS rows_compared;
+       (SELECT n FROM rr_compared) > 20000 AS rows_compared,
+       (SELECT count(*) FROM ai_usage_rollup_daily) > 5 AS daily_rows;
 
 --
 -- Negative controls: break the rollups by hand (each in a transaction that
@@ -577,6 +630,8 @@ SELECT (SELECT count(*) FROM ai_call) > 1000 AS many_calls,
 -- 1. Lose one pending row (first write some, so that there are some).
 SELECT setseed(0.25);
 DO $$ BEGIN FOR i IN 1..30 LOOP PERFORM rr_op(true); END LOOP; END $$;
+-- ... and surely some pending rows, whatever the operations were.
+SELECT count(*) FROM record_ai_calls(jsonb_build_array(rr_call(true), rr_call(true), rr_call(true)));
 SELECT rr_check(false) AS mismatches_before;
 BEGIN;
 DELETE FROM ai_usage_rollup
@@ -610,6 +665,16 @@ UPDATE ai_usage_rollup SET first_call = first_call - interval '1 second'
  WHERE ctid = (SELECT ctid FROM ai_usage_rollup ORDER BY bucket DESC LIMIT 1);
 SELECT rr_check(false) AS without_times, rr_check(true) > 0 AS first_call_seen;
 ROLLBACK;
+-- 6. (1.6) A daily row off by one call, and one day missing from it.
+BEGIN;
+UPDATE ai_usage_rollup_daily SET calls = calls + 1
+ WHERE ctid = (SELECT ctid FROM ai_usage_rollup_daily ORDER BY bucket DESC LIMIT 1);
+SELECT rr_daily_mismatches() > 0 AS wrong_daily_seen, rr_check(false) > 0 AS wrong_daily_stats_seen;
+ROLLBACK;
+BEGIN;
+DELETE FROM ai_usage_rollup_daily WHERE bucket = (SELECT min(bucket) FROM ai_usage_rollup_daily);
+SELECT rr_daily_mismatches() > 0 AS missing_day_seen, rr_check(false) > 0 AS missing_day_stats_seen;
+ROLLBACK;
 SELECT rr_check(true) AS mismatches_after_controls;
 
 -- The case this test first failed on, kept as a fixed example: after
@@ -627,7 +692,7 @@ SELECT calls, first_call, last_call FROM ai_usage_stats(group_by => '{model}', m
 SELECT calls, first_call, last_call FROM ai_usage_stats(group_by => '{model,user}', modelname => 'rr-fc');
 
 RESET client_min_messages;
-DROP FUNCTION rr_run(int, int), rr_check(boolean), rr_purged_mismatches(),
+DROP FUNCTION rr_run(int, int), rr_check(boolean), rr_purged_mismatches(), rr_daily_mismatches(),
     rr_compare(timestamptz, timestamptz, text[], text, text, uuid, text, boolean),
     rr_close(float8, float8, float8, int[]),
     rr_ref(timestamptz, timestamptz, text[], text, text, uuid, text),

@@ -486,6 +486,110 @@ ROLLBACK;
 SELECT modelname, calls FROM dashboard WHERE modelname = 'claude-sonnet-4-5';
 DROP VIEW dashboard;
 
+-- 1.5 -> 1.6: the daily level.  A ledger over 40 days, folded by the
+-- hourly level (as 1.5 does), a dashboard's view over the stats, and a
+-- reporting role a DBA granted 1.5's reading list.
+CREATE VIEW dashboard AS SELECT modelname, calls, cost_usd FROM ai_usage_stats();
+SELECT count(*) AS recorded FROM record_ai_calls((
+    SELECT jsonb_agg(jsonb_build_object(
+               'modelname', 'daily-m', 'version', '1', 'prompt', 'p', 'response', '{}'::jsonb,
+               'input_tokens', g, 'output_tokens', 1, 'duration_ms', 100 + g % 500,
+               'status', CASE WHEN g % 7 = 0 THEN 'error' ELSE 'success' END,
+               'created_at', timestamptz '2026-01-01 00:00+00' + g * interval '97 minutes'))
+      FROM generate_series(1, 600) AS g));
+SELECT ai_rollup_compact() > 0 AS folded;
+CREATE ROLE regress_aitrack_report;
+GRANT SELECT ON ai_call, ai_model, ai_usage_rollup, ai_usage_rollup_total, ai_usage_purged
+    TO regress_aitrack_report;
+GRANT EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)
+    TO regress_aitrack_report;
+-- Questions whose answers must not move: whole days, a window of partial
+-- days and hours, weeks and months in UTC, days in another zone.
+CREATE TEMPORARY TABLE questions (q int, since timestamptz, until timestamptz, dims text[], tz text);
+INSERT INTO questions VALUES
+    (1, NULL, NULL, '{model}', 'UTC'),
+    (2, '2026-01-03 05:30+00', '2026-02-07 19:00+00', '{model,status}', 'UTC'),
+    (3, NULL, NULL, '{day,model}', 'UTC'),
+    (4, NULL, NULL, '{week}', 'Etc/UTC'),
+    (5, '2026-01-10 00:00+00', NULL, '{month,status}', 'UTC'),
+    (6, NULL, NULL, '{day}', 'Asia/Tokyo');
+CREATE FUNCTION pg_temp.answers() RETURNS TABLE (q int, a text) LANGUAGE sql AS $$
+    SELECT k.q, ROW(s.bucket, s.modelname, s.version, s.status, s.calls, s.errors, s.input_tokens,
+                    s.output_tokens, s.cost_usd, s.avg_duration_ms, s.p50_duration_ms,
+                    s.p95_duration_ms, s.p99_duration_ms, s.first_call, s.last_call)::text
+      FROM questions k, ai_usage_stats(k.since, k.until, k.dims, tz => k.tz) s
+$$;
+CREATE TEMPORARY TABLE answers_1_5 AS SELECT * FROM pg_temp.answers();
+CREATE FUNCTION pg_temp.answers_differing() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM ((TABLE answers_1_5 EXCEPT ALL SELECT * FROM pg_temp.answers())
+                          UNION ALL (SELECT * FROM pg_temp.answers() EXCEPT ALL TABLE answers_1_5)) d
+$$;
+-- The update, in a transaction that shows what it locked: no table that
+-- recording or the stats use, in any mode they would wait for (it waits
+-- only for a fold in progress, by its advisory lock).
+BEGIN;
+ALTER EXTENSION aitrack UPDATE TO '1.6';
+SELECT c.relname, l.mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'
+   AND c.relname IN ('ai_call', 'ai_model', 'ai_model_price', 'ai_usage_rollup',
+                     'ai_usage_rollup_total', 'ai_usage_purged', 'ai_tenant_user')
+   AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
+ ORDER BY 1, 2;
+COMMIT;
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+-- The daily level starts empty, to be filled from the hourly one; the
+-- answers are the same already.
+SELECT daily_from, daily_complete, (SELECT count(*) FROM ai_usage_rollup_daily) AS daily_rows
+  FROM ai_upkeep_status;
+SELECT pg_temp.answers_differing() AS differing;
+-- Filled a week per step, newest days first, as the upkeep worker does it
+-- (the suite runs with the worker off): at every step, the same answers.
+-- (The calls earlier parts recorded at now() come first: the week before
+-- today is the first step, shown as such.)
+CREATE TEMPORARY TABLE steps (step int, days int, daily_from timestamptz, differing bigint);
+DO $$
+DECLARE
+    n int;
+BEGIN
+    FOR i IN 1..10 LOOP
+        n := ai_rollup_backfill_daily(7);
+        INSERT INTO steps SELECT i, n, s.daily_from, pg_temp.answers_differing() FROM ai_upkeep_state s;
+        EXIT WHEN n = 0;
+    END LOOP;
+END $$;
+SET timezone = 'UTC';
+SELECT step, days,
+       CASE WHEN daily_from > '2026-06-01' THEN 'the week before today' ELSE daily_from::text END AS daily_from,
+       differing
+  FROM steps ORDER BY step;
+SELECT count(*) FILTER (WHERE bucket < '2026-06-01') AS daily_rows_of_the_ledger,
+       min(bucket) AS first_day FROM ai_usage_rollup_daily;
+RESET timezone;
+-- A call of a day already filled folds into its day; a back-dated one too.
+SELECT record_ai_call('daily-m', '1', 'p', '{}', input_tokens => 5, output_tokens => 1) > 0 AS recorded;
+SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "daily-m", "version": "1", "prompt": "p",
+    "response": {}, "input_tokens": 7, "output_tokens": 1, "created_at": "2026-01-05 12:00+00"}]');
+SELECT ai_rollup_compact() AS folded;
+SELECT calls, input_tokens FROM ai_usage_stats('2026-01-05 00:00+00', '2026-01-06 00:00+00', '{}');
+SELECT count(*), sum(input_tokens) FROM ai_call
+ WHERE created_at >= '2026-01-05 00:00+00' AND created_at < '2026-01-06 00:00+00';
+-- The view stands; the reporting role may read the new level (its grant
+-- on the hourly sums was copied) but not change the upkeep's state.
+SELECT modelname, calls FROM dashboard WHERE modelname = 'daily-m';
+SELECT has_table_privilege('regress_aitrack_report', 'ai_usage_rollup_daily', 'SELECT') AS daily,
+       has_table_privilege('regress_aitrack_report', 'ai_upkeep_state', 'SELECT') AS state,
+       has_table_privilege('regress_aitrack_report', 'ai_upkeep_state', 'UPDATE') AS state_update;
+SET ROLE regress_aitrack_report;
+SELECT calls FROM ai_usage_stats(group_by => '{}');
+RESET ROLE;
+DROP VIEW dashboard;
+REVOKE ALL ON ai_call, ai_model, ai_usage_rollup, ai_usage_rollup_total, ai_usage_purged,
+    ai_usage_rollup_daily, ai_upkeep_state FROM regress_aitrack_report;
+REVOKE ALL ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)
+    FROM regress_aitrack_report;
+DROP ROLE regress_aitrack_report;
+
 -- (The \c above dropped the temporary views.)
 DROP VIEW aitrack_objects;
 -- The drop guard holds on the updated extension, in a new session too

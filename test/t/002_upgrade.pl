@@ -447,8 +447,11 @@ SQL
 			'ai_model false -',
 			'ai_model_price false -',
 			(vcmp(extversion($db), '1.4') >= 0 ? ('ai_tenant_user false -') : ()),
+			(vcmp(extversion($db), '1.6') >= 0 ? ('ai_upkeep_state false -') : ()),
 			'ai_usage_purged true ai_usage_purged_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))',
 			'ai_usage_rollup true ai_usage_rollup_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))',
+			(vcmp(extversion($db), '1.6') >= 0 ? (
+				'ai_usage_rollup_daily true ai_usage_rollup_daily_tenant ( SELECT (NOT ai_tenant_mode()))') : ()),
 			'ai_usage_rollup_total true ai_usage_rollup_total_tenant ( SELECT (NOT ai_tenant_mode()))'),
 		"$label: row-level security on ai_call and the rollup tables, a tenant policy each");
 	is($node->safe_psql($db, $stats_all), $old_stats,
@@ -534,6 +537,7 @@ sub check_grants
 	my $v13 = vcmp($version, '1.3') >= 0;
 	my $v14 = vcmp($version, '1.4') >= 0;
 	my $v15 = vcmp($version, '1.5') >= 0;
+	my $v16 = vcmp($version, '1.6') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -608,6 +612,16 @@ sub check_grants
 		  'ai_intended_privileges() false',
 		  'ai_price_from_litellm(text,jsonb) true',
 		  'ai_price_rules_valid(jsonb,jsonb) true';
+	}
+	if ($v16)
+	{
+		# a role that may read the hourly sums may read the daily ones
+		# and the upkeep's state (its grant is copied); the backfill is
+		# for aitrack_admin
+		push @privs,
+		  'ai_rollup_backfill_daily(integer) false',
+		  'table ai_upkeep_state true false',
+		  'table ai_usage_rollup_daily true false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),

@@ -16,6 +16,12 @@
 #     worker from starting;
 #   - DROP DATABASE right after a backfill there goes through (the worker
 #     folds once and leaves; DROP DATABASE waits 5 s for sessions);
+#   - (1.6) ai_upkeep_status shows the runs, and the daily level is full;
+#   - (1.6) after ALTER EXTENSION UPDATE of a ledger 1.5 folded, the worker
+#     fills the daily level a week per transaction, and the stats answer
+#     the same before, right after and after; an error of the worker shows
+#     in ai_upkeep_status and the next run clears it; DROP EXTENSION while
+#     the worker folds goes through and leaves no worker behind;
 #   - after a crash (immediate stop) and restart, a new backfill is folded;
 #   - with aitrack.upkeep_interval = 0 nothing is folded: 5 s after a
 #     backfill its pending rows are all there, and ai_rollup_compact() still
@@ -72,6 +78,18 @@ ok($node->poll_query_until('postgres', q{
 SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'ai_usage_rollup'}),
 	'the rollups were analyzed after the large fold');
 
+# 1.6: what the worker did, in ai_upkeep_status; the daily level has every
+# day (72,000 minutes: 50 of them) and the stats from it count every call.
+is($node->safe_psql('postgres', q{
+SELECT runs >= 1, folded_total >= 1200, last_analyzed IS NOT NULL, last_error IS NULL,
+       pending_rows, lag, daily_complete
+  FROM ai_upkeep_status}),
+	't|t|t|t|0|00:00:00|t', 'ai_upkeep_status shows the runs, the rows folded, the ANALYZE, no error, nothing pending');
+is($node->safe_psql('postgres', q{
+SELECT (SELECT count(*) FROM ai_usage_rollup_daily),
+       (SELECT calls FROM ai_usage_stats('2025-01-02', '2025-02-19', '{}'))}),
+	'50|69120', 'the daily level has the 50 days; 48 whole days from it count 69,120 calls');
+
 # A role that may only record: the fold runs with the owner's rights.
 $node->safe_psql('postgres', q{
 CREATE ROLE recorder LOGIN IN ROLE aitrack_writer;
@@ -110,6 +128,8 @@ ok($node->poll_query_until('nologin',
 	'its pending rows are folded too');
 $node->safe_psql('postgres', 'DROP DATABASE nologin');
 
+my ($ret, $out, $err);
+
 # A session that holds the advisory locks SQL can take (both key forms of
 # the worker's lock numbers) does not keep the worker from starting.
 my ($hold_out, $hold_err) = ('', '');
@@ -135,8 +155,84 @@ CREATE EXTENSION aitrack CASCADE;
 INSERT INTO ai_model (modelname, version) VALUES ('backfill', 'v');
 });
 $backfill->('scratch', 20000, '2025-01-01');
-my ($ret, $out, $err) = $node->psql('postgres', 'DROP DATABASE scratch');
+($ret, $out, $err) = $node->psql('postgres', 'DROP DATABASE scratch');
 is($ret, 0, 'DROP DATABASE right after a backfill goes through') or diag($err);
+
+# 1.6: an update of a ledger that 1.5 folded, online: the worker fills the
+# daily level afterwards, a week per transaction, with nobody asking; the
+# stats are exact before, during and after.
+$node->safe_psql('postgres', 'CREATE DATABASE upgraded');
+$node->safe_psql('upgraded', q{
+SET client_min_messages = warning;
+CREATE EXTENSION aitrack VERSION '1.5' CASCADE;
+INSERT INTO ai_model (modelname, version) VALUES ('backfill', 'v');
+});
+$backfill->('upgraded', 72000, '2025-01-01');
+ok($node->poll_query_until('upgraded',
+		'SELECT count(*) = 0 FROM ai_usage_rollup WHERE pending'),
+	'1.5: the worker folds the backfill into the hourly level');
+my $stats_1_5 = $node->safe_psql('upgraded',
+	q{SELECT calls, input_tokens, p95_duration_ms FROM ai_usage_stats('2025-01-01 10:30', '2025-02-17', '{model}')});
+$node->safe_psql('upgraded', 'ALTER EXTENSION aitrack UPDATE');
+is($node->safe_psql('upgraded', 'SELECT daily_from, daily_complete FROM ai_upkeep_status'),
+	'infinity|f', 'right after the update the daily level is empty, to be filled');
+is($node->safe_psql('upgraded',
+		q{SELECT calls, input_tokens, p95_duration_ms FROM ai_usage_stats('2025-01-01 10:30', '2025-02-17', '{model}')}),
+	$stats_1_5, 'the stats answer as before the update');
+$node->safe_psql('upgraded',
+	q{SELECT record_ai_call('backfill', 'v', 'p', '{}', input_tokens => 1, output_tokens => 1)});
+ok($node->poll_query_until('upgraded', 'SELECT daily_complete FROM ai_upkeep_status'),
+	'the worker fills the daily level after the next call, with nobody asking');
+is($node->safe_psql('upgraded',
+		q{SELECT count(*) FROM ai_usage_rollup_daily WHERE bucket < '2026-01-01'}),
+	'50', 'every day is in');
+is($node->safe_psql('upgraded',
+		q{SELECT calls, input_tokens, p95_duration_ms FROM ai_usage_stats('2025-01-01 10:30', '2025-02-17', '{model}')}),
+	$stats_1_5, 'the stats answer the same, now from the daily level');
+ok($node->poll_query_until('upgraded', q{
+SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'ai_usage_rollup_daily'}),
+	'the daily level was analyzed after its backfill');
+
+# An error in the worker: a daily row in the way of the backfill (here
+# planted by hand).  It is logged and shown in ai_upkeep_status; once the
+# cause is gone the next run clears it and goes on.
+$node->safe_psql('upgraded', q{
+UPDATE ai_upkeep_state SET daily_from = 'infinity';
+DELETE FROM ai_usage_rollup_daily WHERE bucket < '2025-02-01';
+});
+$node->safe_psql('upgraded',
+	q{SELECT record_ai_call('backfill', 'v', 'p', '{}', input_tokens => 1, output_tokens => 1)});
+ok($node->poll_query_until('upgraded', 'SELECT last_error IS NOT NULL FROM ai_upkeep_status'),
+	'an error of the worker shows in ai_upkeep_status');
+like($node->safe_psql('upgraded', 'SELECT last_error FROM ai_upkeep_status'),
+	qr/duplicate key value violates unique constraint "ai_usage_rollup_daily_group_key"/,
+	'with its message');
+$node->safe_psql('upgraded', 'DELETE FROM ai_usage_rollup_daily');
+$node->safe_psql('upgraded',
+	q{SELECT record_ai_call('backfill', 'v', 'p', '{}', input_tokens => 1, output_tokens => 1)});
+ok($node->poll_query_until('upgraded',
+		'SELECT daily_complete AND last_error IS NULL FROM ai_upkeep_status'),
+	'the next run clears the error and fills the level');
+
+# DROP EXTENSION while the worker folds a large backfill: the drop waits
+# for the fold's transaction, the worker then finds nothing to do and
+# leaves; no worker is left behind.
+$node->safe_psql('upgraded', q{
+INSERT INTO ai_call (model_id, prompt, response, input_tokens, output_tokens, created_at, user_id)
+SELECT (SELECT id FROM ai_model WHERE modelname = 'backfill'), 'p', '{}', 10, 1,
+       timestamptz '2020-01-01' + i * interval '10 seconds', md5(i::text)::uuid
+  FROM generate_series(0, 199999) AS i;
+});
+ok($node->poll_query_until('upgraded',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'aitrack upkeep'}),
+	'a worker folds the 200,000 pending rows (one per user) of a backfill');
+($ret, $out, $err) = $node->psql('upgraded',
+	'SET aitrack.allow_drop = on; DROP EXTENSION aitrack CASCADE');
+is($ret, 0, 'DROP EXTENSION while the worker folds goes through') or diag($err);
+ok($node->poll_query_until('upgraded',
+		q{SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'aitrack upkeep'}),
+	'no upkeep worker is left');
+$node->safe_psql('postgres', 'DROP DATABASE upgraded');
 
 # A crash, a restart, and the upkeep goes on.
 $node->stop('immediate');
