@@ -166,25 +166,10 @@ UPDATE pg_catalog.pg_class t
  WHERE t.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.ai_usage_rollup_daily'::pg_catalog.regclass,
                                                '@extschema@.ai_upkeep_state'::pg_catalog.regclass]);
 
--- The trigger function: TRUNCATE empties the daily level too (src/rollup.c).
-CREATE OR REPLACE FUNCTION @extschema@.ai_rollup_capture()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'ai_rollup_capture_1_6'
-LANGUAGE C SECURITY DEFINER;
-
--- The stats read whole UTC days from the daily level (src/stats.c).  The
--- same signature and row type: grants and views that use it stay.
-CREATE OR REPLACE FUNCTION @extschema@.ai_usage_stats(
-    since      timestamptz DEFAULT NULL,
-    until      timestamptz DEFAULT NULL,
-    group_by   text[]      DEFAULT '{model}',
-    modelname  text        DEFAULT NULL,
-    call_type  text        DEFAULT NULL,
-    user_id    uuid        DEFAULT NULL,
-    tz         text        DEFAULT 'UTC')
-RETURNS SETOF @extschema@.ai_usage_stats_row
-AS 'MODULE_PATHNAME', 'ai_usage_stats_1_6'
-LANGUAGE C STABLE;
+-- The C functions keep their 1.5 symbols: ai_usage_stats() (src/stats.c)
+-- and the rollup trigger (src/rollup.c) find the daily level in the
+-- catalog, so a session that loaded the library before it was installed
+-- goes on working (it reads the hourly level only, with the same answers).
 
 --
 -- ai_rollup_compact(), as 1.5 has it, and then the daily level of the days

@@ -23,7 +23,8 @@
  *		record.c		record_ai_call(): one call
  *		batch.c			record_ai_calls(): many calls in one statement
  *		hist.c			mergeable latency histograms for the rollups
- *		rollup.c		the trigger that keeps the hourly rollups
+ *		rollup.c		the trigger that keeps the hourly rollups, and
+ *						whether the daily level (1.6) is there
  *		stats.c			ai_usage_stats(): grouped aggregates
  *		guard.c			the drop guard
  *		upkeep.c		the background worker that folds the rollups
@@ -52,7 +53,6 @@ typedef enum AitrackApi
 	AITRACK_API_1_1,
 	AITRACK_API_1_2,
 	AITRACK_API_1_5,			/* what is billed apart, the provider */
-	AITRACK_API_1_6,			/* the daily rollup level */
 	AITRACK_NUM_APIS
 } AitrackApi;
 
@@ -268,6 +268,7 @@ extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);
 #define AI_ROLLUP_NUM_SUMMED 15
 #define AI_ROLLUP_NUM_SUMMED_1_2 8
 extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];
+extern bool ai_rollup_has_daily_level(Oid schema);
 
 /* guard.c */
 extern void drop_guard_init(void);

@@ -13,7 +13,10 @@
  */
 #include "aitrack.h"
 
+#include "catalog/dependency.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -30,7 +33,7 @@ typedef struct CapturePlans
 {
 	Oid			schema;
 	int			nsummed;		/* 1.2's summed columns, or 1.5's */
-	bool		daily;			/* 1.6: there is a daily level to empty */
+	bool		truncate_daily; /* the truncate plan empties the daily level */
 	SPIPlanPtr	add_new;		/* + rows of aitrack_new */
 	SPIPlanPtr	remove_old;		/* - rows of aitrack_old */
 	SPIPlanPtr	truncate;
@@ -59,6 +62,25 @@ const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED] = {
 	"input_image_tokens", "output_audio_tokens", "output_image_tokens",
 	"web_search_requests",
 };
+
+/*
+ * Has the extension in this schema 1.6's daily level?  Found in the
+ * catalog, not by a version number, so that 1.6 needs no new C symbol (a
+ * session that loaded the library before a make install goes on working
+ * after ALTER EXTENSION UPDATE); the tables must be the extension's own, not
+ * look-alikes someone with CREATE on the schema made.
+ */
+bool
+ai_rollup_has_daily_level(Oid schema)
+{
+	Oid			extension = get_extension_oid("aitrack", true);
+	Oid			daily = get_relname_relid("ai_usage_rollup_daily", schema);
+	Oid			state = get_relname_relid("ai_upkeep_state", schema);
+
+	return OidIsValid(extension) && OidIsValid(daily) && OidIsValid(state) &&
+		getExtensionOfObject(RelationRelationId, daily) == extension &&
+		getExtensionOfObject(RelationRelationId, state) == extension;
+}
 
 /* The columns of a rollup row, named: 1.5 added some after latency. */
 static char *
@@ -109,12 +131,11 @@ capture_query(const char *nsp, const char *table, bool add, int nsummed)
  * it, hence one at a time.
  */
 static SPIPlanPtr
-get_capture_plan(Oid schema, int nsummed, bool daily, SPIPlanPtr *plan, const char *table, bool add)
+get_capture_plan(Oid schema, int nsummed, SPIPlanPtr *plan, const char *table, bool add)
 {
 	const char *nsp;
 
-	if (capture_plans.schema != schema || capture_plans.nsummed != nsummed ||
-		capture_plans.daily != daily)
+	if (capture_plans.schema != schema || capture_plans.nsummed != nsummed)
 	{
 		if (capture_plans.add_new)
 			SPI_freeplan(capture_plans.add_new);
@@ -127,7 +148,6 @@ get_capture_plan(Oid schema, int nsummed, bool daily, SPIPlanPtr *plan, const ch
 		memset(&capture_plans, 0, sizeof(capture_plans));
 		capture_plans.schema = schema;
 		capture_plans.nsummed = nsummed;
-		capture_plans.daily = daily;
 	}
 	if (*plan != NULL)
 		return *plan;
@@ -136,12 +156,18 @@ get_capture_plan(Oid schema, int nsummed, bool daily, SPIPlanPtr *plan, const ch
 	if (table != NULL)
 		*plan = aitrack_prepare_plan(capture_query(nsp, table, add, nsummed), 0, NULL, 0);
 	else
+	{
+		/* 1.6's daily level too, where the extension has it. */
+		bool		daily = ai_rollup_has_daily_level(schema);
+
 		*plan = aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_usage_rollup;"
 											  " DELETE FROM %s.ai_usage_rollup_total%s%s",
 											  nsp, nsp,
 											  daily ? "; DELETE FROM " : "",
 											  daily ? psprintf("%s.ai_usage_rollup_daily", nsp) : ""),
 									 0, NULL, 0);
+		capture_plans.truncate_daily = daily;
+	}
 	return *plan;
 }
 
@@ -157,14 +183,14 @@ run_with(SPIPlanPtr plan, Datum *params, const char *nulls)
 static void run(SPIPlanPtr plan);
 
 static SPIPlanPtr
-get_one_row_plan(Oid schema, int nsummed, bool daily)
+get_one_row_plan(Oid schema, int nsummed)
 {
 	Oid			types[ONE_ROW_PARAMS];
 	StringInfoData q;
 	int			n = 0;
 
 	/* resets on schema or version change */
-	get_capture_plan(schema, nsummed, daily, &capture_plans.truncate, NULL, false);
+	get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false);
 	if (capture_plans.one_row != NULL)
 		return capture_plans.one_row;
 
@@ -248,7 +274,7 @@ get_call_columns(Relation rel)
  * BY: read the row from the transition table and insert its rollup row.
  */
 static void
-capture_one_row(Oid schema, int nsummed, bool daily, Relation rel, Tuplestorestate *rows, bool add)
+capture_one_row(Oid schema, int nsummed, Relation rel, Tuplestorestate *rows, bool add)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	const CallColumns *cols = get_call_columns(rel);
@@ -304,7 +330,7 @@ capture_one_row(Oid schema, int nsummed, bool daily, Relation rel, Tuplestoresta
 	nulls[n++] = isnull ? 'n' : ' ';
 #undef COLUMN
 
-	run_with(get_one_row_plan(schema, nsummed, daily), params, nulls);
+	run_with(get_one_row_plan(schema, nsummed), params, nulls);
 	ExecDropSingleTupleTableSlot(slot);
 }
 
@@ -316,7 +342,7 @@ run(SPIPlanPtr plan)
 
 /* AFTER INSERT / UPDATE / DELETE / TRUNCATE ... FOR EACH STATEMENT on ai_call. */
 static Datum
-rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool daily)
+rollup_capture(FunctionCallInfo fcinfo, int nsummed)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TriggerEvent event;
@@ -335,20 +361,29 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool daily)
 		elog(ERROR, "SPI_register_trigger_data failed");
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		run(get_capture_plan(schema, nsummed, daily, &capture_plans.truncate, NULL, false));
+	{
+		/* An update to 1.6 since the plan was made: make it again. */
+		if (capture_plans.truncate != NULL && capture_plans.schema == schema &&
+			capture_plans.truncate_daily != ai_rollup_has_daily_level(schema))
+		{
+			SPI_freeplan(capture_plans.truncate);
+			capture_plans.truncate = NULL;
+		}
+		run(get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false));
+	}
 	if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
 	{
 		if (tuplestore_tuple_count(trigdata->tg_oldtable) == 1)
-			capture_one_row(schema, nsummed, daily, trigdata->tg_relation, trigdata->tg_oldtable, false);
+			capture_one_row(schema, nsummed, trigdata->tg_relation, trigdata->tg_oldtable, false);
 		else if (tuplestore_tuple_count(trigdata->tg_oldtable) > 1)
-			run(get_capture_plan(schema, nsummed, daily, &capture_plans.remove_old, "aitrack_old", false));
+			run(get_capture_plan(schema, nsummed, &capture_plans.remove_old, "aitrack_old", false));
 	}
 	if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
 	{
 		if (tuplestore_tuple_count(trigdata->tg_newtable) == 1)
-			capture_one_row(schema, nsummed, daily, trigdata->tg_relation, trigdata->tg_newtable, true);
+			capture_one_row(schema, nsummed, trigdata->tg_relation, trigdata->tg_newtable, true);
 		else if (tuplestore_tuple_count(trigdata->tg_newtable) > 1)
-			run(get_capture_plan(schema, nsummed, daily, &capture_plans.add_new, "aitrack_new", true));
+			run(get_capture_plan(schema, nsummed, &capture_plans.add_new, "aitrack_new", true));
 	}
 
 	SPI_finish();
@@ -364,24 +399,16 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool daily)
 
 PG_FUNCTION_INFO_V1(ai_rollup_capture_1_2);
 PG_FUNCTION_INFO_V1(ai_rollup_capture_1_5);
-PG_FUNCTION_INFO_V1(ai_rollup_capture_1_6);
 
 Datum
 ai_rollup_capture_1_2(PG_FUNCTION_ARGS)
 {
-	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED_1_2, false);
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED_1_2);
 }
 
 /* 1.5: the rollups sum what is billed apart too. */
 Datum
 ai_rollup_capture_1_5(PG_FUNCTION_ARGS)
 {
-	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED, false);
-}
-
-/* 1.6: TRUNCATE empties the daily level too. */
-Datum
-ai_rollup_capture_1_6(PG_FUNCTION_ARGS)
-{
-	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED, true);
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED);
 }

@@ -603,7 +603,8 @@ daily_allowed(Oid schema, uint32 key, Datum tz)
 
 	if (per_user || bucket == 1 || (bucket > 1 && !zone_is_always_utc(tz)))
 		return false;
-	return may_read(schema, "ai_usage_rollup_daily") && may_read(schema, "ai_upkeep_state");
+	return ai_rollup_has_daily_level(schema) &&
+		may_read(schema, "ai_usage_rollup_daily") && may_read(schema, "ai_upkeep_state");
 }
 
 /*
@@ -693,7 +694,7 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 			params[PARAM_HOURS_FROM] = TimestampTzGetDatum(from_hour);
 			params[PARAM_HOURS_UNTIL] = TimestampTzGetDatum(until_hour);
 			nulls[PARAM_HOURS_FROM] = nulls[PARAM_HOURS_UNTIL] = ' ';
-			if (api >= AITRACK_API_1_6 && daily_allowed(schema, key, tz))
+			if (api >= AITRACK_API_1_5 && daily_allowed(schema, key, tz))
 			{
 				TimestampTz from_day;
 				TimestampTz until_day;
@@ -758,7 +759,6 @@ PG_FUNCTION_INFO_V1(ai_usage_stats_1_0);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_1);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_2);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_5);
-PG_FUNCTION_INFO_V1(ai_usage_stats_1_6);
 
 Datum
 ai_usage_stats_1_0(PG_FUNCTION_ARGS)
@@ -778,16 +778,14 @@ ai_usage_stats_1_2(PG_FUNCTION_ARGS)
 	return usage_stats(fcinfo, AITRACK_API_1_2);
 }
 
-/* 1.5: rows of ai_usage_stats_row, with the sums of what is billed apart. */
+/*
+ * 1.5: rows of ai_usage_stats_row, with the sums of what is billed apart;
+ * where the extension has been updated to 1.6, whole UTC days from the
+ * daily level (same signature and rows: no new symbol, see
+ * ai_rollup_has_daily_level()).
+ */
 Datum
 ai_usage_stats_1_5(PG_FUNCTION_ARGS)
 {
 	return usage_stats(fcinfo, AITRACK_API_1_5);
-}
-
-/* 1.6: whole UTC days from the daily rollup level. */
-Datum
-ai_usage_stats_1_6(PG_FUNCTION_ARGS)
-{
-	return usage_stats(fcinfo, AITRACK_API_1_6);
 }
