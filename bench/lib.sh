@@ -13,7 +13,7 @@
 #   BENCH_ROUNDS=2                    ingest, batch: runs of each variant,
 #                                     interleaved (a b c d a b c d ...); the
 #                                     mean is used
-#   BENCH_STATS_SIZES="1000000 10000000"
+#   BENCH_STATS_SIZES="1000000 10000000 30000000"
 #                                     ascending table sizes for stats; each is
 #                                     loaded by adding rows to the previous one
 #   BENCH_MAX_OTHERS=10 BENCH_RETRIES=3 BENCH_QUIET_WAIT=60
@@ -77,7 +77,7 @@ source scripts/cluster.sh
 BENCH_DURATION=${BENCH_DURATION:-30}
 BENCH_CLIENTS=${BENCH_CLIENTS:-4}
 BENCH_JOBS=${BENCH_JOBS:-2}
-BENCH_STATS_SIZES=${BENCH_STATS_SIZES:-"1000000 10000000"}
+BENCH_STATS_SIZES=${BENCH_STATS_SIZES:-"1000000 10000000 30000000"}
 BENCH_ROUNDS=${BENCH_ROUNDS:-2}
 BENCH_REPEAT=${BENCH_REPEAT:-5}
 BENCH_MAX_OTHERS=${BENCH_MAX_OTHERS:-10}
@@ -94,7 +94,7 @@ BENCH_KEEP=${BENCH_KEEP:-0}
 
 DB=aitrack_bench
 # Every part, in the order they run; the default leaves retention out (long).
-BENCH_PARTS=(ingest stats batch batch_memory retention upgrade load_prices)
+BENCH_PARTS=(ingest stats batch batch_memory retention upgrade load_prices upkeep)
 BENCH_DEFAULT_PARTS=(ingest stats batch)
 WORK=            # $CLUSTER_DIR/work: scripts and data files, postgres-owned
 SUMMARY=()       # "part|ratio|value|target|verdict"
@@ -343,8 +343,13 @@ BEGIN
      WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e'
        AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'aitrack')
        AND c.relkind IN ('r', 'p')
-       AND c.relname NOT IN ('ai_model', 'ai_model_price');
+       AND c.relname NOT IN ('ai_model', 'ai_model_price', 'ai_upkeep_state');
     EXECUTE 'TRUNCATE ' || tabs || ' RESTART IDENTITY';
+    -- 1.6: the upkeep's one row stays; with the rollups empty, every day
+    -- of the daily level is complete.
+    IF to_regclass('ai_upkeep_state') IS NOT NULL THEN
+        EXECUTE 'UPDATE ai_upkeep_state SET daily_from = ''-infinity''';
+    END IF;
 END \$\$;" -c 'CHECKPOINT'
 }
 

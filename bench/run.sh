@@ -37,10 +37,16 @@
 #                                     every rate changed, against one INSERT
 #                                     of the base rates (bench/load_prices.sh);
 #                                     run only when named
+#   bash bench/run.sh upkeep          (1.6) record_ai_call() with the upkeep
+#                                     worker at its default interval against
+#                                     off, and a 2M-call backfill folded by the
+#                                     worker: time to fold, stats after it
+#                                     against compacted by hand
+#                                     (bench/upkeep.sh); run only when named
 #   bash bench/run.sh ingest batch    any several of them (they run in the
 #                                     order ingest, stats, batch,
 #                                     batch_memory, retention, upgrade,
-#                                     load_prices);
+#                                     load_prices, upkeep);
 #                                     `all` stands for ingest stats batch
 #
 # Each part also runs on its own, on a cluster of its own, with the same

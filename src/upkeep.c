@@ -60,8 +60,14 @@ static void upkeep_xact_callback(XactEvent event, void *arg);
 static int	upkeep_interval = 10;
 static TimestampTz last_start = 0;
 
-/* Folds of at least this many pending rows are followed by ANALYZE. */
+/*
+ * Folds of at least this many pending rows, and of at least a tenth of the
+ * folded rows already there (as autovacuum's analyze threshold has it), are
+ * followed by ANALYZE: a steady stream of calls folded every few seconds
+ * does not pay for one each time.
+ */
 #define ANALYZE_AFTER_ROWS 1000
+#define ANALYZE_AFTER_FRACTION 0.1
 
 /* The advisory lock a working worker holds: (database, this key). */
 #define UPKEEP_LOCK_KEY 0x61697472	/* "aitr" */
@@ -287,7 +293,21 @@ fold(const char *nsp, void *arg)
 {
 	TimestampTz started = GetCurrentTimestamp();
 	int64		folded = first_int8(SPI_execute(psprintf("SELECT %s.ai_rollup_compact()", nsp), false, 1));
-	bool		analyzed = folded >= ANALYZE_AFTER_ROWS;
+	bool		analyzed = false;
+
+	if (folded >= ANALYZE_AFTER_ROWS)
+	{
+		/* pg_class.reltuples: -1 (PostgreSQL 14 on) before any ANALYZE. */
+		Oid			type = TEXTOID;
+		Datum		table = CStringGetTextDatum(psprintf("%s.ai_usage_rollup", nsp));
+		double		known;
+
+		known = (double) first_int8(SPI_execute_with_args(
+			"SELECT GREATEST(c.reltuples, 0)::pg_catalog.int8 FROM pg_catalog.pg_class c"
+			" WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)",
+			1, &type, &table, NULL, true, 1));
+		analyzed = (double) folded >= ANALYZE_AFTER_FRACTION * known;
+	}
 
 	if (analyzed)
 	{
