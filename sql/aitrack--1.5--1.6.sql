@@ -151,20 +151,12 @@ END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_rollup_backfill_daily(integer) FROM PUBLIC;
 
--- Whoever may read the hourly sums over all users may read the daily ones
--- and the upkeep's state (ai_usage_stats() reads both with the caller's
--- rights), as 1.2 did for the rollups.  The ACL is written directly: a
--- GRANT in an extension script becomes an initial privilege, which pg_dump
--- leaves out.
-UPDATE pg_catalog.pg_class t
-   SET relacl = t.relacl OPERATOR(pg_catalog.||) ARRAY(
-           SELECT pg_catalog.makeaclitem(a.grantee, a.grantor, 'SELECT', a.is_grantable)
-             FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) AS a
-            WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_rollup_total'::pg_catalog.regclass
-              AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
-              AND a.grantee OPERATOR(pg_catalog.<>) c.relowner)
- WHERE t.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.ai_usage_rollup_daily'::pg_catalog.regclass,
-                                               '@extschema@.ai_upkeep_state'::pg_catalog.regclass]);
+-- No grant is copied from the hourly tables to these two (as 1.2 did for
+-- the rollups): a GRANT here would become an initial privilege that pg_dump
+-- leaves out, and on PostgreSQL 17 and later a dependency that keeps the
+-- grantee from being dropped.  A role a DBA granted 1.5's tables one by one
+-- gets the same answers from the hourly level (src/stats.c), until granted
+-- SELECT on ai_usage_rollup_daily and ai_upkeep_state (or aitrack_reader).
 
 -- The C functions keep their 1.5 symbols: ai_usage_stats() (src/stats.c)
 -- and the rollup trigger (src/rollup.c) find the daily level in the

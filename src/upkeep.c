@@ -190,7 +190,7 @@ first_int8(int rc)
 	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		return 0;
-	return SPI_tuptable->tupdesc->attrs[0].atttypid == INT4OID ?
+	return SPI_gettypeid(SPI_tuptable->tupdesc, 1) == INT4OID ?
 		(int64) DatumGetInt32(value) : DatumGetInt64(value);
 }
 

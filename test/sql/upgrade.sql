@@ -574,12 +574,13 @@ SELECT ai_rollup_compact() AS folded;
 SELECT calls, input_tokens FROM ai_usage_stats('2026-01-05 00:00+00', '2026-01-06 00:00+00', '{}');
 SELECT count(*), sum(input_tokens) FROM ai_call
  WHERE created_at >= '2026-01-05 00:00+00' AND created_at < '2026-01-06 00:00+00';
--- The view stands; the reporting role may read the new level (its grant
--- on the hourly sums was copied) but not change the upkeep's state.
+-- The view stands.  The reporting role has no grant on the new level (none
+-- is copied): its answers come from the hourly level, the same.
 SELECT modelname, calls FROM dashboard WHERE modelname = 'daily-m';
 SELECT has_table_privilege('regress_aitrack_report', 'ai_usage_rollup_daily', 'SELECT') AS daily,
        has_table_privilege('regress_aitrack_report', 'ai_upkeep_state', 'SELECT') AS state,
        has_table_privilege('regress_aitrack_report', 'ai_upkeep_state', 'UPDATE') AS state_update;
+SELECT calls FROM ai_usage_stats(group_by => '{}');
 SET ROLE regress_aitrack_report;
 SELECT calls FROM ai_usage_stats(group_by => '{}');
 RESET ROLE;

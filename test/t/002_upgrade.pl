@@ -615,13 +615,13 @@ sub check_grants
 	}
 	if ($v16)
 	{
-		# a role that may read the hourly sums may read the daily ones
-		# and the upkeep's state (its grant is copied); the backfill is
-		# for aitrack_admin
+		# no grant is copied onto the daily level and the upkeep's state
+		# (the stats then read the hourly level); the backfill is for
+		# aitrack_admin
 		push @privs,
 		  'ai_rollup_backfill_daily(integer) false',
-		  'table ai_upkeep_state true false',
-		  'table ai_usage_rollup_daily true false';
+		  'table ai_upkeep_state false false',
+		  'table ai_usage_rollup_daily false false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
