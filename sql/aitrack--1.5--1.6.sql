@@ -9,9 +9,14 @@
 -- (src/upkeep.c) or by ai_rollup_backfill_daily(); ai_usage_stats() reads
 -- it only for the days already filled, so its answers stay exact meanwhile.
 --
--- First wait for a fold in progress (it takes this lock): one that went on
--- beside this script would fold hourly rows the daily level never sees.
+-- First wait for a fold of 1.5 in progress (it takes this lock): one that
+-- went on beside the first folds of 1.6 would fold hourly rows they do not
+-- see.  Any role can take that lock, so the wait is bounded: after 30 s the
+-- update fails and is to be run again.  1.6 folds lock ai_upkeep_state
+-- instead, which only its writers can lock.
+SET LOCAL lock_timeout = '30s';
 SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('aitrack.ai_rollup_compact'::pg_catalog.text));
+SET LOCAL lock_timeout = 0;
 
 --
 -- ai_usage_rollup_daily: ai_usage_rollup_total summed per UTC day, so that
@@ -40,7 +45,11 @@ CREATE POLICY ai_usage_rollup_daily_tenant ON @extschema@.ai_usage_rollup_daily
 --
 CREATE TABLE @extschema@.ai_upkeep_state (
     only_row           boolean     NOT NULL DEFAULT true PRIMARY KEY CHECK (only_row),
-    daily_from         timestamptz NOT NULL,
+    -- +-infinity or a UTC midnight: the stats and the backfill cut days there.
+    daily_from         timestamptz NOT NULL
+                       CHECK (NOT pg_catalog.isfinite(daily_from)
+                              OR EXTRACT(epoch FROM daily_from) OPERATOR(pg_catalog.%) 86400::pg_catalog.numeric
+                                 OPERATOR(pg_catalog.=) 0::pg_catalog.numeric),
     runs               bigint      NOT NULL DEFAULT 0,
     last_run_started   timestamptz,
     last_run_finished  timestamptz,
@@ -51,9 +60,15 @@ CREATE TABLE @extschema@.ai_upkeep_state (
     last_error_at      timestamptz
 );
 REVOKE ALL ON TABLE @extschema@.ai_upkeep_state FROM PUBLIC;
--- A ledger with folded hourly rows has days to backfill; a new one has none.
+-- Its counters sum over every user's calls: not for tenants.
+ALTER TABLE @extschema@.ai_upkeep_state ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ai_upkeep_state_tenant ON @extschema@.ai_upkeep_state
+    USING ((SELECT NOT @extschema@.ai_tenant_mode()));
+-- A ledger with rollup rows has days to backfill; a new one has none.
+-- (Pending rows count: a fold may be turning them into hourly rows now.)
 INSERT INTO @extschema@.ai_upkeep_state (daily_from)
-SELECT CASE WHEN EXISTS (SELECT FROM @extschema@.ai_usage_rollup_total)
+SELECT CASE WHEN EXISTS (SELECT FROM @extschema@.ai_usage_rollup)
+              OR EXISTS (SELECT FROM @extschema@.ai_usage_rollup_total)
             THEN 'infinity'::pg_catalog.timestamptz
             ELSE '-infinity'::pg_catalog.timestamptz END;
 
@@ -81,9 +96,9 @@ SELECT w.pid AS worker_pid,
        s.last_error,
        s.last_error_at,
        pg_catalog.current_setting('aitrack.upkeep_interval'::pg_catalog.text, true) AS upkeep_interval
-  FROM @extschema@.ai_upkeep_state s
- CROSS JOIN (SELECT pg_catalog.count(*) AS pending_rows, pg_catalog.min(r.bucket) AS oldest_pending_bucket
-               FROM @extschema@.ai_usage_rollup r WHERE r.pending) AS p
+  FROM (SELECT pg_catalog.count(*) AS pending_rows, pg_catalog.min(r.bucket) AS oldest_pending_bucket
+          FROM @extschema@.ai_usage_rollup r WHERE r.pending) AS p
+  LEFT JOIN @extschema@.ai_upkeep_state s ON true
   LEFT JOIN LATERAL (SELECT a.pid FROM pg_catalog.pg_stat_activity a
                       WHERE a.backend_type OPERATOR(pg_catalog.=) 'aitrack upkeep'::pg_catalog.text
                         AND a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
@@ -112,9 +127,17 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('Got %s.', COALESCE(days::text, 'NULL'));
     END IF;
-    -- Not beside a fold: it sums days from daily_from on, read under this lock.
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('aitrack.ai_rollup_compact'::text));
-    SELECT s.daily_from INTO complete_from FROM @extschema@.ai_upkeep_state s FOR UPDATE;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'ai_rollup_backfill_daily() must run at READ COMMITTED'
+            USING ERRCODE = 'active_sql_transaction',
+                  DETAIL = pg_catalog.format('This transaction is %s: its snapshot may predate the last fold.',
+                                             current_setting('transaction_isolation')),
+                  HINT = 'Call it in a transaction of its own, at the default isolation level.';
+    END IF;
+    -- Not beside a fold (it sums days from daily_from on, read under this
+    -- lock, which only the owner and aitrack_admin may take).
+    LOCK TABLE @extschema@.ai_upkeep_state IN EXCLUSIVE MODE;
+    SELECT s.daily_from INTO complete_from FROM @extschema@.ai_upkeep_state s;
     IF NOT FOUND OR complete_from = '-infinity'::timestamptz THEN
         RETURN 0;
     END IF;
@@ -123,10 +146,13 @@ BEGIN
     -- Days without hourly rows are complete as they are: start this step
     -- after the newest hourly row before daily_from (right after the
     -- update, daily_from is infinity), so that gaps cost no steps.
+    -- (The day after the last day PostgreSQL can hold is infinity.)
     complete_from := LEAST(complete_from,
-                           date_trunc('day', (SELECT max(t.bucket) FROM @extschema@.ai_usage_rollup_total t
-                                               WHERE t.bucket < complete_from), 'UTC')
-                           + interval '24 hours');
+                           (SELECT CASE WHEN x.d < '294276-12-31 00:00+00'::timestamptz
+                                        THEN x.d + interval '24 hours' ELSE 'infinity'::timestamptz END
+                              FROM (SELECT date_trunc('day', max(t.bucket), 'UTC') AS d
+                                      FROM @extschema@.ai_usage_rollup_total t
+                                     WHERE t.bucket < complete_from) AS x));
     IF oldest IS NULL OR complete_from IS NULL OR oldest >= complete_from THEN
         UPDATE @extschema@.ai_upkeep_state SET daily_from = '-infinity'::timestamptz;
         RETURN 0;
@@ -134,6 +160,9 @@ BEGIN
 
     step_from := GREATEST(complete_from - make_interval(hours => days * 24),
                           date_trunc('day', oldest, 'UTC'));
+    -- Days before daily_from hold nothing, unless someone moved it back.
+    DELETE FROM @extschema@.ai_usage_rollup_daily d
+     WHERE d.bucket >= step_from AND d.bucket < complete_from;
     INSERT INTO @extschema@.ai_usage_rollup_daily
            (bucket, model_id, call_type, status, calls,
             input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
@@ -176,9 +205,20 @@ DECLARE
     folded bigint;
     complete_from timestamptz;
 BEGIN
-    IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('aitrack.ai_rollup_compact')) THEN
-        RETURN 0;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'ai_rollup_compact() must run at READ COMMITTED'
+            USING ERRCODE = 'active_sql_transaction',
+                  DETAIL = pg_catalog.format('This transaction is %s: its snapshot may predate the last fold.',
+                                             current_setting('transaction_isolation')),
+                  HINT = 'Call it in a transaction of its own, at the default isolation level.';
     END IF;
+    -- One fold at a time (1.6: a lock only the owner and aitrack_admin may
+    -- take, no longer an advisory lock any role could hold).
+    BEGIN
+        LOCK TABLE @extschema@.ai_upkeep_state IN EXCLUSIVE MODE NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN 0;
+    END;
 
     CREATE TEMPORARY TABLE aitrack_compact ON COMMIT DROP AS
     WITH pend AS (
@@ -377,7 +417,9 @@ BEGIN
                min(t.first_call), max(t.last_call), @extschema@.ai_hist_merge(t.latency)
           FROM aitrack_compact_days k
           JOIN @extschema@.ai_usage_rollup_total t
-            ON t.bucket >= k.day AND t.bucket < k.day + interval '24 hours'
+            ON t.bucket >= k.day
+           AND t.bucket < CASE WHEN k.day < '294276-12-31 00:00+00'::timestamptz
+                               THEN k.day + interval '24 hours' ELSE 'infinity'::timestamptz END
          GROUP BY k.day, t.model_id, t.call_type, t.status;
         DROP TABLE aitrack_compact_days;
     END IF;
@@ -417,7 +459,7 @@ BEGIN
         -- 24 hours, not '1 day': a day of the session's time zone may be 23 or 25.
         day_end := day_start OPERATOR(pg_catalog.+) '24 hours'::pg_catalog.interval;
         -- No compaction meanwhile (it would fold rows this deletes).
-        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('aitrack.ai_rollup_compact'));
+        LOCK TABLE @extschema@.ai_upkeep_state IN EXCLUSIVE MODE;
         WITH gone_rollup AS (
             DELETE FROM @extschema@.ai_usage_rollup r
              WHERE r.bucket OPERATOR(pg_catalog.>=) day_start
@@ -703,6 +745,7 @@ SELECT @extschema@.ai_reset_privileges();
 COMMENT ON TABLE @extschema@.ai_usage_rollup_daily IS 'aitrack: daily usage per model, call_type and status (ai_usage_rollup_total summed per UTC day, kept by the fold; days before ai_upkeep_state.daily_from are not in it yet)';
 COMMENT ON TABLE @extschema@.ai_upkeep_state IS 'aitrack: what the background upkeep did last, and from which UTC day on the daily rollup level is complete (daily_from); one row';
 COMMENT ON VIEW @extschema@.ai_upkeep_status IS 'aitrack: the background upkeep (src/upkeep.c): a worker at work, its last run and how many pending rollup rows it folded, the pending rows waiting and since when the last run finished (lag), how far the daily level is filled, the last error, and this session''s aitrack.upkeep_interval. Security invoker (aitrack_reader).';
+COMMENT ON POLICY ai_upkeep_state_tenant ON @extschema@.ai_upkeep_state IS 'Closes the upkeep''s counters (they sum over every user''s calls) to tenants; sessions that are not a tenant''s are not restricted.';
 COMMENT ON POLICY ai_usage_rollup_daily_tenant ON @extschema@.ai_usage_rollup_daily IS 'Closes the daily sums over all users to tenants; sessions that are not a tenant''s are not restricted.';
 COMMENT ON FUNCTION @extschema@.ai_rollup_backfill_daily(integer) IS 'One step of filling the daily rollup level from the hourly one after an update to 1.6: sums the days [daily_from - days, daily_from) of ai_usage_rollup_total into ai_usage_rollup_daily and moves ai_upkeep_state.daily_from back, in the caller''s transaction; returns the number of days filled, 0 once every day is in. The upkeep worker calls it until it returns 0; ai_usage_stats() is exact before, during and after. SECURITY INVOKER (aitrack_admin).';
 COMMENT ON FUNCTION @extschema@.ai_rollup_compact() IS 'Folds the pending rows of ai_usage_rollup into one row per group, into ai_usage_rollup_total and (1.6) into the daily level of the days it touched, and returns the number of pending rows folded; safe from several sessions at once (all but one return 0). The upkeep worker runs it within seconds of every commit that appended pending rows; call it by hand when aitrack.upkeep_interval is 0. SECURITY INVOKER: the caller''s privileges apply (aitrack_admin).';

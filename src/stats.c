@@ -23,6 +23,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "pgtime.h"
+#include "parser/scansup.h"
+#include "utils/datetime.h"
 
 /* Grouping dimensions, as bits of the plan key. */
 #define DIM_MODEL		(1 << 0)	/* modelname and version */
@@ -561,18 +563,34 @@ day_floor(TimestampTz x)
 
 /*
  * Can buckets of a day or longer in this zone be made of whole UTC days?
- * Only in a zone whose offset is always zero ("UTC", "Etc/UTC", "GMT"); a
- * zone the tz database does not know by this name (an abbreviation, a
- * POSIX rule) is read from the hourly level, which is exact in all of them.
+ * Only in a zone whose offset is always zero ("UTC", "Etc/UTC", "GMT").  The
+ * name is resolved as date_trunc() resolves it in this session: an
+ * abbreviation first (from PostgreSQL 18 also the session time zone's own,
+ * so that under TimeZone = 'UTC+5' even "UTC" means five hours west), then
+ * the tz database.  Anything else is read from the hourly level, which is
+ * exact in every whole-hour zone.
  */
 static bool
 zone_is_always_utc(Datum tz)
 {
 	char	   *name = TextDatumGetCString(tz);
-	pg_tz	   *zone = pg_tzset(name);
+	pg_tz	   *zone;
 	long int	offset;
 
-	pfree(name);
+#if PG_VERSION_NUM >= 160000
+	zone = DecodeTimezoneNameToTz(name);
+#else
+	{
+		char	   *lowered = downcase_truncate_identifier(name, strlen(name), false);
+		int			abbrev_offset;
+		int			type = DecodeTimezoneAbbrev(0, lowered, &abbrev_offset, &zone);
+
+		if (type == TZ || type == DTZ)
+			return abbrev_offset == 0;
+		if (type != DYNTZ)
+			zone = pg_tzset(name);
+	}
+#endif
 	return zone != NULL && pg_get_timezone_offset(zone, &offset) && offset == 0;
 }
 

@@ -394,6 +394,22 @@ ai_upkeep_main(Datum main_arg)
 	 */
 	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, BGWORKER_BYPASS_ALLOWCONN);
 
+	/*
+	 * What a database or role setting must not change for the fold, as
+	 * autovacuum has it: no statement timeout (a large fold takes a while;
+	 * the steps give way to DROP DATABASE between them), a lock timeout of
+	 * its own (only the owner and aitrack_admin can lock ai_upkeep_state,
+	 * but an open transaction of theirs must not hold a worker slot and the
+	 * xmin horizon for good: the step fails, says so, and the next run goes
+	 * on), and READ
+	 * COMMITTED (each statement of a fold must see what the fold before it
+	 * committed; ai_rollup_compact() refuses to run in a older snapshot).
+	 */
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "10s", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+
 	/* One at a time per database; another one is already at work. */
 	upkeep_lock_tag(&tag, database);
 	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)

@@ -114,6 +114,43 @@ SELECT ai_rollup_backfill_daily(10) AS days, (SELECT daily_from FROM ai_upkeep_s
 SELECT ai_rollup_backfill_daily(10) AS days, (SELECT daily_from FROM ai_upkeep_state);
 SELECT pg_temp.daily_off() AS daily_off,
        pg_temp.mismatches(NULL, NULL, '{day,status}', 'UTC') AS mismatches;
+-- daily_from moved back to infinity without emptying the level (as an
+-- admin might, to refill it): the backfill replaces what is there.
+UPDATE ai_upkeep_state SET daily_from = 'infinity';
+SELECT sum(ai_rollup_backfill_daily(30)) AS days FROM generate_series(1, 3);
+SELECT pg_temp.daily_off() AS daily_off, (SELECT daily_from FROM ai_upkeep_state);
+-- daily_from is a UTC midnight or infinite: the stats and the backfill cut
+-- days there.
+UPDATE ai_upkeep_state SET daily_from = '2026-03-10 05:00+00';
+-- Both refuse to work in a snapshot older than the last fold.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT ai_rollup_compact();
+ROLLBACK;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT ai_rollup_backfill_daily();
+ROLLBACK;
+-- In a session whose TimeZone is a POSIX rule named like UTC, "UTC" may be
+-- read as that rule (PostgreSQL 18 does): the answers follow date_trunc's.
+SET TimeZone = 'UTC+5';
+SELECT dims, tz, pg_temp.mismatches(since, until, dims, tz) AS mismatches FROM questions
+ WHERE tz IN ('UTC', 'utc', 'Etc/UTC');
+SET TimeZone = 'UTC';
+-- A call dated in the last day PostgreSQL can hold folds like any other.
+SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "d-a", "version": "1", "prompt": "p",
+    "response": {}, "input_tokens": 1, "output_tokens": 1, "created_at": "294276-12-31 12:00:00+00"}]');
+SELECT ai_rollup_compact() AS folded, pg_temp.daily_off() AS daily_off;
+SELECT calls FROM ai_usage_stats('294276-12-31 00:00+00', NULL, '{}');
+DELETE FROM ai_call WHERE created_at > '3000-01-01';
+SELECT ai_rollup_compact() AS folded;
+-- A tenant sees neither the daily sums nor the upkeep's counters.
+CREATE ROLE regress_daily_tenant IN ROLE aitrack_tenant;
+SET ROLE regress_daily_tenant;
+SELECT count(*) AS daily_rows FROM ai_usage_rollup_daily;
+SELECT count(*) AS state_rows FROM ai_upkeep_state;
+SELECT runs, folded_total, daily_complete, pending_rows FROM ai_upkeep_status;
+RESET ROLE;
+DROP ROLE regress_daily_tenant;
+
 -- Without the state row the stats read the hourly level only, exactly.
 BEGIN;
 DELETE FROM ai_upkeep_state;

@@ -447,7 +447,7 @@ SQL
 			'ai_model false -',
 			'ai_model_price false -',
 			(vcmp(extversion($db), '1.4') >= 0 ? ('ai_tenant_user false -') : ()),
-			(vcmp(extversion($db), '1.6') >= 0 ? ('ai_upkeep_state false -') : ()),
+			(vcmp(extversion($db), '1.6') >= 0 ? ('ai_upkeep_state true ai_upkeep_state_tenant ( SELECT (NOT ai_tenant_mode()))') : ()),
 			'ai_usage_purged true ai_usage_purged_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))',
 			'ai_usage_rollup true ai_usage_rollup_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))',
 			(vcmp(extversion($db), '1.6') >= 0 ? (

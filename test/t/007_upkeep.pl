@@ -193,26 +193,30 @@ ok($node->poll_query_until('upgraded', q{
 SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'ai_usage_rollup_daily'}),
 	'the daily level was analyzed after its backfill');
 
-# An error in the worker: a daily row in the way of the backfill (here
-# planted by hand).  It is logged and shown in ai_upkeep_status; once the
-# cause is gone the next run clears it and goes on.
+# An error in the worker (here a trigger planted by hand that fails every
+# write of the daily level).  It is logged and shown in ai_upkeep_status;
+# once the cause is gone the next run clears it and goes on.
 $node->safe_psql('upgraded', q{
-UPDATE ai_upkeep_state SET daily_from = 'infinity';
-DELETE FROM ai_usage_rollup_daily WHERE bucket < '2025-02-01';
+CREATE FUNCTION planted_failure() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN RAISE EXCEPTION 'planted failure'; END $$;
+CREATE TRIGGER planted_failure BEFORE INSERT ON ai_usage_rollup_daily
+  FOR EACH ROW EXECUTE FUNCTION planted_failure();
 });
 $node->safe_psql('upgraded',
 	q{SELECT record_ai_call('backfill', 'v', 'p', '{}', input_tokens => 1, output_tokens => 1)});
 ok($node->poll_query_until('upgraded', 'SELECT last_error IS NOT NULL FROM ai_upkeep_status'),
 	'an error of the worker shows in ai_upkeep_status');
-like($node->safe_psql('upgraded', 'SELECT last_error FROM ai_upkeep_status'),
-	qr/duplicate key value violates unique constraint "ai_usage_rollup_daily_group_key"/,
-	'with its message');
-$node->safe_psql('upgraded', 'DELETE FROM ai_usage_rollup_daily');
+is($node->safe_psql('upgraded', 'SELECT last_error, pending_rows > 0 FROM ai_upkeep_status'),
+	'planted failure|t', 'with its message; the fold that failed left its rows pending');
+$node->safe_psql('upgraded', q{
+DROP TRIGGER planted_failure ON ai_usage_rollup_daily;
+DROP FUNCTION planted_failure();
+});
 $node->safe_psql('upgraded',
 	q{SELECT record_ai_call('backfill', 'v', 'p', '{}', input_tokens => 1, output_tokens => 1)});
 ok($node->poll_query_until('upgraded',
-		'SELECT daily_complete AND last_error IS NULL FROM ai_upkeep_status'),
-	'the next run clears the error and fills the level');
+		'SELECT daily_complete AND last_error IS NULL AND pending_rows = 0 FROM ai_upkeep_status'),
+	'the next run clears the error and folds');
 
 # DROP EXTENSION while the worker folds a large backfill: the drop waits
 # for the fold's transaction, the worker then finds nothing to do and
