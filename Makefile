@@ -28,7 +28,8 @@ OBJS = \
 	src/guard.o \
 	src/model_link.o \
 	src/settings.o \
-	src/upkeep.o
+	src/upkeep.o \
+	src/check_cache.o
 
 DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 

@@ -23,6 +23,7 @@ _PG_init(void)
 	tenant_init();
 	drop_guard_init();
 	upkeep_init();
+	check_cache_init();
 	/* Nothing else may define aitrack.* settings; a typo is an error. */
 	MarkGUCPrefixReserved("aitrack");
 }

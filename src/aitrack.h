@@ -28,6 +28,8 @@
  *		stats.c			ai_usage_stats(): grouped aggregates
  *		guard.c			the drop guard
  *		upkeep.c		the background worker that folds the rollups
+ *		check_cache.c	ai_call's CHECK constraints prepared once per backend
+ *						for record_ai_call()'s insert
  *
  * One shared library serves every installed version of the extension: a
  * database still on 1.0 calls the *_1_0 entry points, which must keep 1.0's
@@ -276,5 +278,10 @@ extern void drop_guard_init(void);
 /* upkeep.c: folding the pending rollup rows in the background */
 extern void upkeep_init(void);
 extern void ai_upkeep_kick(Oid owner);
+
+/* check_cache.c */
+extern void check_cache_init(void);
+extern void ai_check_cache_arm(SPIPlanPtr plan, Oid relid);
+extern void ai_check_cache_disarm(void);
 
 #endif							/* AITRACK_H */

@@ -111,17 +111,28 @@ prepare_plans(Oid schema, AitrackApi api)
 }
 
 /*
+ * How deep record_call() is nested: 1 in a plain record_ai_call(), more
+ * when a constraint, default or trigger that it runs calls it again.
+ */
+static int	record_depth = 0;
+
+/*
  * Run one of the insert statements; true and the new call's id and model id
- * if the model row was there, false if the statement found no model.
+ * if the model row was there, false if the statement found no model.  The
+ * outermost call's statement gets ai_call's CHECK constraints prepared once
+ * per backend (check_cache.c).
  */
 static bool
-run_insert(SPIPlanPtr plan, Datum *params, const char *nulls,
+run_insert(Oid schema, SPIPlanPtr plan, Datum *params, const char *nulls,
 		   int64 *call_id, int64 *model_id)
 {
 	int			rc;
 	bool		isnull;
 
+	if (record_depth == 1)
+		ai_check_cache_arm(plan, get_relname_relid("ai_call", schema));
 	rc = SPI_execute_plan(plan, params, nulls, false, 0);
+	ai_check_cache_disarm();
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
@@ -138,7 +149,7 @@ run_insert(SPIPlanPtr plan, Datum *params, const char *nulls,
  * returns the new ai_call.id.
  */
 static int64
-record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
+record_call_nested(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 {
 	Datum		params[NUM_PARAMS];
 	char		nulls[NUM_PARAMS];
@@ -174,7 +185,7 @@ record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 	{
 		params[0] = Int64GetDatum(model_id);
 		nulls[0] = ' ';
-		done = run_insert(plans->insert_by_id, params, nulls, &call_id, &model_id);
+		done = run_insert(schema, plans->insert_by_id, params, nulls, &call_id, &model_id);
 		if (!done)
 			model_cache_forget(schema, modelname, version);
 	}
@@ -182,7 +193,7 @@ record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 	nulls[0] = 'n';
 	for (int attempt = 0; !done && attempt < AITRACK_MODEL_RETRIES; attempt++)
 	{
-		done = run_insert(plans->insert_by_name, params, nulls, &call_id, &model_id);
+		done = run_insert(schema, plans->insert_by_name, params, nulls, &call_id, &model_id);
 		if (done)
 			model_cache_store(schema, modelname, version, model_id);
 		else
@@ -193,6 +204,27 @@ record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 		ai_model_deleted_error(call->values[AI_MODELNAME], call->values[AI_VERSION], false);
 
 	SPI_finish();
+	return call_id;
+}
+
+static int64
+record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
+{
+	volatile int64 call_id = 0;
+
+	record_depth++;
+	PG_TRY();
+	{
+		call_id = record_call_nested(schema, call, api, tenant_rules);
+	}
+	PG_CATCH();
+	{
+		record_depth--;
+		ai_check_cache_disarm();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	record_depth--;
 	return call_id;
 }
 
