@@ -13,6 +13,9 @@
  */
 #include "aitrack.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -27,7 +30,10 @@
 #include "utils/tuplestore.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/acl.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 
 typedef struct CapturePlans
 {
@@ -270,11 +276,199 @@ get_call_columns(Relation rel)
 }
 
 /*
+ * SPI, connected once per trigger call, and only when needed: the one-row
+ * path writes without it.
+ */
+static bool spi_connected = false;
+
+static void
+connect_for_trigger(TriggerData *trigdata)
+{
+	if (spi_connected)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "SPI_register_trigger_data failed");
+	spi_connected = true;
+}
+
+/*
+ * Where one_row's parameters go in ai_usage_rollup, by column name, looked
+ * up once per backend and again when the table's relcache entry is
+ * invalidated (ALTER TABLE, DROP EXTENSION).  usable: every column of the
+ * table is one of them (none is left to a default), of the type the
+ * parameter has, so the tuple can be formed without the executor.
+ */
+typedef struct RollupColumns
+{
+	Oid			relid;			/* InvalidOid: look again */
+	int			nsummed;
+	bool		usable;
+	AttrNumber	pending;
+	AttrNumber	param_att[ONE_ROW_PARAMS];	/* attnum of each parameter */
+} RollupColumns;
+
+static RollupColumns rollup_columns;
+static bool rollup_callback_registered = false;
+
+static void
+rollup_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == rollup_columns.relid)
+		rollup_columns.relid = InvalidOid;
+}
+
+static void
+map_rollup_columns(Relation rel, int nsummed)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			types[ONE_ROW_PARAMS];
+	const char *names[ONE_ROW_PARAMS];
+	int			n = 0;
+	int			live = 0;
+	bool		usable = true;
+
+	names[n] = "bucket";
+	types[n++] = TIMESTAMPTZOID;
+	names[n] = "model_id";
+	types[n++] = INT8OID;
+	names[n] = "call_type";
+	types[n++] = TEXTOID;
+	names[n] = "status";
+	types[n++] = TEXTOID;
+	names[n] = "user_id";
+	types[n++] = UUIDOID;
+	names[n] = "calls";
+	types[n++] = INT8OID;
+	for (int i = 0; i < nsummed; i++)
+	{
+		names[n] = ai_rollup_summed_columns[i];
+		types[n++] = strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0 ? NUMERICOID : INT8OID;
+		names[n] = psprintf("%s_n", ai_rollup_summed_columns[i]);
+		types[n++] = INT8OID;
+	}
+	names[n] = "first_call";
+	types[n++] = TIMESTAMPTZOID;
+	names[n] = "last_call";
+	types[n++] = TIMESTAMPTZOID;
+	names[n] = "latency";
+	types[n++] = INT4ARRAYOID;
+
+	rollup_columns.pending = SPI_fnumber(desc, "pending");
+	if (rollup_columns.pending <= 0 ||
+		TupleDescAttr(desc, rollup_columns.pending - 1)->atttypid != BOOLOID)
+		usable = false;
+	for (int p = 0; p < n; p++)
+	{
+		AttrNumber	att = SPI_fnumber(desc, names[p]);
+
+		rollup_columns.param_att[p] = att;
+		if (att <= 0 || TupleDescAttr(desc, att - 1)->atttypid != types[p])
+			usable = false;
+	}
+	for (int a = 0; a < desc->natts; a++)
+		if (!TupleDescAttr(desc, a)->attisdropped)
+			live++;
+	if (live != n + 1)
+		usable = false;			/* a column we do not fill */
+
+	rollup_columns.nsummed = nsummed;
+	rollup_columns.usable = usable;
+	rollup_columns.relid = RelationGetRelid(rel);
+}
+
+/*
+ * Insert one_row's row into ai_usage_rollup without SPI: form the tuple,
+ * insert it, insert its index entries, as the executor's INSERT would.
+ * That INSERT's executor start-up (plan check, result relation, a
+ * projection of 39 parameters) cost more than the insert itself.
+ *
+ * Only where the INSERT would do nothing else, and false (the caller then
+ * runs the INSERT) otherwise: the table has triggers, CHECK constraints,
+ * columns we do not fill, row-level security that applies to this role,
+ * or no INSERT privilege for it, or a NOT NULL column would get a NULL (the
+ * INSERT then raises PostgreSQL's own error).
+ */
+static bool
+insert_one_row(Oid schema, int nsummed, Datum *params, const char *nulls)
+{
+	Oid			relid = get_relname_relid("ai_usage_rollup", schema);
+	Relation	rel;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	EState	   *estate;
+	ResultRelInfo *rri;
+
+	if (!OidIsValid(relid))
+		return false;
+	if (!rollup_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(rollup_relcache_callback, (Datum) 0);
+		rollup_callback_registered = true;
+	}
+	/* What the INSERT checks first; it would fail the same way. */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+
+	rel = table_open(relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	if (rollup_columns.relid != relid || rollup_columns.nsummed != nsummed)
+		map_rollup_columns(rel, nsummed);
+	if (!rollup_columns.usable || rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relispartition || rel->trigdesc != NULL ||
+		(desc->constr != NULL && desc->constr->num_check > 0))
+	{
+		table_close(rel, RowExclusiveLock);
+		return false;
+	}
+
+	slot = table_slot_create(rel, NULL);
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+	slot->tts_values[rollup_columns.pending - 1] = BoolGetDatum(true);
+	slot->tts_isnull[rollup_columns.pending - 1] = false;
+	for (int p = 0; p < ONE_ROW_PARAMS - 2 * (AI_ROLLUP_NUM_SUMMED - nsummed); p++)
+	{
+		AttrNumber	att = rollup_columns.param_att[p];
+
+		if (nulls[p] == 'n' && TupleDescAttr(desc, att - 1)->attnotnull)
+		{
+			ExecDropSingleTupleTableSlot(slot);
+			table_close(rel, RowExclusiveLock);
+			return false;
+		}
+		slot->tts_values[att - 1] = params[p];
+		slot->tts_isnull[att - 1] = nulls[p] == 'n';
+	}
+	ExecStoreVirtualTuple(slot);
+
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
+	if (rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL
+#if PG_VERSION_NUM >= 160000
+										,false
+#endif
+										));
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return true;
+}
+
+/*
  * A statement that wrote one call (every record_ai_call()) needs no GROUP
  * BY: read the row from the transition table and insert its rollup row.
  */
 static void
-capture_one_row(Oid schema, int nsummed, Relation rel, Tuplestorestate *rows, bool add)
+capture_one_row(TriggerData *trigdata, Oid schema, int nsummed, Relation rel,
+				Tuplestorestate *rows, bool add)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	const CallColumns *cols = get_call_columns(rel);
@@ -330,7 +524,12 @@ capture_one_row(Oid schema, int nsummed, Relation rel, Tuplestorestate *rows, bo
 	nulls[n++] = isnull ? 'n' : ' ';
 #undef COLUMN
 
-	run_with(get_one_row_plan(schema, nsummed), params, nulls);
+	if (!insert_one_row(schema, nsummed, params, nulls))
+	{
+		/* The general way, through SPI: see insert_one_row(). */
+		connect_for_trigger(trigdata);
+		run_with(get_one_row_plan(schema, nsummed), params, nulls);
+	}
 	ExecDropSingleTupleTableSlot(slot);
 }
 
@@ -347,6 +546,7 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TriggerEvent event;
 	Oid			schema;
+	volatile bool saved_connected;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
@@ -355,38 +555,57 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed)
 
 	event = trigdata->tg_event;
 	schema = RelationGetNamespace(trigdata->tg_relation);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "SPI_register_trigger_data failed");
+	/* A trigger of a nested statement connects on its own. */
+	saved_connected = spi_connected;
+	spi_connected = false;
 
-	if (TRIGGER_FIRED_BY_TRUNCATE(event))
+	PG_TRY();
 	{
-		/* An update to 1.6 since the plan was made: make it again. */
-		if (capture_plans.truncate != NULL && capture_plans.schema == schema &&
-			capture_plans.truncate_daily != ai_rollup_has_daily_level(schema))
+		if (TRIGGER_FIRED_BY_TRUNCATE(event))
 		{
-			SPI_freeplan(capture_plans.truncate);
-			capture_plans.truncate = NULL;
+			connect_for_trigger(trigdata);
+			/* An update to 1.6 since the plan was made: make it again. */
+			if (capture_plans.truncate != NULL && capture_plans.schema == schema &&
+				capture_plans.truncate_daily != ai_rollup_has_daily_level(schema))
+			{
+				SPI_freeplan(capture_plans.truncate);
+				capture_plans.truncate = NULL;
+			}
+			run(get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false));
 		}
-		run(get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false));
+		if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
+		{
+			if (tuplestore_tuple_count(trigdata->tg_oldtable) == 1)
+				capture_one_row(trigdata, schema, nsummed, trigdata->tg_relation,
+								trigdata->tg_oldtable, false);
+			else if (tuplestore_tuple_count(trigdata->tg_oldtable) > 1)
+			{
+				connect_for_trigger(trigdata);
+				run(get_capture_plan(schema, nsummed, &capture_plans.remove_old, "aitrack_old", false));
+			}
+		}
+		if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
+		{
+			if (tuplestore_tuple_count(trigdata->tg_newtable) == 1)
+				capture_one_row(trigdata, schema, nsummed, trigdata->tg_relation,
+								trigdata->tg_newtable, true);
+			else if (tuplestore_tuple_count(trigdata->tg_newtable) > 1)
+			{
+				connect_for_trigger(trigdata);
+				run(get_capture_plan(schema, nsummed, &capture_plans.add_new, "aitrack_new", true));
+			}
+		}
 	}
-	if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
+	PG_CATCH();
 	{
-		if (tuplestore_tuple_count(trigdata->tg_oldtable) == 1)
-			capture_one_row(schema, nsummed, trigdata->tg_relation, trigdata->tg_oldtable, false);
-		else if (tuplestore_tuple_count(trigdata->tg_oldtable) > 1)
-			run(get_capture_plan(schema, nsummed, &capture_plans.remove_old, "aitrack_old", false));
+		spi_connected = saved_connected;
+		PG_RE_THROW();
 	}
-	if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
-	{
-		if (tuplestore_tuple_count(trigdata->tg_newtable) == 1)
-			capture_one_row(schema, nsummed, trigdata->tg_relation, trigdata->tg_newtable, true);
-		else if (tuplestore_tuple_count(trigdata->tg_newtable) > 1)
-			run(get_capture_plan(schema, nsummed, &capture_plans.add_new, "aitrack_new", true));
-	}
+	PG_END_TRY();
 
-	SPI_finish();
+	if (spi_connected)
+		SPI_finish();
+	spi_connected = saved_connected;
 	/*
 	 * Pending rows were appended: have them folded in the background
 	 * (src/upkeep.c), as the extension's owner, whose rights this SECURITY
