@@ -8,7 +8,7 @@
  * the old ones.  The rows are written in the statement's own transaction,
  * so they commit and roll back with the calls; writers only ever insert,
  * so no two of them wait on the same row.  ai_rollup_compact() folds the
- * pending rows later: it is PL/pgSQL, defined in sql/aitrack--1.1--1.2.sql
+ * pending rows later: it is PL/pgSQL, defined (as of 1.6) in sql/aitrack--1.5--1.6.sql
  * (README's "Where each SQL object is defined" lists every object).
  */
 #include "aitrack.h"
