@@ -67,8 +67,8 @@ main() {
         case $arg in
             -h|--help) usage; exit 0 ;;
             all) want+=("${BENCH_DEFAULT_PARTS[@]}") ;;
-            ingest|stats|batch|batch_memory|retention|upgrade|load_prices) want+=("$arg") ;;
-            *) err "unknown part '$arg' (ingest, stats, batch, batch_memory, retention, upgrade, load_prices or all)"
+            ingest|stats|batch|batch_memory|retention|upgrade|load_prices|upkeep) want+=("$arg") ;;
+            *) err "unknown part '$arg' (ingest, stats, batch, batch_memory, retention, upgrade, load_prices, upkeep or all)"
                usage >&2
                exit 2 ;;
         esac
