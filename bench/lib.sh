@@ -366,10 +366,17 @@ compact_rollups() {
         return 1
     fi
     log "$1: SELECT ai_rollup_compact()"
-    local tc
+    local tc i
     tc=$(now_s)
     if bpsql -o /dev/null -c 'SELECT ai_rollup_compact()' 2>"$WORK/compact.err"; then
-        COMPACT="$(elapsed "$tc") s"
+        # From 1.6 the upkeep worker may be folding meanwhile (then the call
+        # returns 0 at once): wait until no pending row is left, up to 20 min.
+        for (( i = 0; i < 2400; i++ )); do
+            [[ $(bval 'SELECT count(*) FROM ai_usage_rollup WHERE pending') == 0 ]] && break
+            sleep 0.5
+            bpsql -o /dev/null -c 'SELECT ai_rollup_compact()' 2>>"$WORK/compact.err" || true
+        done
+        COMPACT="$(elapsed "$tc") s ($(bval 'SELECT count(*) FROM ai_usage_rollup WHERE pending') pending rows left)"
     else
         COMPACT="FAILED after $(elapsed "$tc") s: $(head -n 1 "$WORK/compact.err")"
         note_summary "$1" "ai_rollup_compact() at $2" "$COMPACT"
