@@ -13,17 +13,20 @@
  * record_ai_call() arms this file just before it runs its insert through
  * SPI; an ExecutorStart hook then finds that statement (the one whose
  * source text is the armed plan's), and hands its ai_call result relation
- * the constraints prepared earlier, exactly as ExecRelCheck would have
- * prepared them (same trees, same planner step, same order, PG 18's
- * not-enforced ones left NULL).  ExecRelCheck sees them in place and
+ * the constraints made from the trees read and planned earlier, exactly as
+ * ExecRelCheck would have made them (same trees, same planner step, same
+ * order, PG 18's not-enforced ones left NULL); only the reading and
+ * planning are saved, the executor state is the statement's own, made in
+ * its memory (steps keep state there).  ExecRelCheck sees them in place and
  * evaluates them as usual, with the statement's own per-tuple context; the
  * error, its constraint name and its detail are PostgreSQL's own.
  *
- * The prepared constraints are dropped when ai_call's relcache entry is
+ * The planned trees are dropped when ai_call's relcache entry is
  * invalidated (ALTER TABLE ... ADD / DROP / VALIDATE CONSTRAINT, a new
- * column, DROP EXTENSION) or any function changes (a constraint may call
- * one, and the planner step may have inlined or folded it), and rebuilt on
- * next use.  They are used by one statement at a time: record.c arms the
+ * column, DROP EXTENSION), any function or type changes (a constraint may
+ * call one, and the planner step may have inlined or folded it) or the
+ * search_path differs from the one they were planned under (an inlined SQL
+ * function's body resolves its names by it), and rebuilt on next use.  They are used by one statement at a time: record.c arms the
  * hook only for the outermost record_ai_call(), never for one running
  * inside it (a constraint, a trigger or a default calling it), whose
  * statement then prepares its own as PostgreSQL does.  Every other
@@ -31,6 +34,7 @@
  */
 #include "aitrack.h"
 
+#include "catalog/namespace.h"
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
 #include "optimizer/optimizer.h"
@@ -64,7 +68,8 @@ static bool cache_stale = false;
 static Oid	cache_relid = InvalidOid;
 static ConstrCheck *cache_source = NULL;	/* relcache array they came from */
 static int	cache_ncheck = 0;
-static ExprState **cache_exprs = NULL;
+static Expr **cache_trees = NULL;	/* planned; NULL: not enforced (PG 18) */
+static char *cache_search_path = NULL;	/* SQL functions were inlined under it */
 
 /* Armed by ai_check_cache_arm(): the statement to look for. */
 static const char *armed_source = NULL;
@@ -83,7 +88,13 @@ syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
 	cache_stale = true;
 }
 
-/* As ExecRelCheck does it (execMain.c), in a context of our own. */
+/*
+ * The planned trees, as ExecRelCheck makes them (execMain.c), in a context
+ * of our own.  Only the trees: the executor state of each statement is made
+ * from them in that statement's own memory (install()), as some steps keep
+ * state there on their first run (a whole-row reference's tuple
+ * descriptor, a row type conversion's map, a JSON coercion's cache).
+ */
 static void
 cache_build(Relation rel)
 {
@@ -97,10 +108,11 @@ cache_build(Relation rel)
 										  ALLOCSET_DEFAULT_SIZES);
 	MemoryContextReset(cache_cxt);
 	cache_relid = InvalidOid;
-	cache_exprs = NULL;
+	cache_trees = NULL;
 	cache_stale = false;
 	old = MemoryContextSwitchTo(cache_cxt);
-	cache_exprs = palloc0(sizeof(ExprState *) * ncheck);
+	cache_trees = palloc0(sizeof(Expr *) * ncheck);
+	cache_search_path = pstrdup(namespace_search_path);
 	for (int i = 0; i < ncheck; i++)
 	{
 		Expr	   *expr;
@@ -113,8 +125,7 @@ cache_build(Relation rel)
 #if PG_VERSION_NUM >= 180000
 		expr = (Expr *) expand_generated_columns_in_expr((Node *) expr, rel, 1);
 #endif
-		expr = expression_planner(expr);
-		cache_exprs[i] = ExecInitExpr(expr, NULL);
+		cache_trees[i] = expression_planner(expr);
 	}
 	MemoryContextSwitchTo(old);
 	cache_relid = RelationGetRelid(rel);
@@ -123,18 +134,31 @@ cache_build(Relation rel)
 }
 
 static void
-install(ResultRelInfo *rri)
+install(EState *estate, ResultRelInfo *rri)
 {
 	Relation	rel = rri->ri_RelationDesc;
 	TupleConstr *constr = rel->rd_att->constr;
+	ExprState **exprs;
+	MemoryContext old;
 
 	if (RRI_CHECK_EXPRS(rri) != NULL || constr == NULL || constr->num_check == 0 ||
 		constr->num_check != rel->rd_rel->relchecks)
 		return;					/* ExecRelCheck's own way, and its errors */
+	/*
+	 * Again after an invalidation, and under another search_path: the
+	 * planner step inlines SQL functions, whose bodies it parsed under it.
+	 */
 	if (cache_stale || cache_relid != RelationGetRelid(rel) ||
-		cache_source != constr->check || cache_ncheck != constr->num_check)
+		cache_source != constr->check || cache_ncheck != constr->num_check ||
+		strcmp(cache_search_path, namespace_search_path) != 0)
 		cache_build(rel);
-	RRI_CHECK_EXPRS(rri) = cache_exprs;
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	exprs = palloc0(sizeof(ExprState *) * cache_ncheck);
+	for (int i = 0; i < cache_ncheck; i++)
+		if (cache_trees[i] != NULL)
+			exprs[i] = ExecInitExpr(cache_trees[i], NULL);
+	MemoryContextSwitchTo(old);
+	RRI_CHECK_EXPRS(rri) = exprs;
 }
 
 static void
@@ -160,7 +184,7 @@ check_cache_executor_start(QueryDesc *queryDesc, int eflags)
 
 		for (int i = 0; i < mt->mt_nrels; i++)
 			if (RelationGetRelid(mt->resultRelInfo[i].ri_RelationDesc) == relid)
-				install(&mt->resultRelInfo[i]);
+				install(queryDesc->estate, &mt->resultRelInfo[i]);
 	}
 }
 

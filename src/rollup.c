@@ -364,7 +364,9 @@ map_rollup_columns(Relation rel, int nsummed)
 		AttrNumber	att = SPI_fnumber(desc, names[p]);
 
 		rollup_columns.param_att[p] = att;
-		if (att <= 0 || TupleDescAttr(desc, att - 1)->atttypid != types[p])
+		/* A typmod (numeric(3,2), timestamptz(0)) would need the INSERT's coercion. */
+		if (att <= 0 || TupleDescAttr(desc, att - 1)->atttypid != types[p] ||
+			TupleDescAttr(desc, att - 1)->atttypmod != -1)
 			usable = false;
 	}
 	for (int a = 0; a < desc->natts; a++)
@@ -417,7 +419,7 @@ insert_one_row(Oid schema, int nsummed, Datum *params, const char *nulls)
 	if (rollup_columns.relid != relid || rollup_columns.nsummed != nsummed)
 		map_rollup_columns(rel, nsummed);
 	if (!rollup_columns.usable || rel->rd_rel->relkind != RELKIND_RELATION ||
-		rel->rd_rel->relispartition || rel->trigdesc != NULL ||
+		rel->rd_rel->relispartition || rel->trigdesc != NULL || rel->rd_rules != NULL ||
 		(desc->constr != NULL && desc->constr->num_check > 0))
 	{
 		table_close(rel, RowExclusiveLock);
