@@ -41,7 +41,7 @@ DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 # One regression file per feature.
 REGRESS = schema install_schema comments platform record record_metrics validation cascade stats privileges \
 	usage_response prices reprice pricing_rules load_prices price_edges \
-	batch retention rebuild rollup_random rollup_daily \
+	batch retention rebuild rollup_random rollup_daily fast_paths \
 	search_path planted_overloads upgrade \
 	tenants content_policy drop_guard hostile_input
 REGRESS_OPTS = --load-extension=btree_gist
