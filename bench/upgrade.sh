@@ -83,14 +83,14 @@ bench_upgrade() {
     # The upkeep worker may still be folding the load (the load's own
     # ai_rollup_compact() then returned 0): a fold in progress is not what
     # this part measures, so wait until none is pending (up to 30 min).
-    local i
-    timed bash -c "for (( i = 0; i < 3600; i++ )); do
-        [[ \$(runuser -u postgres -- psql -X -At -h '$PGHOST' -p '$PGPORT' -d '$UPGRADE_DB' \
-               -c 'SELECT count(*) FROM ai_usage_rollup WHERE pending') == 0 ]] && exit 0
-        runuser -u postgres -- psql -X -q -h '$PGHOST' -p '$PGPORT' -d '$UPGRADE_DB' -o /dev/null \
-            -c 'SELECT ai_rollup_compact()' 2>/dev/null
+    local i t_fold
+    t_fold=$(now_s)
+    for (( i = 0; i < 3600; i++ )); do
+        [[ $(upsql -At -c 'SELECT count(*) FROM ai_usage_rollup WHERE pending') == 0 ]] && break
+        upsql -o /dev/null -c 'SELECT ai_rollup_compact()' 2>/dev/null || true
         sleep 0.5
-    done"
+    done
+    T=$(elapsed "$t_fold")
     echo "  pending rollup rows folded $T s later"
 
     local pid rc=0 update_rc=0 t_start t_end update_ms
