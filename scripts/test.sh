@@ -274,6 +274,18 @@ test_server() {
     return $rc
 }
 
+# brief_failures: the start of every diff kept in $ARTIFACTS, again, just
+# above the summary: a CI log that is cut in the middle keeps its end.
+brief_failures() {
+    local f
+    for f in "$ARTIFACTS"/*/regression.diffs "$ARTIFACTS"/*/output_iso/regression.diffs; do
+        [[ -s $f ]] || continue
+        echo
+        echo "==== in brief: ${f#"$ARTIFACTS"/} (first 60 of $(wc -l <"$f") lines) ===="
+        head -n 60 "$f"
+    done
+}
+
 finish() {
     local rc=$? line label suite listed failed ran n_listed n_fail total_pass=0 total_fail=0
     set +e
@@ -283,6 +295,7 @@ finish() {
           " ${SERVER_LABELS[*]:-} " != *" $AITRACK_PG_LABEL "* ]]; then
         record_results
     fi
+    brief_failures
     echo
     echo "==== summary ===="
     for line in "${SERVER_RESULTS[@]}"; do
