@@ -108,6 +108,252 @@ BEGIN
 END
 $$;
 
+--
+-- ai_rollup_compact(), as 1.6 has it, but serialized by the row of
+-- ai_upkeep_state instead of a lock on the table.
+--
+CREATE OR REPLACE FUNCTION @extschema@.ai_rollup_compact()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    folded bigint;
+    complete_from timestamptz;
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'ai_rollup_compact() must run at READ COMMITTED'
+            USING ERRCODE = 'active_sql_transaction',
+                  DETAIL = pg_catalog.format('This transaction is %s: its snapshot may predate the last fold.',
+                                             current_setting('transaction_isolation')),
+                  HINT = 'Call it in a transaction of its own, at the default isolation level.';
+    END IF;
+    -- One fold at a time: a lock only the owner and aitrack_admin may take.
+    -- 1.7: the state row's lock, where 1.6 locked the table in EXCLUSIVE
+    -- mode, which VACUUM and ANALYZE of the table (autovacuum's too) also
+    -- conflict with: a fold that met one did nothing and returned 0.  ROW
+    -- SHARE first, without waiting, still steps aside for a backfill or a
+    -- rebuild (they lock the table in EXCLUSIVE mode); the table lock
+    -- remains for a state table without its row.
+    BEGIN
+        LOCK TABLE @extschema@.ai_upkeep_state IN ROW SHARE MODE NOWAIT;
+        PERFORM FROM @extschema@.ai_upkeep_state FOR UPDATE NOWAIT;
+        IF NOT FOUND THEN
+            LOCK TABLE @extschema@.ai_upkeep_state IN EXCLUSIVE MODE NOWAIT;
+        END IF;
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN 0;
+    END;
+
+    CREATE TEMPORARY TABLE aitrack_compact ON COMMIT DROP AS
+    WITH pend AS (
+        DELETE FROM @extschema@.ai_usage_rollup WHERE pending RETURNING *
+    )
+    SELECT bucket, model_id, call_type, status, user_id,
+           sum(calls) AS calls,
+           sum(input_tokens) AS input_tokens,
+           sum(input_tokens_n) AS input_tokens_n,
+           sum(reasoning_tokens) AS reasoning_tokens,
+           sum(reasoning_tokens_n) AS reasoning_tokens_n,
+           sum(output_tokens) AS output_tokens,
+           sum(output_tokens_n) AS output_tokens_n,
+           sum(cache_read_input_tokens) AS cache_read_input_tokens,
+           sum(cache_read_input_tokens_n) AS cache_read_input_tokens_n,
+           sum(cache_creation_input_tokens) AS cache_creation_input_tokens,
+           sum(cache_creation_input_tokens_n) AS cache_creation_input_tokens_n,
+           sum(cost_usd) AS cost_usd,
+           sum(cost_usd_n) AS cost_usd_n,
+           sum(duration_ms) AS duration_ms,
+           sum(duration_ms_n) AS duration_ms_n,
+           sum(time_to_first_token_ms) AS time_to_first_token_ms,
+           sum(time_to_first_token_ms_n) AS time_to_first_token_ms_n,
+           sum(cache_creation_1h_input_tokens) AS cache_creation_1h_input_tokens,
+           sum(cache_creation_1h_input_tokens_n) AS cache_creation_1h_input_tokens_n,
+           sum(input_audio_tokens) AS input_audio_tokens,
+           sum(input_audio_tokens_n) AS input_audio_tokens_n,
+           sum(cache_read_audio_tokens) AS cache_read_audio_tokens,
+           sum(cache_read_audio_tokens_n) AS cache_read_audio_tokens_n,
+           sum(input_image_tokens) AS input_image_tokens,
+           sum(input_image_tokens_n) AS input_image_tokens_n,
+           sum(output_audio_tokens) AS output_audio_tokens,
+           sum(output_audio_tokens_n) AS output_audio_tokens_n,
+           sum(output_image_tokens) AS output_image_tokens,
+           sum(output_image_tokens_n) AS output_image_tokens_n,
+           sum(web_search_requests) AS web_search_requests,
+           sum(web_search_requests_n) AS web_search_requests_n,
+           min(first_call) AS first_call, max(last_call) AS last_call,
+           @extschema@.ai_hist_merge(latency) AS latency,
+           bool_or(calls < 0) AS lost_calls,
+           count(*) AS pending_rows
+      FROM pend
+     GROUP BY bucket, model_id, call_type, status, user_id;
+
+    -- Statistics for the joins below, or the planner guesses a few rows.
+    ANALYZE aitrack_compact;
+    SELECT COALESCE(sum(pending_rows), 0) INTO folded FROM aitrack_compact;
+
+    INSERT INTO @extschema@.ai_usage_rollup AS r
+           (bucket, model_id, call_type, status, user_id, pending, calls,
+            input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
+            first_call, last_call, latency)
+    SELECT bucket, model_id, call_type, status, user_id, false, calls,
+           input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
+           first_call, last_call, latency
+      FROM aitrack_compact
+    ON CONFLICT (bucket, model_id, call_type, status, user_id) WHERE NOT pending DO UPDATE SET
+           calls = r.calls + excluded.calls,
+           input_tokens = r.input_tokens + excluded.input_tokens,
+           input_tokens_n = r.input_tokens_n + excluded.input_tokens_n,
+           reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,
+           reasoning_tokens_n = r.reasoning_tokens_n + excluded.reasoning_tokens_n,
+           output_tokens = r.output_tokens + excluded.output_tokens,
+           output_tokens_n = r.output_tokens_n + excluded.output_tokens_n,
+           cache_read_input_tokens = r.cache_read_input_tokens + excluded.cache_read_input_tokens,
+           cache_read_input_tokens_n = r.cache_read_input_tokens_n + excluded.cache_read_input_tokens_n,
+           cache_creation_input_tokens = r.cache_creation_input_tokens + excluded.cache_creation_input_tokens,
+           cache_creation_input_tokens_n = r.cache_creation_input_tokens_n + excluded.cache_creation_input_tokens_n,
+           cost_usd = r.cost_usd + excluded.cost_usd,
+           cost_usd_n = r.cost_usd_n + excluded.cost_usd_n,
+           duration_ms = r.duration_ms + excluded.duration_ms,
+           duration_ms_n = r.duration_ms_n + excluded.duration_ms_n,
+           time_to_first_token_ms = r.time_to_first_token_ms + excluded.time_to_first_token_ms,
+           time_to_first_token_ms_n = r.time_to_first_token_ms_n + excluded.time_to_first_token_ms_n,
+           cache_creation_1h_input_tokens = r.cache_creation_1h_input_tokens + excluded.cache_creation_1h_input_tokens,
+           cache_creation_1h_input_tokens_n = r.cache_creation_1h_input_tokens_n + excluded.cache_creation_1h_input_tokens_n,
+           input_audio_tokens = r.input_audio_tokens + excluded.input_audio_tokens,
+           input_audio_tokens_n = r.input_audio_tokens_n + excluded.input_audio_tokens_n,
+           cache_read_audio_tokens = r.cache_read_audio_tokens + excluded.cache_read_audio_tokens,
+           cache_read_audio_tokens_n = r.cache_read_audio_tokens_n + excluded.cache_read_audio_tokens_n,
+           input_image_tokens = r.input_image_tokens + excluded.input_image_tokens,
+           input_image_tokens_n = r.input_image_tokens_n + excluded.input_image_tokens_n,
+           output_audio_tokens = r.output_audio_tokens + excluded.output_audio_tokens,
+           output_audio_tokens_n = r.output_audio_tokens_n + excluded.output_audio_tokens_n,
+           output_image_tokens = r.output_image_tokens + excluded.output_image_tokens,
+           output_image_tokens_n = r.output_image_tokens_n + excluded.output_image_tokens_n,
+           web_search_requests = r.web_search_requests + excluded.web_search_requests,
+           web_search_requests_n = r.web_search_requests_n + excluded.web_search_requests_n,
+           first_call = LEAST(r.first_call, excluded.first_call),
+           last_call = GREATEST(r.last_call, excluded.last_call),
+           latency = @extschema@.ai_hist_add(r.latency, excluded.latency);
+
+    INSERT INTO @extschema@.ai_usage_rollup_total AS r
+           (bucket, model_id, call_type, status, calls,
+            input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
+            first_call, last_call, latency)
+    SELECT bucket, model_id, call_type, status, sum(calls),
+           sum(input_tokens), sum(input_tokens_n), sum(reasoning_tokens), sum(reasoning_tokens_n), sum(output_tokens), sum(output_tokens_n), sum(cache_read_input_tokens), sum(cache_read_input_tokens_n), sum(cache_creation_input_tokens), sum(cache_creation_input_tokens_n), sum(cost_usd), sum(cost_usd_n), sum(duration_ms), sum(duration_ms_n), sum(time_to_first_token_ms), sum(time_to_first_token_ms_n), sum(cache_creation_1h_input_tokens), sum(cache_creation_1h_input_tokens_n), sum(input_audio_tokens), sum(input_audio_tokens_n), sum(cache_read_audio_tokens), sum(cache_read_audio_tokens_n), sum(input_image_tokens), sum(input_image_tokens_n), sum(output_audio_tokens), sum(output_audio_tokens_n), sum(output_image_tokens), sum(output_image_tokens_n), sum(web_search_requests), sum(web_search_requests_n),
+           min(first_call), max(last_call), @extschema@.ai_hist_merge(latency)
+      FROM aitrack_compact
+     GROUP BY bucket, model_id, call_type, status
+    ON CONFLICT (bucket, model_id, call_type, status) DO UPDATE SET
+           calls = r.calls + excluded.calls,
+           input_tokens = r.input_tokens + excluded.input_tokens,
+           input_tokens_n = r.input_tokens_n + excluded.input_tokens_n,
+           reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,
+           reasoning_tokens_n = r.reasoning_tokens_n + excluded.reasoning_tokens_n,
+           output_tokens = r.output_tokens + excluded.output_tokens,
+           output_tokens_n = r.output_tokens_n + excluded.output_tokens_n,
+           cache_read_input_tokens = r.cache_read_input_tokens + excluded.cache_read_input_tokens,
+           cache_read_input_tokens_n = r.cache_read_input_tokens_n + excluded.cache_read_input_tokens_n,
+           cache_creation_input_tokens = r.cache_creation_input_tokens + excluded.cache_creation_input_tokens,
+           cache_creation_input_tokens_n = r.cache_creation_input_tokens_n + excluded.cache_creation_input_tokens_n,
+           cost_usd = r.cost_usd + excluded.cost_usd,
+           cost_usd_n = r.cost_usd_n + excluded.cost_usd_n,
+           duration_ms = r.duration_ms + excluded.duration_ms,
+           duration_ms_n = r.duration_ms_n + excluded.duration_ms_n,
+           time_to_first_token_ms = r.time_to_first_token_ms + excluded.time_to_first_token_ms,
+           time_to_first_token_ms_n = r.time_to_first_token_ms_n + excluded.time_to_first_token_ms_n,
+           cache_creation_1h_input_tokens = r.cache_creation_1h_input_tokens + excluded.cache_creation_1h_input_tokens,
+           cache_creation_1h_input_tokens_n = r.cache_creation_1h_input_tokens_n + excluded.cache_creation_1h_input_tokens_n,
+           input_audio_tokens = r.input_audio_tokens + excluded.input_audio_tokens,
+           input_audio_tokens_n = r.input_audio_tokens_n + excluded.input_audio_tokens_n,
+           cache_read_audio_tokens = r.cache_read_audio_tokens + excluded.cache_read_audio_tokens,
+           cache_read_audio_tokens_n = r.cache_read_audio_tokens_n + excluded.cache_read_audio_tokens_n,
+           input_image_tokens = r.input_image_tokens + excluded.input_image_tokens,
+           input_image_tokens_n = r.input_image_tokens_n + excluded.input_image_tokens_n,
+           output_audio_tokens = r.output_audio_tokens + excluded.output_audio_tokens,
+           output_audio_tokens_n = r.output_audio_tokens_n + excluded.output_audio_tokens_n,
+           output_image_tokens = r.output_image_tokens + excluded.output_image_tokens,
+           output_image_tokens_n = r.output_image_tokens_n + excluded.output_image_tokens_n,
+           web_search_requests = r.web_search_requests + excluded.web_search_requests,
+           web_search_requests_n = r.web_search_requests_n + excluded.web_search_requests_n,
+           first_call = LEAST(r.first_call, excluded.first_call),
+           last_call = GREATEST(r.last_call, excluded.last_call),
+           latency = @extschema@.ai_hist_add(r.latency, excluded.latency);
+
+    -- Groups that lost calls: their first and last call, from what is left.
+    IF EXISTS (SELECT FROM aitrack_compact WHERE lost_calls) THEN
+    UPDATE @extschema@.ai_usage_rollup r
+       SET first_call = COALESCE(live.first_call, r.first_call),
+           last_call = COALESCE(live.last_call, r.last_call)
+      FROM aitrack_compact k,
+           LATERAL (SELECT min(c.created_at) AS first_call, max(c.created_at) AS last_call
+                      FROM @extschema@.ai_call c
+                     WHERE c.created_at >= k.bucket
+                       AND c.created_at < k.bucket + interval '1 hour'
+                       AND c.model_id = k.model_id
+                       AND c.call_type IS NOT DISTINCT FROM k.call_type
+                       AND c.status IS NOT DISTINCT FROM k.status
+                       AND c.user_id IS NOT DISTINCT FROM k.user_id) AS live
+     WHERE k.lost_calls AND NOT r.pending
+       AND r.bucket = k.bucket AND r.model_id = k.model_id
+       AND r.call_type IS NOT DISTINCT FROM k.call_type
+       AND r.status IS NOT DISTINCT FROM k.status
+       AND r.user_id IS NOT DISTINCT FROM k.user_id;
+    UPDATE @extschema@.ai_usage_rollup_total t
+       SET first_call = COALESCE(u.first_call, t.first_call),
+           last_call = COALESCE(u.last_call, t.last_call)
+      FROM (SELECT r.bucket, r.model_id, r.call_type, r.status,
+                   min(r.first_call) AS first_call, max(r.last_call) AS last_call
+              FROM @extschema@.ai_usage_rollup r
+             WHERE NOT r.pending AND r.calls <> 0
+               AND EXISTS (SELECT FROM aitrack_compact k
+                            WHERE k.lost_calls AND k.bucket = r.bucket AND k.model_id = r.model_id
+                              AND k.call_type IS NOT DISTINCT FROM r.call_type
+                              AND k.status IS NOT DISTINCT FROM r.status)
+             GROUP BY 1, 2, 3, 4) AS u
+     WHERE t.bucket = u.bucket AND t.model_id = u.model_id
+       AND t.call_type IS NOT DISTINCT FROM u.call_type
+       AND t.status IS NOT DISTINCT FROM u.status;
+    END IF;
+
+    -- Groups left without calls are gone.
+    DELETE FROM @extschema@.ai_usage_rollup WHERE NOT pending AND calls = 0;
+    DELETE FROM @extschema@.ai_usage_rollup_total WHERE calls = 0;
+
+    -- 1.6: the daily level of every day this fold touched, summed again
+    -- from that day's hourly rows (so it holds exactly what they hold);
+    -- days before daily_from are not in it yet (ai_rollup_backfill_daily()).
+    SELECT s.daily_from INTO complete_from FROM @extschema@.ai_upkeep_state s;
+    IF FOUND THEN
+        CREATE TEMPORARY TABLE aitrack_compact_days ON COMMIT DROP AS
+        SELECT DISTINCT date_trunc('day', k.bucket, 'UTC') AS day
+          FROM aitrack_compact k
+         WHERE k.bucket >= complete_from;
+        DELETE FROM @extschema@.ai_usage_rollup_daily d
+         USING aitrack_compact_days k
+         WHERE d.bucket = k.day;
+        INSERT INTO @extschema@.ai_usage_rollup_daily
+               (bucket, model_id, call_type, status, calls,
+                input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
+                first_call, last_call, latency)
+        SELECT k.day, t.model_id, t.call_type, t.status, sum(t.calls),
+               pg_catalog.sum(t.input_tokens), pg_catalog.sum(t.input_tokens_n), pg_catalog.sum(t.reasoning_tokens), pg_catalog.sum(t.reasoning_tokens_n), pg_catalog.sum(t.output_tokens), pg_catalog.sum(t.output_tokens_n), pg_catalog.sum(t.cache_read_input_tokens), pg_catalog.sum(t.cache_read_input_tokens_n), pg_catalog.sum(t.cache_creation_input_tokens), pg_catalog.sum(t.cache_creation_input_tokens_n), pg_catalog.sum(t.cost_usd), pg_catalog.sum(t.cost_usd_n), pg_catalog.sum(t.duration_ms), pg_catalog.sum(t.duration_ms_n), pg_catalog.sum(t.time_to_first_token_ms), pg_catalog.sum(t.time_to_first_token_ms_n), pg_catalog.sum(t.cache_creation_1h_input_tokens), pg_catalog.sum(t.cache_creation_1h_input_tokens_n), pg_catalog.sum(t.input_audio_tokens), pg_catalog.sum(t.input_audio_tokens_n), pg_catalog.sum(t.cache_read_audio_tokens), pg_catalog.sum(t.cache_read_audio_tokens_n), pg_catalog.sum(t.input_image_tokens), pg_catalog.sum(t.input_image_tokens_n), pg_catalog.sum(t.output_audio_tokens), pg_catalog.sum(t.output_audio_tokens_n), pg_catalog.sum(t.output_image_tokens), pg_catalog.sum(t.output_image_tokens_n), pg_catalog.sum(t.web_search_requests), pg_catalog.sum(t.web_search_requests_n),
+               min(t.first_call), max(t.last_call), @extschema@.ai_hist_merge(t.latency)
+          FROM aitrack_compact_days k
+          JOIN @extschema@.ai_usage_rollup_total t
+            ON t.bucket >= k.day
+           AND t.bucket < CASE WHEN k.day < '294276-12-31 00:00+00'::timestamptz
+                               THEN k.day + interval '24 hours' ELSE 'infinity'::timestamptz END
+         GROUP BY k.day, t.model_id, t.call_type, t.status;
+        DROP TABLE aitrack_compact_days;
+    END IF;
+
+    DROP TABLE aitrack_compact;
+    RETURN folded;
+END;
+$$;
+
 -- ==== BEGIN SECTION: record functions (record_ai_call, record_ai_calls with attribution) ====
 -- ==== END SECTION: record functions ====
 
@@ -115,12 +361,739 @@ $$;
 -- ==== END SECTION: usage stats ====
 
 -- ==== BEGIN SECTION: budgets ====
+--
+-- Budgets (1.7).  A budget limits the cost of the calls that fall under it
+-- (its scope) within a period; spend is counted by a trigger on ai_call in
+-- the transaction that records the call, so no recorded call is missed or
+-- counted twice, whatever path wrote it.  A call about to be made reserves
+-- its estimated cost first (ai_budget_reserve()): under the lock of each
+-- budget's spend row, a hard budget refuses when spent + reserved + the
+-- estimate would pass the limit.  See README's "Spend control".
+--
+-- scope: 'all' (every call), 'user', 'project', 'api_key', 'tag' or
+-- 'model' (a model name).  scope_value: the one user (as text), project,
+-- key, tag or model the budget is for; NULL: each of them separately
+-- (every user has the limit of their own), not allowed for 'all'.
+-- period: 'day', 'week' (from Monday), 'month' in time_zone, or 'lifetime'.
+--
+CREATE TABLE @extschema@.ai_budget (
+    id            bigserial PRIMARY KEY,
+    name          text NOT NULL UNIQUE
+                  CHECK (name OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,200}$'),
+    scope         text NOT NULL
+                  CHECK (scope OPERATOR(pg_catalog.=) ANY ('{all,user,project,api_key,tag,model}'::pg_catalog.text[])),
+    scope_value   text
+                  CHECK (scope_value OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,200}$'),
+    period        text NOT NULL
+                  CHECK (period OPERATOR(pg_catalog.=) ANY ('{day,week,month,lifetime}'::pg_catalog.text[])),
+    time_zone     text NOT NULL DEFAULT 'UTC'
+                  -- a zone date_trunc() knows (the error names it otherwise)
+                  CHECK (pg_catalog.date_trunc('day'::pg_catalog.text, '2000-01-01 00:00+00'::pg_catalog.timestamptz, time_zone) IS NOT NULL),
+    limit_usd     numeric NOT NULL
+                  CHECK (limit_usd OPERATOR(pg_catalog.>) 0 AND limit_usd OPERATOR(pg_catalog.<) 1e12),
+    hard          boolean NOT NULL DEFAULT true,
+    alert_at_pct  integer[] NOT NULL DEFAULT '{50,80,100}'
+                  CHECK (pg_catalog.cardinality(alert_at_pct) OPERATOR(pg_catalog.<=) 10
+                         AND pg_catalog.array_position(alert_at_pct, NULL) IS NULL
+                         AND 1 OPERATOR(pg_catalog.<=) ALL (alert_at_pct)
+                         AND 1000 OPERATOR(pg_catalog.>=) ALL (alert_at_pct)),
+    enabled       boolean NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT ai_budget_scope_value_fits_scope
+        CHECK (CASE scope WHEN 'all' THEN scope_value IS NULL
+                          WHEN 'user' THEN scope_value OPERATOR(pg_catalog.~) '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                                           OR scope_value IS NULL
+                          ELSE true END)
+);
+REVOKE ALL ON TABLE @extschema@.ai_budget FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_budget', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_budget_id_seq', '');
+
+--
+-- ai_budget_spend: per budget, scope value ('' for 'all') and period, what
+-- the recorded calls cost and which alert thresholds were sent.  It follows
+-- from ai_call and is not dumped: a restore counts it again, by the trigger
+-- as ai_call loads, or, when the budgets load after the calls, by the
+-- budgets' own trigger (the current period from ai_call).
+--
+CREATE TABLE @extschema@.ai_budget_spend (
+    budget_id       bigint NOT NULL REFERENCES @extschema@.ai_budget (id) ON DELETE CASCADE,
+    scope_value     text NOT NULL,
+    period_start    timestamptz NOT NULL,
+    spent_usd       numeric NOT NULL DEFAULT 0,
+    calls           bigint NOT NULL DEFAULT 0,
+    unpriced_calls  bigint NOT NULL DEFAULT 0,
+    alerted_pct     integer[] NOT NULL DEFAULT '{}',
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (budget_id, scope_value, period_start)
+);
+REVOKE ALL ON TABLE @extschema@.ai_budget_spend FROM PUBLIC;
+
+--
+-- Reservations: an estimated cost held against every budget a call about
+-- to be made falls under, until settled, released or expired.  Not dumped
+-- (they last minutes).
+--
+CREATE TABLE @extschema@.ai_budget_reservation (
+    id           bigserial PRIMARY KEY,
+    amount_usd   numeric NOT NULL,
+    user_id      uuid,
+    project      text,
+    api_key      text,
+    tags         text[],
+    modelname    text,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at   timestamptz NOT NULL
+);
+REVOKE ALL ON TABLE @extschema@.ai_budget_reservation FROM PUBLIC;
+
+CREATE TABLE @extschema@.ai_budget_hold (
+    reservation_id  bigint NOT NULL REFERENCES @extschema@.ai_budget_reservation (id) ON DELETE CASCADE,
+    budget_id       bigint NOT NULL REFERENCES @extschema@.ai_budget (id) ON DELETE CASCADE,
+    scope_value     text NOT NULL,
+    period_start    timestamptz NOT NULL,
+    amount_usd      numeric NOT NULL,
+    expires_at      timestamptz NOT NULL,
+    PRIMARY KEY (reservation_id, budget_id, scope_value)
+);
+CREATE INDEX ai_budget_hold_spend_key ON @extschema@.ai_budget_hold (budget_id, scope_value, period_start);
+REVOKE ALL ON TABLE @extschema@.ai_budget_hold FROM PUBLIC;
+
+-- Tenants see the budgets of users (their own user's, and those every
+-- user has) and only their own user's spend and holds; nothing else.
+ALTER TABLE @extschema@.ai_budget ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ai_budget_tenant ON @extschema@.ai_budget
+    USING ((SELECT NOT @extschema@.ai_tenant_mode())
+           OR (scope OPERATOR(pg_catalog.=) 'user'
+               AND (scope_value IS NULL
+                    OR scope_value OPERATOR(pg_catalog.=) (SELECT @extschema@.ai_tenant_user_id())::pg_catalog.text)));
+ALTER TABLE @extschema@.ai_budget_spend ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ai_budget_spend_tenant ON @extschema@.ai_budget_spend
+    USING ((SELECT NOT @extschema@.ai_tenant_mode())
+           OR (scope_value OPERATOR(pg_catalog.=) (SELECT @extschema@.ai_tenant_user_id())::pg_catalog.text
+               AND budget_id OPERATOR(pg_catalog.=) ANY (SELECT b.id FROM @extschema@.ai_budget b
+                                                          WHERE b.scope OPERATOR(pg_catalog.=) 'user')));
+ALTER TABLE @extschema@.ai_budget_hold ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ai_budget_hold_tenant ON @extschema@.ai_budget_hold
+    USING ((SELECT NOT @extschema@.ai_tenant_mode())
+           OR (scope_value OPERATOR(pg_catalog.=) (SELECT @extschema@.ai_tenant_user_id())::pg_catalog.text
+               AND budget_id OPERATOR(pg_catalog.=) ANY (SELECT b.id FROM @extschema@.ai_budget b
+                                                          WHERE b.scope OPERATOR(pg_catalog.=) 'user')));
+ALTER TABLE @extschema@.ai_budget_reservation ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ai_budget_reservation_tenant ON @extschema@.ai_budget_reservation
+    USING ((SELECT NOT @extschema@.ai_tenant_mode())
+           OR user_id OPERATOR(pg_catalog.=) (SELECT @extschema@.ai_tenant_user_id()));
+
+--
+-- The period of a budget that a moment falls in: its start, and the start
+-- of the next one ('-infinity' and 'infinity' for 'lifetime').  Days, weeks
+-- and months are cut in the budget's zone, across DST changes as
+-- date_trunc() cuts them.
+--
+CREATE FUNCTION @extschema@.ai_budget_period_start(period text, time_zone text, at timestamptz)
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' THEN '-infinity'::pg_catalog.timestamptz
+                WHEN NOT pg_catalog.isfinite(at) THEN at
+                ELSE pg_catalog.date_trunc(period, at, time_zone) END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_period_start(text, text, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.ai_budget_period_end(period text, time_zone text, period_start timestamptz)
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' OR NOT pg_catalog.isfinite(period_start)
+                THEN 'infinity'::pg_catalog.timestamptz
+                ELSE pg_catalog.timezone(time_zone,
+                         pg_catalog.timezone(time_zone, period_start)
+                         OPERATOR(pg_catalog.+) ('1 ' OPERATOR(pg_catalog.||) period)::pg_catalog.interval) END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_period_end(text, text, timestamptz) FROM PUBLIC;
+
+--
+-- The budgets a call falls under, and for each the scope value its spend
+-- is kept under ('' for 'all'; each distinct tag of the call for 'tag').
+--
+CREATE FUNCTION @extschema@.ai_budget_matches(user_id uuid, project text, api_key text, tags text[], modelname text)
+RETURNS TABLE (budget_id bigint, scope_value text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT b.id, v.val
+      FROM @extschema@.ai_budget b
+     CROSS JOIN LATERAL (
+           SELECT CASE b.scope WHEN 'all' THEN ''
+                               WHEN 'user' THEN user_id::pg_catalog.text
+                               WHEN 'project' THEN project
+                               WHEN 'api_key' THEN api_key
+                               WHEN 'model' THEN modelname END AS val
+            WHERE b.scope OPERATOR(pg_catalog.<>) 'tag'
+           UNION
+           SELECT t FROM pg_catalog.unnest(tags) AS t
+            WHERE b.scope OPERATOR(pg_catalog.=) 'tag') v
+     WHERE b.enabled
+       AND v.val IS NOT NULL
+       AND (b.scope_value IS NULL OR b.scope_value OPERATOR(pg_catalog.=) v.val)
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_matches(uuid, text, text, text[], text) FROM PUBLIC;
+
+--
+-- Add what calls cost to their budgets' spend rows, and send each alert
+-- threshold a row has newly reached, once: the row stays locked until the
+-- transaction ends, so of two transactions that both pass a threshold the
+-- second sees the first one's alert.  NOTIFY is sent at commit (and not
+-- at all on rollback, with the spend).  added: (budget_id, scope_value,
+-- period_start, cost, calls, unpriced) rows, sorted, so that concurrent
+-- writers lock spend rows in one order.
+--
+CREATE FUNCTION @extschema@.ai_budget_add_spend(added jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        WITH a AS (
+            SELECT x.budget_id, x.scope_value, x.period_start, x.cost, x.calls, x.unpriced
+              FROM pg_catalog.jsonb_to_recordset(added)
+                   AS x(budget_id bigint, scope_value text, period_start timestamptz,
+                        cost numeric, calls bigint, unpriced bigint)
+             ORDER BY x.budget_id, x.scope_value, x.period_start),
+        up AS (
+            INSERT INTO @extschema@.ai_budget_spend AS s
+                   (budget_id, scope_value, period_start, spent_usd, calls, unpriced_calls)
+            SELECT a.budget_id, a.scope_value, a.period_start, a.cost, a.calls, a.unpriced FROM a
+            ON CONFLICT (budget_id, scope_value, period_start) DO UPDATE
+               SET spent_usd = s.spent_usd OPERATOR(pg_catalog.+) excluded.spent_usd,
+                   calls = s.calls OPERATOR(pg_catalog.+) excluded.calls,
+                   unpriced_calls = s.unpriced_calls OPERATOR(pg_catalog.+) excluded.unpriced_calls,
+                   updated_at = pg_catalog.now()
+            RETURNING s.budget_id, s.scope_value, s.period_start, s.spent_usd, s.alerted_pct)
+        SELECT up.*, b.name, b.scope, b.period, b.time_zone, b.limit_usd, b.hard,
+               ARRAY(SELECT t FROM pg_catalog.unnest(b.alert_at_pct) AS t
+                      WHERE up.spent_usd OPERATOR(pg_catalog.>=) (b.limit_usd OPERATOR(pg_catalog.*) t OPERATOR(pg_catalog./) 100)
+                        AND t OPERATOR(pg_catalog.<>) ALL (up.alerted_pct)
+                      ORDER BY t) AS reached
+          FROM up JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) up.budget_id
+    LOOP
+        CONTINUE WHEN pg_catalog.cardinality(r.reached) OPERATOR(pg_catalog.=) 0;
+        UPDATE @extschema@.ai_budget_spend s
+           SET alerted_pct = s.alerted_pct OPERATOR(pg_catalog.||) r.reached
+         WHERE s.budget_id OPERATOR(pg_catalog.=) r.budget_id
+           AND s.scope_value OPERATOR(pg_catalog.=) r.scope_value
+           AND s.period_start OPERATOR(pg_catalog.=) r.period_start;
+        FOR i IN 1 .. pg_catalog.cardinality(r.reached) LOOP
+            PERFORM pg_catalog.pg_notify('aitrack_budget', pg_catalog.jsonb_build_object(
+                'budget', r.name, 'budget_id', r.budget_id, 'scope', r.scope,
+                'scope_value', NULLIF(r.scope_value, ''), 'period', r.period,
+                'time_zone', r.time_zone, 'period_start', r.period_start,
+                'spent_usd', r.spent_usd, 'limit_usd', r.limit_usd,
+                'threshold_pct', r.reached[i], 'hard', r.hard)::pg_catalog.text);
+        END LOOP;
+    END LOOP;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_add_spend(jsonb) FROM PUBLIC;
+
+--
+-- The trigger: every statement that inserts calls counts them against
+-- their budgets, in its own transaction.  Without an enabled budget it
+-- costs one index probe.  Updates and deletes of calls (ai_reprice,
+-- purges) leave the spend as recorded: a budget counts what was spent when.
+--
+CREATE FUNCTION @extschema@.ai_budget_count_calls()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    added jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT FROM @extschema@.ai_budget b WHERE b.enabled) THEN
+        RETURN NULL;
+    END IF;
+    SELECT pg_catalog.jsonb_agg(g ORDER BY g.budget_id, g.scope_value, g.period_start)
+      INTO added
+      FROM (SELECT m.budget_id, m.scope_value,
+                   @extschema@.ai_budget_period_start(b.period, b.time_zone, c.created_at) AS period_start,
+                   COALESCE(pg_catalog.sum(c.cost_usd), 0) AS cost,
+                   pg_catalog.count(*) AS calls,
+                   pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced
+              FROM new_calls c
+              JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
+             CROSS JOIN LATERAL @extschema@.ai_budget_matches(c.user_id, c.project, c.api_key, c.tags, mo.modelname) m
+              JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
+             GROUP BY 1, 2, 3) g;
+    IF added IS NOT NULL THEN
+        PERFORM @extschema@.ai_budget_add_spend(added);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_count_calls() FROM PUBLIC;
+
+CREATE TRIGGER ai_call_budget_count
+    AFTER INSERT ON @extschema@.ai_call
+    REFERENCING NEW TABLE AS new_calls
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ai_budget_count_calls();
+-- As the rollups: also under session_replication_role = replica.
+ALTER TABLE @extschema@.ai_call ENABLE ALWAYS TRIGGER ai_call_budget_count;
+
+--
+-- A new budget (or one whose scope, period or zone changed) starts from
+-- the calls of its current period already in ai_call; the thresholds they
+-- reach are marked sent without a NOTIFY (a budget created late in a month,
+-- or restored after the calls, does not re-announce the past).
+--
+CREATE FUNCTION @extschema@.ai_budget_recount_current(budget bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b @extschema@.ai_budget;
+    since timestamptz;
+BEGIN
+    SELECT * INTO b FROM @extschema@.ai_budget x WHERE x.id OPERATOR(pg_catalog.=) budget;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    since := @extschema@.ai_budget_period_start(b.period, b.time_zone, pg_catalog.now());
+    DELETE FROM @extschema@.ai_budget_spend s
+     WHERE s.budget_id OPERATOR(pg_catalog.=) b.id AND s.period_start OPERATOR(pg_catalog.=) since;
+    IF NOT b.enabled THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.ai_budget_spend AS s
+           (budget_id, scope_value, period_start, spent_usd, calls, unpriced_calls, alerted_pct)
+    SELECT g.budget_id, g.scope_value, since, g.cost, g.calls, g.unpriced,
+           ARRAY(SELECT t FROM pg_catalog.unnest(b.alert_at_pct) AS t
+                  WHERE g.cost OPERATOR(pg_catalog.>=) (b.limit_usd OPERATOR(pg_catalog.*) t OPERATOR(pg_catalog./) 100)
+                  ORDER BY t)
+      FROM (SELECT m.budget_id, m.scope_value,
+                   COALESCE(pg_catalog.sum(c.cost_usd), 0) AS cost,
+                   pg_catalog.count(*) AS calls,
+                   pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced
+              FROM @extschema@.ai_call c
+              JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
+             CROSS JOIN LATERAL @extschema@.ai_budget_matches(c.user_id, c.project, c.api_key, c.tags, mo.modelname) m
+             WHERE c.created_at OPERATOR(pg_catalog.>=) since
+               AND m.budget_id OPERATOR(pg_catalog.=) b.id
+             GROUP BY 1, 2) g;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_recount_current(bigint) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.ai_budget_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT'
+       OR (NEW.scope, NEW.scope_value, NEW.period, NEW.time_zone, NEW.enabled)
+          IS DISTINCT FROM (OLD.scope, OLD.scope_value, OLD.period, OLD.time_zone, OLD.enabled) THEN
+        IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+            DELETE FROM @extschema@.ai_budget_spend s WHERE s.budget_id OPERATOR(pg_catalog.=) NEW.id;
+            DELETE FROM @extschema@.ai_budget_hold h WHERE h.budget_id OPERATOR(pg_catalog.=) NEW.id;
+        END IF;
+        PERFORM @extschema@.ai_budget_recount_current(NEW.id);
+    ELSIF (NEW.limit_usd, NEW.alert_at_pct) IS DISTINCT FROM (OLD.limit_usd, OLD.alert_at_pct) THEN
+        -- The thresholds count from the new limit: those already reached
+        -- are marked sent (silently), the others are sent when reached.
+        UPDATE @extschema@.ai_budget_spend s
+           SET alerted_pct = ARRAY(SELECT t FROM pg_catalog.unnest(NEW.alert_at_pct) AS t
+                                    WHERE s.spent_usd OPERATOR(pg_catalog.>=) (NEW.limit_usd OPERATOR(pg_catalog.*) t OPERATOR(pg_catalog./) 100)
+                                    ORDER BY t)
+         WHERE s.budget_id OPERATOR(pg_catalog.=) NEW.id;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_changed() FROM PUBLIC;
+
+CREATE TRIGGER ai_budget_changed
+    AFTER INSERT OR UPDATE ON @extschema@.ai_budget
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ai_budget_changed();
+ALTER TABLE @extschema@.ai_budget ENABLE ALWAYS TRIGGER ai_budget_changed;
+
+--
+-- The user a budget function acts for: a tenant's own (given or not; any
+-- other is refused), else the one given.
+--
+CREATE FUNCTION @extschema@.ai_budget_caller_user(user_id uuid)
+RETURNS uuid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    own uuid;
+BEGIN
+    IF NOT @extschema@.ai_tenant_mode() THEN
+        RETURN user_id;
+    END IF;
+    own := @extschema@.ai_tenant_user_id();
+    IF own IS NULL OR (user_id IS NOT NULL AND user_id OPERATOR(pg_catalog.<>) own) THEN
+        RAISE EXCEPTION 'a tenant may act only for its own user'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Leave user_id out: the tenant''s user is taken.';
+    END IF;
+    RETURN own;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_caller_user(uuid) FROM PUBLIC;
+
+--
+-- ai_budget_check(): may a call of this estimated cost go ahead, and how
+-- much is left, per budget it falls under (no lock taken: the answer may
+-- be stale by the time the call is made; ai_budget_reserve() is the
+-- binding form).  A tenant gets the figures of its own user's budgets
+-- only; other budgets show their name and verdict.
+--
+CREATE FUNCTION @extschema@.ai_budget_check(
+    estimate_usd  numeric DEFAULT 0,
+    user_id       uuid    DEFAULT NULL,
+    project       text    DEFAULT NULL,
+    api_key       text    DEFAULT NULL,
+    tags          text[]  DEFAULT NULL,
+    modelname     text    DEFAULT NULL)
+RETURNS TABLE (budget text, scope text, scope_value text, period_start timestamptz,
+               period_end timestamptz, hard boolean, limit_usd numeric, spent_usd numeric,
+               reserved_usd numeric, remaining_usd numeric, allowed boolean)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    who uuid := @extschema@.ai_budget_caller_user(user_id);
+    tenant boolean := @extschema@.ai_tenant_mode();
+BEGIN
+    IF estimate_usd IS NULL OR estimate_usd OPERATOR(pg_catalog.<) 0 OR estimate_usd OPERATOR(pg_catalog.>=) 1e12 THEN
+        RAISE EXCEPTION 'estimate_usd must be between 0 and 1e12'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('estimate_usd is %s.', COALESCE(estimate_usd::pg_catalog.text, 'NULL'));
+    END IF;
+    RETURN QUERY
+    SELECT b.name, b.scope,
+           CASE WHEN NOT tenant OR b.scope OPERATOR(pg_catalog.=) 'user' THEN NULLIF(m.scope_value, '') END,
+           p.start, @extschema@.ai_budget_period_end(b.period, b.time_zone, p.start),
+           b.hard,
+           CASE WHEN v.shown THEN b.limit_usd END,
+           CASE WHEN v.shown THEN COALESCE(s.spent_usd, 0) END,
+           CASE WHEN v.shown THEN h.held END,
+           CASE WHEN v.shown THEN b.limit_usd OPERATOR(pg_catalog.-) COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.-) h.held END,
+           NOT b.hard OR COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.+) h.held OPERATOR(pg_catalog.+) estimate_usd
+                         OPERATOR(pg_catalog.<=) b.limit_usd
+      FROM @extschema@.ai_budget_matches(who, project, api_key, tags, modelname) m
+      JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
+     CROSS JOIN LATERAL (SELECT @extschema@.ai_budget_period_start(b.period, b.time_zone, pg_catalog.now()) AS start) p
+     CROSS JOIN LATERAL (SELECT NOT tenant OR b.scope OPERATOR(pg_catalog.=) 'user' AS shown) v
+      LEFT JOIN @extschema@.ai_budget_spend s
+             ON s.budget_id OPERATOR(pg_catalog.=) b.id AND s.scope_value OPERATOR(pg_catalog.=) m.scope_value
+            AND s.period_start OPERATOR(pg_catalog.=) p.start
+     CROSS JOIN LATERAL (SELECT COALESCE(pg_catalog.sum(x.amount_usd), 0) AS held
+                           FROM @extschema@.ai_budget_hold x
+                          WHERE x.budget_id OPERATOR(pg_catalog.=) b.id
+                            AND x.scope_value OPERATOR(pg_catalog.=) m.scope_value
+                            AND x.period_start OPERATOR(pg_catalog.=) p.start
+                            AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()) h
+     ORDER BY b.name, m.scope_value;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_check(numeric, uuid, text, text, text[], text) FROM PUBLIC;
+
+--
+-- ai_budget_reserve(): hold an estimated cost against every budget a call
+-- about to be made falls under, and return the reservation's id; refused
+-- (SQLSTATE 53400, nothing held) when a hard budget's spent + reserved +
+-- this estimate would pass its limit.  Each budget's spend row is locked
+-- (in one order, so concurrent reservations cannot deadlock) until the
+-- transaction ends: concurrent callers of one budget take turns for the
+-- check, and N of them never hold more than the limit.  Per-user (or
+-- per-project ...) budgets lock that user's row only.
+--
+CREATE FUNCTION @extschema@.ai_budget_reserve(
+    estimate_usd  numeric,
+    user_id       uuid     DEFAULT NULL,
+    project       text     DEFAULT NULL,
+    api_key       text     DEFAULT NULL,
+    tags          text[]   DEFAULT NULL,
+    modelname     text     DEFAULT NULL,
+    expires_in    interval DEFAULT '10 minutes')
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    who uuid := @extschema@.ai_budget_caller_user(user_id);
+    tenant boolean := @extschema@.ai_tenant_mode();
+    reservation bigint;
+    until timestamptz;
+    r record;
+    spent numeric;
+    held numeric;
+BEGIN
+    IF estimate_usd IS NULL OR estimate_usd OPERATOR(pg_catalog.<) 0 OR estimate_usd OPERATOR(pg_catalog.>=) 1e12 THEN
+        RAISE EXCEPTION 'estimate_usd must be between 0 and 1e12'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('estimate_usd is %s.', COALESCE(estimate_usd::pg_catalog.text, 'NULL')),
+                  HINT = 'Give the most the call can cost: its input tokens and max_tokens at the model''s price.';
+    END IF;
+    IF expires_in IS NULL OR expires_in OPERATOR(pg_catalog.<=) '0'::pg_catalog.interval
+       OR expires_in OPERATOR(pg_catalog.>) '1 day'::pg_catalog.interval THEN
+        RAISE EXCEPTION 'expires_in must be more than 0 and at most 1 day'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('expires_in is %s.', COALESCE(expires_in::pg_catalog.text, 'NULL'));
+    END IF;
+    until := pg_catalog.now() OPERATOR(pg_catalog.+) expires_in;
+    INSERT INTO @extschema@.ai_budget_reservation (amount_usd, user_id, project, api_key, tags, modelname, expires_at)
+    VALUES (estimate_usd, who, project, api_key, tags, modelname, until)
+    RETURNING id INTO reservation;
+
+    FOR r IN
+        SELECT m.budget_id, m.scope_value, b.name, b.hard, b.limit_usd, b.scope,
+               @extschema@.ai_budget_period_start(b.period, b.time_zone, pg_catalog.now()) AS start
+          FROM @extschema@.ai_budget_matches(who, project, api_key, tags, modelname) m
+          JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
+         ORDER BY m.budget_id, m.scope_value
+    LOOP
+        INSERT INTO @extschema@.ai_budget_spend (budget_id, scope_value, period_start)
+        VALUES (r.budget_id, r.scope_value, r.start)
+        ON CONFLICT DO NOTHING;
+        SELECT s.spent_usd INTO spent
+          FROM @extschema@.ai_budget_spend s
+         WHERE s.budget_id OPERATOR(pg_catalog.=) r.budget_id
+           AND s.scope_value OPERATOR(pg_catalog.=) r.scope_value
+           AND s.period_start OPERATOR(pg_catalog.=) r.start
+           FOR UPDATE;
+        SELECT COALESCE(pg_catalog.sum(x.amount_usd), 0) INTO held
+          FROM @extschema@.ai_budget_hold x
+         WHERE x.budget_id OPERATOR(pg_catalog.=) r.budget_id
+           AND x.scope_value OPERATOR(pg_catalog.=) r.scope_value
+           AND x.period_start OPERATOR(pg_catalog.=) r.start
+           AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.now();
+        IF r.hard AND spent OPERATOR(pg_catalog.+) held OPERATOR(pg_catalog.+) estimate_usd
+                      OPERATOR(pg_catalog.>) r.limit_usd THEN
+            IF tenant AND r.scope OPERATOR(pg_catalog.<>) 'user' THEN
+                RAISE EXCEPTION 'budget "%" would be exceeded', r.name
+                    USING ERRCODE = 'configuration_limit_exceeded',
+                          HINT = 'Make the call later, or ask for the budget to be raised.';
+            END IF;
+            RAISE EXCEPTION 'budget "%" would be exceeded', r.name
+                USING ERRCODE = 'configuration_limit_exceeded',
+                      DETAIL = pg_catalog.format('Spent %s USD and reserved %s USD of %s USD%s; this call reserves %s USD.',
+                                                 spent, held, r.limit_usd,
+                                                 CASE WHEN r.scope_value OPERATOR(pg_catalog.=) '' THEN ''
+                                                      ELSE pg_catalog.format(' for %s %s', r.scope, r.scope_value) END,
+                                                 estimate_usd),
+                      HINT = 'Make the call later, raise the budget''s limit_usd, or reserve less.';
+        END IF;
+        INSERT INTO @extschema@.ai_budget_hold (reservation_id, budget_id, scope_value, period_start, amount_usd, expires_at)
+        VALUES (reservation, r.budget_id, r.scope_value, r.start, estimate_usd, until);
+    END LOOP;
+    RETURN reservation;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_reserve(numeric, uuid, text, text, text[], text, interval) FROM PUBLIC;
+
+--
+-- Settle a reservation once its call is recorded (the trigger has counted
+-- the call's real cost by then), or release it when no call was made.
+-- Both return false when the reservation is gone already (settled,
+-- released, or expired and cleared).  A tenant may end only its own.
+--
+CREATE FUNCTION @extschema@.ai_budget_release(reservation_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    who uuid := @extschema@.ai_budget_caller_user(NULL);
+    tenant boolean := @extschema@.ai_tenant_mode();
+BEGIN
+    DELETE FROM @extschema@.ai_budget_reservation r
+     WHERE r.id OPERATOR(pg_catalog.=) reservation_id
+       AND (NOT tenant OR r.user_id OPERATOR(pg_catalog.=) who);
+    RETURN FOUND;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_release(bigint) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.ai_budget_settle(reservation_id bigint, call_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM @extschema@.ai_call c WHERE c.id OPERATOR(pg_catalog.=) call_id) THEN
+        RAISE EXCEPTION 'no call with id %', call_id
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'Settle with the id record_ai_call() returned, in the transaction that recorded it or after; without a call, use ai_budget_release().';
+    END IF;
+    RETURN @extschema@.ai_budget_release(reservation_id);
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_settle(bigint, bigint) FROM PUBLIC;
+
+-- Expired reservations count for nothing already; this clears them away
+-- (the upkeep worker calls it), returning how many.
+CREATE FUNCTION @extschema@.ai_budget_clear_expired()
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH gone AS (
+        DELETE FROM @extschema@.ai_budget_reservation r
+         WHERE r.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+        RETURNING 1)
+    SELECT pg_catalog.count(*) FROM gone
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_clear_expired() FROM PUBLIC;
+
+--
+-- ai_budget_status: every budget's state now, in its current period: one
+-- row per budget with a fixed scope, one per scope value that has spent or
+-- reserved in this period for budgets kept per value.
+--
+CREATE VIEW @extschema@.ai_budget_status WITH (security_invoker = true) AS
+SELECT b.name AS budget, b.scope, COALESCE(b.scope_value, NULLIF(s.scope_value, '')) AS scope_value,
+       b.period, b.time_zone, p.start AS period_start,
+       @extschema@.ai_budget_period_end(b.period, b.time_zone, p.start) AS period_end,
+       b.hard, b.enabled, b.limit_usd,
+       COALESCE(s.spent_usd, 0) AS spent_usd,
+       h.held AS reserved_usd,
+       b.limit_usd OPERATOR(pg_catalog.-) COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.-) h.held AS remaining_usd,
+       pg_catalog.round(COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.*) 100 OPERATOR(pg_catalog./) b.limit_usd, 2) AS used_pct,
+       COALESCE(s.calls, 0) AS calls, COALESCE(s.unpriced_calls, 0) AS unpriced_calls,
+       COALESCE(s.alerted_pct, '{}') AS alerted_pct, b.alert_at_pct
+  FROM @extschema@.ai_budget b
+ CROSS JOIN LATERAL (SELECT @extschema@.ai_budget_period_start(b.period, b.time_zone, pg_catalog.now()) AS start) p
+  LEFT JOIN @extschema@.ai_budget_spend s
+         ON s.budget_id OPERATOR(pg_catalog.=) b.id AND s.period_start OPERATOR(pg_catalog.=) p.start
+ CROSS JOIN LATERAL (SELECT COALESCE(pg_catalog.sum(x.amount_usd), 0) AS held
+                       FROM @extschema@.ai_budget_hold x
+                      WHERE x.budget_id OPERATOR(pg_catalog.=) b.id
+                        AND x.scope_value OPERATOR(pg_catalog.=) COALESCE(s.scope_value, COALESCE(b.scope_value, ''))
+                        AND x.period_start OPERATOR(pg_catalog.=) p.start
+                        AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()) h
+ WHERE s.budget_id IS NOT NULL OR b.scope_value IS NOT NULL OR b.scope OPERATOR(pg_catalog.=) 'all';
+REVOKE ALL ON TABLE @extschema@.ai_budget_status FROM PUBLIC;
 -- ==== END SECTION: budgets ====
 
 -- ==== BEGIN SECTION: OpenTelemetry ====
 -- ==== END SECTION: OpenTelemetry ====
 
 -- ==== BEGIN SECTION: privileges ====
+-- The privileges of 1.7's objects: the list grows (budgets, the
+-- OpenTelemetry view) and names the new signatures; ai_reset_privileges(),
+-- as 1.6 has it, applies it.
+CREATE OR REPLACE FUNCTION @extschema@.ai_intended_privileges()
+RETURNS TABLE (obj oid, grantee text, privilege text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.obj, l.grantee, l.privilege
+      FROM (VALUES
+        -- recording
+        ('@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.record_ai_call(text, text, text, jsonb, jsonb, text, uuid)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.record_ai_call(text, text, text, jsonb, text, text, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.record_ai_calls(jsonb)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        -- spend control (1.7): asking, reserving, settling
+        ('@extschema@.ai_budget_check(numeric, uuid, text, text, text[], text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.ai_budget_reserve(numeric, uuid, text, text, text[], text, interval)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.ai_budget_settle(bigint, bigint)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.ai_budget_release(bigint)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        -- reading
+        ('@extschema@.ai_call'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_model'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_model_price'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_usage_rollup'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_usage_rollup_total'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_usage_purged'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_usage_rollup_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_upkeep_state'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_upkeep_status'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_price_at(text, text, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_cost(@extschema@.ai_model_price, integer, integer, integer, integer, integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_cost(@extschema@.ai_model_price, record)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_settings()'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_budget'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_budget_spend'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_budget_hold'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_budget_status'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_budget_check(numeric, uuid, text, text, text[], text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_call_otel'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_otel_metrics(timestamptz, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        -- administration: prices, repricing, compaction, retention, tenants
+        ('@extschema@.ai_load_prices(jsonb, timestamptz, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        ('@extschema@.ai_reprice(timestamptz, timestamptz, boolean)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        ('@extschema@.ai_rollup_compact()'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        ('@extschema@.ai_rollup_rebuild(timestamptz, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        ('@extschema@.ai_rollup_backfill_daily(integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        ('@extschema@.ai_purge_calls(timestamptz, integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        ('@extschema@.ai_purge_content(timestamptz, integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        ('@extschema@.ai_model_price'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
+        ('@extschema@.ai_model_price'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_model_price'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_model_price_id_seq'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'USAGE'),
+        ('@extschema@.ai_model'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_model'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_call'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_call'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_usage_rollup'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
+        ('@extschema@.ai_usage_rollup'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_usage_rollup'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_usage_rollup_total'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
+        ('@extschema@.ai_usage_rollup_total'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_usage_rollup_total'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_usage_rollup_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
+        ('@extschema@.ai_usage_rollup_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_usage_rollup_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_upkeep_state'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_usage_purged'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
+        ('@extschema@.ai_usage_purged'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_tenant_user'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'SELECT'),
+        ('@extschema@.ai_tenant_user'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
+        ('@extschema@.ai_tenant_user'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_tenant_user'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_budget'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
+        ('@extschema@.ai_budget'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_budget'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_budget_id_seq'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'USAGE'),
+        ('@extschema@.ai_budget_reservation'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'SELECT'),
+        ('@extschema@.ai_budget_reservation'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_budget_clear_expired()'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        -- everyone: pure helpers, and what the row-level security policies call
+        ('@extschema@.ai_hist_of(integer, integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_add(integer[], integer[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_percentile(integer[], double precision)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_accum(internal, integer[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_final(internal)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_merge(integer[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_tenant_mode()'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_tenant_user_id()'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_price_rules_valid(jsonb, jsonb)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_price_from_litellm(text, jsonb)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_budget_period_start(text, text, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_budget_period_end(text, text, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE')
+      ) AS l(obj, grantee, privilege);
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_intended_privileges() FROM PUBLIC;
+
+SELECT @extschema@.ai_reset_privileges();
 -- ==== END SECTION: privileges ====
 
 -- ==== BEGIN SECTION: comments ====
