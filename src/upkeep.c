@@ -10,7 +10,7 @@
  * running there.  The worker runs
  * ai_rollup_compact() as the extension's owner, ANALYZEs the rollup tables
  * after a large fold (their planner statistics are what keeps the stats
- * fast), and exits.
+ * fast), (1.7) clears away expired budget reservations, and exits.
  *
  * Why this shape:
  *	- dynamic workers need no shared_preload_libraries (a stock server, a
@@ -280,6 +280,26 @@ find_extension(const char *nsp, void *arg)
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) ? 1 : 0;
 }
 
+/*
+ * 1.7: clear away the budget reservations that expired (they already count
+ * for nothing; this only keeps the table small).  Nothing before 1.7.
+ */
+static int64
+clear_reservations(const char *nsp, void *arg)
+{
+	char	   *proc = psprintf("%s.ai_budget_clear_expired()", nsp);
+	Datum		argv[1] = {CStringGetTextDatum(proc)};
+	Oid			argtypes[1] = {TEXTOID};
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT pg_catalog.to_regprocedure($1) IS NOT NULL",
+							  1, argtypes, argv, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1 ||
+		!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		return 0;
+	return first_int8(SPI_execute(psprintf("SELECT %s", proc), false, 1));
+}
+
 /* Is this 1.6 or later (the state table, the daily level)? */
 static bool has_state = false;
 
@@ -436,6 +456,8 @@ ai_upkeep_main(Datum main_arg)
 		if (days > 0)
 			run_step("aitrack upkeep: ANALYZE the daily level", analyze_daily, nsp, NULL, &result);
 	}
+
+	run_step("aitrack upkeep: ai_budget_clear_expired()", clear_reservations, nsp, NULL, &result);
 
 	LockRelease(&tag, ExclusiveLock, true);
 	proc_exit(0);
