@@ -591,6 +591,50 @@ REVOKE ALL ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, te
     FROM regress_aitrack_report;
 DROP ROLE regress_aitrack_report;
 
+-- 1.6 -> 1.7: spend control and attribution.  The ledger above, and its
+-- answers, kept; the update takes ai_model_price, ai_call and ai_model in
+-- ACCESS EXCLUSIVE mode for the milliseconds of its ALTER TABLEs (nothing
+-- scans ai_call: the new columns have no default, their checks are NOT
+-- VALID) and builds the attribution indexes, the ledger being small.
+CREATE TEMPORARY TABLE answers_1_6 AS SELECT * FROM pg_temp.answers();
+SELECT count(*) AS calls_before FROM ai_call \gset
+BEGIN;
+ALTER EXTENSION aitrack UPDATE TO '1.7';
+SELECT c.relname, l.mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'
+   AND c.relname IN ('ai_call', 'ai_model', 'ai_model_price', 'ai_usage_rollup',
+                     'ai_usage_rollup_total', 'ai_usage_purged', 'ai_tenant_user',
+                     'ai_usage_rollup_daily', 'ai_upkeep_state')
+   AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
+ ORDER BY 1, 2;
+COMMIT;
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+SELECT count(*) = :calls_before AS calls_kept,
+       count(*) FILTER (WHERE num_nonnulls(project, api_key, tags, trace_id, span_id,
+                                           parent_span_id, conversation_id) > 0) AS attributed
+  FROM ai_call;
+SELECT count(*) AS differing
+  FROM ((TABLE answers_1_6 EXCEPT ALL SELECT * FROM pg_temp.answers())
+        UNION ALL (SELECT * FROM pg_temp.answers() EXCEPT ALL TABLE answers_1_6)) d;
+SELECT indexrelid::regclass AS attribution_index FROM pg_index
+ WHERE indrelid = 'ai_call'::regclass AND indexrelid::regclass::text LIKE 'ai_call_%_idx'
+   AND indexrelid::regclass::text ~ '(project|api_key|tags|trace_id|conversation_id)'
+ ORDER BY 1::text;
+SELECT conname, convalidated FROM pg_constraint
+ WHERE conrelid = 'ai_call'::regclass AND conname IN ('ai_call_project_check', 'ai_call_api_key_check',
+       'ai_call_tags_check', 'ai_call_trace_id_check', 'ai_call_span_id_check', 'ai_call_conversation_id_check')
+ ORDER BY 1;
+-- A budget over everything starts from its period's calls already there
+-- (the lifetime: all of them), without announcing the past.
+INSERT INTO ai_budget (name, scope, period, limit_usd, alert_at_pct)
+SELECT 'upgrade all', 'all', 'lifetime', 2 * sum(cost_usd), '{50,60}' FROM ai_call;
+SELECT s.calls = (SELECT count(*) FROM ai_call) AS counts_every_call,
+       s.spent_usd = (SELECT COALESCE(sum(cost_usd), 0) FROM ai_call) AS spends_every_cost,
+       s.alerted_pct
+  FROM ai_budget_spend s;
+DELETE FROM ai_budget;
+
 -- (The \c above dropped the temporary views.)
 DROP VIEW aitrack_objects;
 -- The drop guard holds on the updated extension, in a new session too
