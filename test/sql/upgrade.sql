@@ -620,7 +620,7 @@ SELECT count(*) AS differing
 SELECT indexrelid::regclass AS attribution_index FROM pg_index
  WHERE indrelid = 'ai_call'::regclass AND indexrelid::regclass::text LIKE 'ai_call_%_idx'
    AND indexrelid::regclass::text ~ '(project|api_key|tags|trace_id|conversation_id)'
- ORDER BY 1::text;
+ ORDER BY indexrelid::regclass::text;
 SELECT conname, convalidated FROM pg_constraint
  WHERE conrelid = 'ai_call'::regclass AND conname IN ('ai_call_project_check', 'ai_call_api_key_check',
        'ai_call_tags_check', 'ai_call_trace_id_check', 'ai_call_span_id_check', 'ai_call_conversation_id_check')
