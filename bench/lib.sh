@@ -94,7 +94,7 @@ BENCH_KEEP=${BENCH_KEEP:-0}
 
 DB=aitrack_bench
 # Every part, in the order they run; the default leaves retention out (long).
-BENCH_PARTS=(ingest stats batch batch_memory retention upgrade load_prices upkeep)
+BENCH_PARTS=(ingest stats batch batch_memory retention upgrade load_prices upkeep budgets)
 BENCH_DEFAULT_PARTS=(ingest stats batch)
 WORK=            # $CLUSTER_DIR/work: scripts and data files, postgres-owned
 SUMMARY=()       # "part|ratio|value|target|verdict"
@@ -343,7 +343,7 @@ BEGIN
      WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e'
        AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'aitrack')
        AND c.relkind IN ('r', 'p')
-       AND c.relname NOT IN ('ai_model', 'ai_model_price', 'ai_upkeep_state');
+       AND c.relname NOT IN ('ai_model', 'ai_model_price', 'ai_upkeep_state', 'ai_budget');
     EXECUTE 'TRUNCATE ' || tabs || ' RESTART IDENTITY';
     -- 1.6: the upkeep's one row stays; with the rollups empty, every day
     -- of the daily level is complete.

@@ -43,10 +43,15 @@
 #                                     worker: time to fold, stats after it
 #                                     against compacted by hand
 #                                     (bench/upkeep.sh); run only when named
+#   bash bench/run.sh budgets         (1.7) record_ai_call() with spend
+#                                     control: reserve + record + settle
+#                                     against record alone, per-user and
+#                                     global budgets (bench/budgets.sh); run
+#                                     only when named
 #   bash bench/run.sh ingest batch    any several of them (they run in the
 #                                     order ingest, stats, batch,
 #                                     batch_memory, retention, upgrade,
-#                                     load_prices, upkeep);
+#                                     load_prices, upkeep, budgets);
 #                                     `all` stands for ingest stats batch
 #
 # Each part also runs on its own, on a cluster of its own, with the same

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bench/budgets.sh: what spend control (1.7) costs recording.
+#
+# pgbench, BENCH_CLIENTS_BUDGETS clients (default 4), BENCH_DURATION s,
+# BENCH_ROUNDS rounds interleaved, each transaction one call of a user drawn
+# from 1,000:
+#   a. record_ai_call() alone, no budget defined            (the baseline)
+#   b. record_ai_call() alone, a per-user monthly budget    (the trigger's count)
+#   c. ai_budget_reserve() then, in a second statement,
+#      ai_budget_settle(reservation, record_ai_call(...)),
+#      per-user monthly budget                              (the full protocol)
+#   d. as c, against one budget over everything             (the hot row)
+# Targets: c / a >= 0.8 (issue 13); b / a and d / a are reported.  The
+# budgets' limits are never reached: every reservation passes.
+#
+#   bash bench/budgets.sh             this part alone, on a cluster of its own
+#   bash bench/run.sh budgets         the same through the entry point
+# The settings are those of bench/lib.sh (bash bench/budgets.sh --help).
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BENCH_CLIENTS_BUDGETS=${BENCH_CLIENTS_BUDGETS:-4}
+
+bench_budgets() {
+    section "budgets: recording with spend control against recording alone"
+    if ! has_function ai_budget_reserve; then
+        PART_SKIPPED=1
+        echo "  skipped: ai_budget_reserve() not installed (aitrack $(ext_version))"
+        note_summary budgets "reserve + record / record" "skipped: before 1.7"
+        return 0
+    fi
+    local user="('00000000-0000-0000-0000-' || lpad(:u::text, 12, '0'))::uuid"
+    local record="record_ai_call('gpt-4o', '2024-08-06', 'prompt', '{\"text\": \"ok\"}', input_tokens => 1200, output_tokens => 300, cost_usd => 0.0045, duration_ms => 800, user_id => $user)"
+    write_file budgets_record.sql >/dev/null <<SQL
+\\set u random(1, 1000)
+SELECT $record;
+SQL
+    write_file budgets_reserve.sql >/dev/null <<SQL
+\\set u random(1, 1000)
+SELECT ai_budget_reserve(0.01, $user) AS r \\gset
+SELECT ai_budget_settle(:r, $record);
+SQL
+    bpsql -c "INSERT INTO ai_model (modelname, version) VALUES ('gpt-4o', '2024-08-06')
+              ON CONFLICT (modelname, version) DO NOTHING"
+    PGBENCH_ARGS=(-n -c "$BENCH_CLIENTS_BUDGETS" -j "$BENCH_JOBS" -T "$BENCH_DURATION" -M prepared)
+    local -A runs=() others=() mean=() budget=() script=()
+    budget[a]="" budget[b]="each user" budget[c]="each user" budget[d]="everything"
+    script[a]=budgets_record.sql script[b]=budgets_record.sql
+    script[c]=budgets_reserve.sql script[d]=budgets_reserve.sql
+
+    sub "commands (each run: TRUNCATE the call and spend tables, CHECKPOINT, wait for quiet, then)"
+    echo "    pgbench ${PGBENCH_ARGS[*]} -f SCRIPT $DB"
+    for f in budgets_record.sql budgets_reserve.sql; do
+        echo "  $f:"; indent <"$WORK/$f"
+    done
+    echo "  budgets: 'each user' = (scope user, every user, month, 1e9 USD, hard);"
+    echo "           'everything' = (scope all, month, 1e9 USD, hard)"
+    local round name
+    for (( round = 1; round <= BENCH_ROUNDS; round++ )); do
+        for name in a b c d; do
+            log "budgets round $round: $name"
+            bpsql -c 'DELETE FROM ai_budget'
+            case ${budget[$name]} in
+                'each user') bpsql -c "INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('each user', 'user', 'month', 1e9)" ;;
+                everything) bpsql -c "INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('everything', 'all', 'month', 1e9)" ;;
+            esac
+            pgbench_run "$WORK/${script[$name]}"
+            runs[$name]+="$TPS "
+            others[$name]+="$OTHERS "
+        done
+    done
+    bpsql -c 'DELETE FROM ai_budget'
+    local -A label=([a]="a. record alone, no budget" [b]="b. record alone, per-user budget"
+                    [c]="c. reserve + record, per-user" [d]="d. reserve + record, one global")
+    for name in a b c d; do
+        mean[$name]=$(echo "${runs[$name]}" | awk '{ for (i = 1; i <= NF; i++) s += $i; printf "%.1f", s / NF }')
+        printf '  %-36s %10s tps   runs %s\n' "${label[$name]}" "${mean[$name]}" \
+            "$(runs_cell %.0f "${runs[$name]}" "${others[$name]}")"
+    done
+
+    sub "ratios"
+    ratio_line budgets "c. reserve + record / record alone" "$(calc "${mean[c]} / ${mean[a]}")" ">=" 0.8
+    ratio_line budgets "b. record with a budget / without" "$(calc "${mean[b]} / ${mean[a]}")" ">=" 0.9
+    ratio_line budgets "d. one global budget / record alone" "$(calc "${mean[d]} / ${mean[a]}")" ">=" 0.5
+    note_noise budgets "${others[*]}"
+}
+
+[[ ${BASH_SOURCE[0]} != "$0" ]] || bench_part_main budgets "$@"
