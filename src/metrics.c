@@ -101,7 +101,7 @@ metric_text_array(const char *key, JsonbValue *value)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("metrics key \"%s\" must be an array of strings", key),
-					 errdetail("Element %d (counting from 0) is a JSON %s.",
+					 errdetail("Tag %d (counting from 0) is a JSON %s.",
 							   n, ai_json_type_name(&elem))));
 		elems[n++] = PointerGetDatum(cstring_to_text_with_len(elem.val.string.val,
 															  elem.val.string.len));
