@@ -355,6 +355,113 @@ END;
 $$;
 
 -- ==== BEGIN SECTION: record functions (record_ai_call, record_ai_calls with attribution) ====
+-- The explicit form's new signature, for the privileges section:
+--   @extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text)
+-- The seed's forms and record_ai_calls keep theirs:
+--   @extschema@.record_ai_call(text, text, text, jsonb, jsonb, text, uuid)
+--   @extschema@.record_ai_call(text, text, text, jsonb, text, text, text)
+--   @extschema@.record_ai_calls(jsonb)
+
+--
+-- record_ai_call(), explicit columns: 1.5's arguments, then attribution
+-- and the trace (src/record.c; src/validate.c checks them as the CHECKs
+-- above do, with clearer messages, and stores tags without duplicates and
+-- the ids in lowercase).  Replaced, with its ACL and initial privileges
+-- copied, as 1.5 did.
+--
+CREATE FUNCTION @extschema@.record_ai_call(
+    modelname                       text,
+    version                         text,
+    prompt                          text,
+    response                        jsonb,
+    input_tokens                    bigint           DEFAULT NULL,
+    reasoning_tokens                bigint           DEFAULT NULL,
+    output_tokens                   bigint           DEFAULT NULL,
+    cost_usd                        double precision DEFAULT NULL,
+    duration_ms                     double precision DEFAULT NULL,
+    call_type                       text             DEFAULT NULL,
+    status                          text             DEFAULT 'success',
+    user_id                         uuid             DEFAULT NULL,
+    extra                           jsonb            DEFAULT '{}',
+    cache_read_input_tokens         bigint           DEFAULT NULL,
+    cache_creation_input_tokens     bigint           DEFAULT NULL,
+    time_to_first_token_ms          double precision DEFAULT NULL,
+    provider                        text             DEFAULT NULL,
+    service_tier                    text             DEFAULT NULL,
+    cache_creation_1h_input_tokens  bigint           DEFAULT NULL,
+    input_audio_tokens              bigint           DEFAULT NULL,
+    cache_read_audio_tokens         bigint           DEFAULT NULL,
+    input_image_tokens              bigint           DEFAULT NULL,
+    output_audio_tokens             bigint           DEFAULT NULL,
+    output_image_tokens             bigint           DEFAULT NULL,
+    web_search_requests             bigint           DEFAULT NULL,
+    web_search_context_size         text             DEFAULT NULL,
+    project                         text             DEFAULT NULL,
+    api_key                         text             DEFAULT NULL,
+    tags                            text[]           DEFAULT NULL,
+    trace_id                        text             DEFAULT NULL,
+    span_id                         text             DEFAULT NULL,
+    parent_span_id                  text             DEFAULT NULL,
+    conversation_id                 text             DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'record_ai_call_1_7'
+LANGUAGE C VOLATILE SECURITY DEFINER;
+-- Nobody may call it before its ACL is the old one's (CREATE grants PUBLIC).
+REVOKE ALL ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text) FROM PUBLIC;
+UPDATE pg_catalog.pg_proc
+   SET proacl = (SELECT p.proacl FROM pg_catalog.pg_proc p
+                  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text)'::pg_catalog.regprocedure)
+ WHERE oid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text)'::pg_catalog.regprocedure;
+-- ... and its initial privileges, so that ai_reset_privileges() tells the
+-- extension's grants from a DBA's as it did for the old one (a DBA's GRANT
+-- ... TO PUBLIC stands).
+DELETE FROM pg_catalog.pg_init_privs
+ WHERE objoid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text)'::pg_catalog.regprocedure
+   AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
+INSERT INTO pg_catalog.pg_init_privs (objoid, classoid, objsubid, privtype, initprivs)
+SELECT '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text)'::pg_catalog.regprocedure, i.classoid, i.objsubid, i.privtype, i.initprivs
+  FROM pg_catalog.pg_init_privs i
+ WHERE i.objoid OPERATOR(pg_catalog.=) '@extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text)'::pg_catalog.regprocedure
+   AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
+DROP FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text);
+
+-- The seed's forms and the batch keep their signatures and grants (CREATE
+-- OR REPLACE keeps the ACL, so no REVOKE here: it would take back a DBA's
+-- GRANT ... TO PUBLIC), and take the new keys; tags is a JSON array of
+-- strings.
+CREATE OR REPLACE FUNCTION @extschema@.record_ai_call(
+    modelname  text,
+    version    text,
+    prompt     text,
+    response   jsonb,
+    metrics    jsonb,
+    call_type  text DEFAULT NULL,
+    user_id    uuid DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'record_ai_call_metrics_1_7'
+LANGUAGE C VOLATILE SECURITY DEFINER;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_ai_call(
+    modelname     text,
+    version       text,
+    prompt        text,
+    response      jsonb,
+    metrics_json  text,
+    call_type     text DEFAULT NULL,
+    user_id       text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'record_ai_call_metrics_text_1_7'
+LANGUAGE C VOLATILE SECURITY DEFINER;
+
+CREATE OR REPLACE FUNCTION @extschema@.record_ai_calls(calls jsonb)
+RETURNS SETOF bigint
+AS 'MODULE_PATHNAME', 'record_ai_calls_1_7'
+LANGUAGE C VOLATILE SECURITY DEFINER;
+
+COMMENT ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text) IS 'Records one call from explicit arguments and returns its ai_call.id, creating the ai_model row on first use: token counts as bigint, cost_usd in USD (kept as the shortest decimal that reads back as the same double), durations in milliseconds rounded to whole ms, then (1.5) the provider, service tier, 1-hour cache writes, audio and image tokens and web searches, and (1.7) attribution: project, api_key (a label or a hash of the key; values shaped like a secret key are refused), tags (text[], duplicates removed), the W3C trace ids trace_id, span_id and parent_span_id (hex, stored lowercase) and conversation_id; without a cost it prices the call from ai_model_price under every rule of the price, and what it was not given it reads from the response (token counts all together, the service tier, web searches and the provider each on its own). SECURITY DEFINER: the caller needs only EXECUTE (aitrack_writer), and a tenant may record only its own user''s calls (a call without user_id gets the tenant''s user).';
+COMMENT ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, jsonb, text, uuid) IS 'Records one call in the seed''s shape, the metrics as one jsonb object (the token counts, cost_usd in USD, duration_ms and time_to_first_token_ms in milliseconds, status, extra, 1.5''s provider, service tier, audio, image and web search keys, and 1.7''s project, api_key, tags as a JSON array of strings, trace_id, span_id, parent_span_id and conversation_id), and returns its ai_call.id. SECURITY DEFINER: the caller needs only EXECUTE (aitrack_writer), and a tenant may record only its own user''s calls (a call without user_id gets the tenant''s user).';
+COMMENT ON FUNCTION @extschema@.record_ai_call(text, text, text, jsonb, text, text, text) IS 'Records one call as the jsonb metrics form does (the same keys, 1.7''s attribution and trace included), with the metrics given as JSON text in metrics_json: the form that an untyped fifth argument from a driver resolves to; returns its ai_call.id. SECURITY DEFINER: the caller needs only EXECUTE (aitrack_writer), and a tenant may record only its own user''s calls (a call without user_id gets the tenant''s user).';
+COMMENT ON FUNCTION @extschema@.record_ai_calls(jsonb) IS 'Records a JSON array of calls in one statement, all or nothing, and returns their ai_call ids in order; each element takes the argument names of record_ai_call() as keys (1.7: project, api_key, tags as a JSON array of strings, trace_id, span_id, parent_span_id, conversation_id too), plus created_at for backfills. SECURITY DEFINER: the caller needs only EXECUTE (aitrack_writer), and a tenant may record only its own user''s calls (an element without user_id gets the tenant''s user).';
 -- ==== END SECTION: record functions ====
 
 -- ==== BEGIN SECTION: usage stats by project, api_key and tag ====

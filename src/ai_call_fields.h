@@ -19,7 +19,7 @@
  *				element of record_ai_calls()); AI_KEY_NONE: never a key
  *
  * The order is the argument order of record_ai_call(): 1.0's arguments end
- * at extra, 1.1 appended three more, 1.5 ten.  New fields go at the end, and the
+ * at extra, 1.1 appended three more, 1.5 ten, 1.7 seven.  New fields go at the end, and the
  * order of the metrics keys here is the order the hints list them in.
  * No include guard: it is meant to be included more than once.
  */
@@ -57,3 +57,11 @@ AI_CALL_FIELD(AI_OUTPUT_AUDIO_TOKENS, "output_audio_tokens", INT4OID, AITRACK_AP
 AI_CALL_FIELD(AI_OUTPUT_IMAGE_TOKENS, "output_image_tokens", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
 AI_CALL_FIELD(AI_WEB_SEARCH_REQUESTS, "web_search_requests", INT4OID, AITRACK_API_1_5, true, true, AI_KEY_COUNT)
 AI_CALL_FIELD(AI_WEB_SEARCH_CONTEXT_SIZE, "web_search_context_size", TEXTOID, AITRACK_API_1_5, true, true, AI_KEY_TEXT)
+/* 1.7: who and what the call is for (attribution), and its trace (W3C ids) */
+AI_CALL_FIELD(AI_PROJECT, "project", TEXTOID, AITRACK_API_1_7, true, true, AI_KEY_TEXT)
+AI_CALL_FIELD(AI_API_KEY, "api_key", TEXTOID, AITRACK_API_1_7, true, true, AI_KEY_TEXT)
+AI_CALL_FIELD(AI_TAGS, "tags", TEXTARRAYOID, AITRACK_API_1_7, true, true, AI_KEY_TEXT_ARRAY)
+AI_CALL_FIELD(AI_TRACE_ID, "trace_id", TEXTOID, AITRACK_API_1_7, true, true, AI_KEY_TEXT)
+AI_CALL_FIELD(AI_SPAN_ID, "span_id", TEXTOID, AITRACK_API_1_7, true, true, AI_KEY_TEXT)
+AI_CALL_FIELD(AI_PARENT_SPAN_ID, "parent_span_id", TEXTOID, AITRACK_API_1_7, true, true, AI_KEY_TEXT)
+AI_CALL_FIELD(AI_CONVERSATION_ID, "conversation_id", TEXTOID, AITRACK_API_1_7, true, true, AI_KEY_TEXT)

@@ -55,6 +55,7 @@ typedef enum AitrackApi
 	AITRACK_API_1_1,
 	AITRACK_API_1_2,
 	AITRACK_API_1_5,			/* what is billed apart, the provider */
+	AITRACK_API_1_7,			/* attribution: project, API key, tags, trace */
 	AITRACK_NUM_APIS
 } AitrackApi;
 
@@ -72,7 +73,8 @@ typedef enum AiKeyKind
 	AI_KEY_OBJECT,				/* object */
 	AI_KEY_JSON,				/* any JSON */
 	AI_KEY_UUID,				/* string holding a uuid */
-	AI_KEY_TIMESTAMP			/* string holding a timestamptz */
+	AI_KEY_TIMESTAMP,			/* string holding a timestamptz */
+	AI_KEY_TEXT_ARRAY			/* array of strings, text[] (1.7) */
 } AiKeyKind;
 
 /* The fields of one call, in the order of ai_call_fields.h. */

@@ -28,6 +28,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -35,6 +36,18 @@
 /* One insert per API version: 1.2's ai_call has fewer columns than 1.5's. */
 static Oid	insert_plan_schema[AITRACK_NUM_APIS];
 static SPIPlanPtr insert_plan[AITRACK_NUM_APIS];
+
+/*
+ * The type of a field's values in its column array: its own, but text for
+ * an array-typed field (1.7's tags), since a one-dimensional array of
+ * arrays of different lengths does not exist; each value is then its
+ * array's text form, cast back in the insert.
+ */
+static Oid
+column_type(AiCallField field)
+{
+	return type_is_array(ai_call_fields[field].type) ? TEXTOID : ai_call_fields[field].type;
+}
 
 /*
  * INSERT INTO ai_call (model_id, <columns>) SELECT ... FROM ROWS FROM
@@ -70,11 +83,14 @@ get_insert_plan(Oid schema, AitrackApi api)
 		/* created_at defaults to now(), as the column does. */
 		if (field == AI_CREATED_AT)
 			appendStringInfo(&selected, ", COALESCE(u.c%d, pg_catalog.now())", nargs);
+		else if (column_type(field) != ai_call_fields[field].type)
+			appendStringInfo(&selected, ", u.c%d::%s", nargs,
+							 format_type_be_qualified(ai_call_fields[field].type));
 		else
 			appendStringInfo(&selected, ", u.c%d", nargs);
 		appendStringInfo(&unnests, ", pg_catalog.unnest($%d)", nargs + 1);
 		appendStringInfo(&aliases, ", c%d", nargs);
-		argtypes[nargs++] = get_array_type(ai_call_fields[field].type);
+		argtypes[nargs++] = get_array_type(column_type(field));
 	}
 	insert_plan[api] = aitrack_prepare_plan(psprintf("INSERT INTO %s.ai_call (model_id%s)"
 												" SELECT u.c0%s"
@@ -104,11 +120,14 @@ element_context(void *arg)
 typedef struct BatchColumn
 {
 	MemoryContext cxt;
+	Oid			type;			/* column_type(): text for an array field */
+	bool		as_text;		/* keep each value as its text form */
 	Datum	   *values;
 	bool	   *nulls;
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
+	FmgrInfo	out;			/* array_out, when as_text */
 } BatchColumn;
 
 /* Fields kept from each element: the columns written, and the model's names. */
@@ -126,7 +145,11 @@ column_init(BatchColumn *column, AiCallField field, int ncalls, MemoryContext pa
 										ALLOCSET_DEFAULT_SIZES);
 	column->values = MemoryContextAlloc(column->cxt, sizeof(Datum) * ncalls);
 	column->nulls = MemoryContextAlloc(column->cxt, sizeof(bool) * ncalls);
-	get_typlenbyvalalign(ai_call_fields[field].type, &column->typlen,
+	column->type = column_type(field);
+	column->as_text = column->type != ai_call_fields[field].type;
+	if (column->as_text)
+		fmgr_info_cxt(F_ARRAY_OUT, &column->out, column->cxt);
+	get_typlenbyvalalign(column->type, &column->typlen,
 						 &column->typbyval, &column->typalign);
 }
 
@@ -139,7 +162,16 @@ static void
 column_keep(BatchColumn *column, int index, Datum value, bool isnull)
 {
 	column->nulls[index] = isnull;
-	if (isnull || column->typbyval)
+	if (!isnull && column->as_text)
+	{
+		MemoryContext old = MemoryContextSwitchTo(column->cxt);
+		char	   *out = OutputFunctionCall(&column->out, value);
+
+		column->values[index] = CStringGetTextDatum(out);
+		pfree(out);
+		MemoryContextSwitchTo(old);
+	}
+	else if (isnull || column->typbyval)
 		column->values[index] = isnull ? (Datum) 0 : value;
 	else
 	{
@@ -161,7 +193,7 @@ column_array(BatchColumn *column, AiCallField field, int ncalls)
 	Datum		array;
 
 	array = PointerGetDatum(construct_md_array(column->values, column->nulls, 1, dims, lbs,
-											   ai_call_fields[field].type, column->typlen,
+											   column->type, column->typlen,
 											   column->typbyval, column->typalign));
 	MemoryContextDelete(column->cxt);
 	column->cxt = NULL;
@@ -330,6 +362,7 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules, AitrackApi api)
 PG_FUNCTION_INFO_V1(record_ai_calls_1_2);
 PG_FUNCTION_INFO_V1(record_ai_calls_1_4);
 PG_FUNCTION_INFO_V1(record_ai_calls_1_5);
+PG_FUNCTION_INFO_V1(record_ai_calls_1_7);
 
 Datum
 record_ai_calls_1_2(PG_FUNCTION_ARGS)
@@ -348,4 +381,11 @@ Datum
 record_ai_calls_1_5(PG_FUNCTION_ARGS)
 {
 	return record_calls(fcinfo, true, AITRACK_API_1_5);
+}
+
+/* 1.7: and the keys of attribution and the trace (tags an array of strings). */
+Datum
+record_ai_calls_1_7(PG_FUNCTION_ARGS)
+{
+	return record_calls(fcinfo, true, AITRACK_API_1_7);
 }

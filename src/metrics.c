@@ -13,7 +13,9 @@
  */
 #include "aitrack.h"
 
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -67,6 +69,44 @@ metric_integer(const char *key, JsonbValue *value, bool round_fraction)
 				 errdetail("Got %s.",
 						   DatumGetCString(DirectFunctionCall1(numeric_out, num)))));
 	return Int32GetDatum(result);
+}
+
+/*
+ * 1.7's tags: a JSON array of strings, as a text[] (validate.c checks and
+ * normalizes it).  A JSON null element is refused here: SQL's NULL tag is
+ * refused too, and the message can say where it is.
+ */
+static Datum
+metric_text_array(const char *key, JsonbValue *value)
+{
+	JsonbContainer *array;
+	JsonbIterator *it;
+	JsonbValue	elem;
+	JsonbIteratorToken token;
+	Datum	   *elems;
+	int			nelems;
+	int			n = 0;
+
+	if (value->type != jbvBinary || !JsonContainerIsArray(value->val.binary.data))
+		wrong_type(key, "an array of strings", value);
+	array = value->val.binary.data;
+	nelems = JsonContainerSize(array);
+	elems = palloc(sizeof(Datum) * Max(nelems, 1));
+	it = JsonbIteratorInit(array);
+	while ((token = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+	{
+		if (token != WJB_ELEM)
+			continue;
+		if (elem.type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("metrics key \"%s\" must be an array of strings", key),
+					 errdetail("Tag %d (counting from 0) is a JSON %s.",
+							   n, ai_json_type_name(&elem))));
+		elems[n++] = PointerGetDatum(cstring_to_text_with_len(elem.val.string.val,
+															  elem.val.string.len));
+	}
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 /*
@@ -154,6 +194,8 @@ key_value(AiCallField field, JsonbValue *value)
 			return JsonbPGetDatum(JsonbValueToJsonb(value));
 		case AI_KEY_JSON:
 			return JsonbPGetDatum(JsonbValueToJsonb(value));
+		case AI_KEY_TEXT_ARRAY:
+			return metric_text_array(name, value);
 		case AI_KEY_UUID:
 		case AI_KEY_TIMESTAMP:
 			if (value->type != jbvString)

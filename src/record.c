@@ -346,7 +346,10 @@ cost_from_float8(float8 value)
 							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }
 
-/* The explicit form of 1.4 (api 1.1's columns) and 1.5 (api 1.5's). */
+/*
+ * The explicit form of 1.4 (api 1.1's columns), 1.5 (api 1.5's) and 1.7
+ * (api 1.7's: tags arrive as the text[] they are stored as).
+ */
 static Datum
 record_explicit_driver_types(FunctionCallInfo fcinfo, AitrackApi api)
 {
@@ -385,6 +388,9 @@ PG_FUNCTION_INFO_V1(record_ai_call_metrics_text_1_4);
 PG_FUNCTION_INFO_V1(record_ai_call_1_5);
 PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_5);
 PG_FUNCTION_INFO_V1(record_ai_call_metrics_text_1_5);
+PG_FUNCTION_INFO_V1(record_ai_call_1_7);
+PG_FUNCTION_INFO_V1(record_ai_call_metrics_1_7);
+PG_FUNCTION_INFO_V1(record_ai_call_metrics_text_1_7);
 
 Datum
 record_ai_call_1_0(PG_FUNCTION_ARGS)
@@ -472,4 +478,28 @@ Datum
 record_ai_call_metrics_text_1_5(PG_FUNCTION_ARGS)
 {
 	return record_metrics_text(fcinfo, AITRACK_API_1_5);
+}
+
+/*
+ * 1.7: the same three forms, with attribution (project, api_key, tags,
+ * conversation_id) and the call's trace (trace_id, span_id,
+ * parent_span_id) as arguments and metrics keys.
+ */
+Datum
+record_ai_call_1_7(PG_FUNCTION_ARGS)
+{
+	return record_explicit_driver_types(fcinfo, AITRACK_API_1_7);
+}
+
+Datum
+record_ai_call_metrics_1_7(PG_FUNCTION_ARGS)
+{
+	return record_with_metrics(fcinfo, AITRACK_API_1_7,
+							   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), true, false);
+}
+
+Datum
+record_ai_call_metrics_text_1_7(PG_FUNCTION_ARGS)
+{
+	return record_metrics_text(fcinfo, AITRACK_API_1_7);
 }

@@ -11,8 +11,11 @@
  */
 #include "aitrack.h"
 
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -361,6 +364,299 @@ validate_billed_apart(AiCall *call)
 					"output_tokens counts every output token: reasoning, audio and image ones included.");
 }
 
+/*
+ * 1.7: attribution.  The CHECKs ai_call_project_check, ..._api_key_check
+ * and ..._conversation_id_check: 1 to 200 characters, none of them a
+ * control character; ai_call_tags_check: 1 to 64 tags of 1 to 100 such
+ * characters; the trace ids of W3C trace context.
+ */
+#define AITRACK_MAX_LABEL_CHARS 200
+#define AITRACK_MAX_TAGS 64
+#define AITRACK_MAX_TAG_CHARS 100
+
+/*
+ * The first control character of a string: its position in characters
+ * (from 1) and code point, or 0.  C0, DEL and C1 always; whatever else the
+ * database's collation calls [[:cntrl:]] (what the CHECKs test, e.g. U+2028
+ * under glibc) through the same regular expression.
+ */
+static int
+find_control_char(const char *s, int len, pg_wchar *code)
+{
+	int			pos = 1;
+	const char *p = s;
+	const char *end = s + len;
+
+	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
+
+	while (p < end)
+	{
+		int			clen = pg_mblen(p);
+		pg_wchar	c;
+
+		/* In another encoding, only its ASCII bytes are known code points. */
+		if (utf8)
+			c = utf8_to_unicode((const unsigned char *) p);
+		else
+			c = clen == 1 ? (unsigned char) *p : 0x20;
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+		{
+			*code = c;
+			return pos;
+		}
+		p += clen;
+		pos++;
+	}
+	/* What else the collation's [[:cntrl:]] holds: found, but not placed. */
+	if (DatumGetBool(DirectFunctionCall2Coll(textregexeq, DEFAULT_COLLATION_OID,
+											 PointerGetDatum(cstring_to_text_with_len(s, len)),
+											 CStringGetTextDatum("[[:cntrl:]]"))))
+	{
+		*code = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+control_char_detail(const char *what, int pos, pg_wchar code)
+{
+	if (pos > 0)
+		errdetail("%s has the control character U+%04X at character %d.", what, code, pos);
+	else
+		errdetail("%s has a character that the database's collation classes as a control character.",
+				  what);
+}
+
+/* project, api_key, conversation_id: 1 to 200 characters, no control character. */
+static void
+check_attribution_label(AiCall *call, AiCallField field)
+{
+	const char *name = ai_call_field_name(field);
+	text	   *value;
+	const char *s;
+	int			len;
+	int			chars;
+	int			pos;
+	pg_wchar	code;
+
+	if (call->isnull[field])
+		return;
+	value = DatumGetTextPP(call->values[field]);
+	s = VARDATA_ANY(value);
+	len = VARSIZE_ANY_EXHDR(value);
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", name),
+				 errhint("Pass NULL when the call has no %s.", name)));
+	chars = pg_mbstrlen_with_len(s, len);
+	if (chars > AITRACK_MAX_LABEL_CHARS)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("%s is too long", name),
+				 errdetail("It has %d characters; the limit is %d.",
+						   chars, AITRACK_MAX_LABEL_CHARS)));
+	pos = find_control_char(s, len, &code);
+	if (pos != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not contain control characters", name),
+				 control_char_detail("It", pos, code),
+				 errhint("%s is a label of 1 to %d characters, without tabs, newlines or other control characters.",
+						 name, AITRACK_MAX_LABEL_CHARS)));
+}
+
+/*
+ * The prefixes of secret API keys (OpenAI sk-, Anthropic sk-ant-, Stripe-
+ * style sk_ and rk_, Google AIza, xAI xai-, Groq gsk_, Hugging Face hf_), as
+ * ai_call_api_key_check has them.  The value is never echoed.
+ */
+static const char *const secret_key_prefixes[] = {
+	"sk-", "sk_", "rk_", "AIza", "xai-", "gsk_", "hf_"
+};
+
+static void
+check_api_key(AiCall *call)
+{
+	text	   *value;
+
+	check_attribution_label(call, AI_API_KEY);
+	if (call->isnull[AI_API_KEY])
+		return;
+	value = DatumGetTextPP(call->values[AI_API_KEY]);
+	for (size_t i = 0; i < lengthof(secret_key_prefixes); i++)
+	{
+		size_t		plen = strlen(secret_key_prefixes[i]);
+
+		if ((size_t) VARSIZE_ANY_EXHDR(value) >= plen &&
+			memcmp(VARDATA_ANY(value), secret_key_prefixes[i], plen) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("api_key looks like a secret API key"),
+					 errdetail("It starts with \"%s\", as secret keys do; aitrack does not store secrets.",
+							   secret_key_prefixes[i]),
+					 errhint("Store a label for the key (its name in the provider's console) or a hash of it, "
+							 "such as encode(sha256(convert_to(key, 'UTF8')), 'hex').")));
+	}
+}
+
+/*
+ * tags: a one-dimensional text[] of 1 to 64 tags, each 1 to 100 characters
+ * without control characters, no NULL; duplicates are dropped, keeping the
+ * first of each in order.  The call gets the normalized array (lower bound
+ * 1), which is what ai_call_tags_check then sees.
+ */
+static void
+check_tags(AiCall *call)
+{
+	ArrayType  *array;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	Datum		kept[AITRACK_MAX_TAGS];
+	int			nkept = 0;
+
+	if (call->isnull[AI_TAGS])
+		return;
+	array = DatumGetArrayTypeP(call->values[AI_TAGS]);
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tags must be a one-dimensional array"),
+				 errdetail("It has %d dimensions.", ARR_NDIM(array)),
+				 errhint("Pass a list of tags, such as ARRAY['beta', 'checkout'].")));
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
+	if (nelems == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tags must not be empty"),
+				 errhint("Pass NULL when the call has no tags.")));
+	for (int i = 0; i < nelems; i++)
+	{
+		text	   *tag;
+		const char *s;
+		int			len;
+		int			chars;
+		int			pos;
+		pg_wchar	code;
+		bool		duplicate = false;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("tags must not contain NULL"),
+					 errdetail("Tag %d (counting from 1) is NULL.", i + 1)));
+		tag = DatumGetTextPP(elems[i]);
+		s = VARDATA_ANY(tag);
+		len = VARSIZE_ANY_EXHDR(tag);
+		if (len == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a tag must not be empty"),
+					 errdetail("Tag %d (counting from 1) is an empty string.", i + 1)));
+		chars = pg_mbstrlen_with_len(s, len);
+		if (chars > AITRACK_MAX_TAG_CHARS)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("a tag is too long"),
+					 errdetail("Tag %d (counting from 1) has %d characters; the limit is %d.",
+							   i + 1, chars, AITRACK_MAX_TAG_CHARS)));
+		pos = find_control_char(s, len, &code);
+		if (pos != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a tag must not contain control characters"),
+					 control_char_detail(psprintf("Tag %d (counting from 1)", i + 1), pos, code),
+					 errhint("A tag is a label of 1 to %d characters, without tabs, newlines or other control characters.",
+							 AITRACK_MAX_TAG_CHARS)));
+		for (int k = 0; k < nkept && !duplicate; k++)
+		{
+			text	   *other = DatumGetTextPP(kept[k]);
+
+			duplicate = (int) VARSIZE_ANY_EXHDR(other) == len &&
+				memcmp(VARDATA_ANY(other), s, len) == 0;
+		}
+		if (duplicate)
+			continue;
+		if (nkept == AITRACK_MAX_TAGS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("too many tags"),
+					 errdetail("Tag %d (counting from 1) is the %dth different one; the limit is %d.",
+							   i + 1, AITRACK_MAX_TAGS + 1, AITRACK_MAX_TAGS),
+					 errhint("Keep tags for the few labels calls are filtered by; put other details in extra.")));
+		kept[nkept++] = PointerGetDatum(tag);
+	}
+	call->values[AI_TAGS] = PointerGetDatum(construct_array(kept, nkept, TEXTOID, -1, false,
+															TYPALIGN_INT));
+}
+
+/*
+ * A W3C trace context id (trace_id: 32 hex digits, span ids: 16), not all
+ * zeros; uppercase digits are accepted and stored lowercase.
+ */
+static void
+check_trace_id(AiCall *call, AiCallField field, int digits, const char *example)
+{
+	const char *name = ai_call_field_name(field);
+	char	   *value;
+	size_t		len;
+	bool		ok;
+	bool		zero = true;
+
+	if (call->isnull[field])
+		return;
+	value = text_to_cstring(DatumGetTextPP(call->values[field]));
+	len = strlen(value);
+	ok = len == (size_t) digits;
+	for (size_t i = 0; ok && i < len; i++)
+	{
+		char		c = value[i];
+
+		if (c >= 'A' && c <= 'F')
+			value[i] = c = c - 'A' + 'a';
+		ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+		if (c != '0')
+			zero = false;
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s \"%s\"", name,
+						abbreviated_text(text_to_cstring(DatumGetTextPP(call->values[field])))),
+				 errdetail("A %s is %d hexadecimal digits, as W3C trace context writes it (such as %s).",
+						   field == AI_TRACE_ID ? "trace id" : "span id", digits, example)));
+	if (zero)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be all zeros", name),
+				 errdetail("W3C trace context makes an all-zero %s invalid.",
+						   field == AI_TRACE_ID ? "trace id" : "span id"),
+				 errhint("Pass NULL when the call has no %s.", name)));
+	ai_call_set_text(call, field, value);
+}
+
+static void
+validate_attribution(AiCall *call)
+{
+	check_attribution_label(call, AI_PROJECT);
+	check_api_key(call);
+	check_tags(call);
+	check_trace_id(call, AI_TRACE_ID, 32, "4bf92f3577b34da6a3ce929d0e0e4736");
+	check_trace_id(call, AI_SPAN_ID, 16, "00f067aa0ba902b7");
+	check_trace_id(call, AI_PARENT_SPAN_ID, 16, "00f067aa0ba902b7");
+	if (call->isnull[AI_TRACE_ID] &&
+		(!call->isnull[AI_SPAN_ID] || !call->isnull[AI_PARENT_SPAN_ID]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs trace_id",
+						call->isnull[AI_SPAN_ID] ? "parent_span_id" : "span_id"),
+				 errdetail("A span id names a span only within its trace."),
+				 errhint("Give the trace id too (trace_id), or leave the span ids NULL.")));
+	check_attribution_label(call, AI_CONVERSATION_ID);
+}
+
 /* created_at, given only to record_ai_calls(): a real moment. */
 static void
 check_created_at(AiCall *call)
@@ -414,4 +710,6 @@ ai_call_validate(AiCall *call, AitrackApi api)
 	check_created_at(call);
 	if (api >= AITRACK_API_1_5)
 		validate_billed_apart(call);
+	if (api >= AITRACK_API_1_7)
+		validate_attribution(call);
 }

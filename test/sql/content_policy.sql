@@ -15,7 +15,7 @@ SELECT current_user AS superuser \gset
 CREATE ROLE regress_aitrack_writer;
 CREATE ROLE regress_aitrack_hasher LOGIN;
 GRANT EXECUTE ON FUNCTION
-    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text),
+    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text),
     record_ai_call(text, text, text, jsonb, jsonb, text, uuid),
     record_ai_calls(jsonb)
     TO regress_aitrack_writer, regress_aitrack_hasher;

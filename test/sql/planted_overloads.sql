@@ -203,7 +203,7 @@ CREATE ROLE regress_aitrack_po_writer;
 CREATE ROLE regress_aitrack_po_reader;
 CREATE ROLE regress_aitrack_po_tenant IN ROLE aitrack_tenant;
 GRANT EXECUTE ON FUNCTION
-    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text),
+    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text),
     record_ai_call(text, text, text, jsonb, jsonb, text, uuid),
     record_ai_calls(jsonb)
     TO regress_aitrack_po_writer;

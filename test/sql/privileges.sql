@@ -58,7 +58,7 @@ RESET ROLE;
 
 -- The application role: EXECUTE on record_ai_call and nothing else.
 GRANT EXECUTE ON FUNCTION
-    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text),
+    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text),
     record_ai_call(text, text, text, jsonb, jsonb, text, uuid)
     TO regress_aitrack_writer;
 SET ROLE regress_aitrack_writer;

@@ -26,7 +26,7 @@ CREATE ROLE regress_aitrack_tenant_a LOGIN;
 CREATE ROLE regress_aitrack_tenant_b;
 CREATE ROLE regress_aitrack_app LOGIN IN ROLE regress_aitrack_tenant_a;
 GRANT EXECUTE ON FUNCTION
-    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text),
+    record_ai_call(text, text, text, jsonb, bigint, bigint, bigint, double precision, double precision, text, text, uuid, jsonb, bigint, bigint, double precision, text, text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, text, text, text, text[], text, text, text, text),
     record_ai_call(text, text, text, jsonb, jsonb, text, uuid),
     record_ai_calls(jsonb)
     TO regress_aitrack_writer;

@@ -538,6 +538,7 @@ sub check_grants
 	my $v14 = vcmp($version, '1.4') >= 0;
 	my $v15 = vcmp($version, '1.5') >= 0;
 	my $v16 = vcmp($version, '1.6') >= 0;
+	my $v17 = vcmp($version, '1.7') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -545,7 +546,9 @@ sub check_grants
 		'ai_price_at(text,text,timestamp with time zone) false',
 		'ai_reprice(timestamp with time zone,timestamp with time zone,boolean) false',
 		'ai_touch_updated_at() false',
-		($v15
+		($v17
+		  ? 'record_ai_call(text,text,text,jsonb,bigint,bigint,bigint,double precision,double precision,text,text,uuid,jsonb,bigint,bigint,double precision,text,text,bigint,bigint,bigint,bigint,bigint,bigint,bigint,text,text,text,text[],text,text,text,text) true'
+		  : $v15
 		  ? 'record_ai_call(text,text,text,jsonb,bigint,bigint,bigint,double precision,double precision,text,text,uuid,jsonb,bigint,bigint,double precision,text,text,bigint,bigint,bigint,bigint,bigint,bigint,bigint,text) true'
 		  : $v14
 		  ? 'record_ai_call(text,text,text,jsonb,bigint,bigint,bigint,double precision,double precision,text,text,uuid,jsonb,bigint,bigint,double precision) true'
