@@ -67,6 +67,7 @@ ALTER TABLE @extschema@.ai_call
         CHECK (pg_catalog.array_ndims(tags) OPERATOR(pg_catalog.=) 1
                AND pg_catalog.cardinality(tags) OPERATOR(pg_catalog.<=) 64
                AND pg_catalog.array_position(tags, NULL) IS NULL
+               AND pg_catalog.array_to_string(tags, '') OPERATOR(pg_catalog.!~) '[[:cntrl:]]'
                AND pg_catalog.array_to_string(tags, E'\n') OPERATOR(pg_catalog.~)
                    '^[^[:cntrl:]]{1,100}(\n[^[:cntrl:]]{1,100})*$') NOT VALID,
     ADD CONSTRAINT ai_call_trace_id_check
@@ -483,8 +484,12 @@ COMMENT ON FUNCTION @extschema@.record_ai_calls(jsonb) IS 'Records a JSON array 
 -- (every user has the limit of their own), not allowed for 'all'.
 -- period: 'day', 'week' (from Monday), 'month' in time_zone, or 'lifetime'.
 --
+-- (Sequences created explicitly, as every sequence of aitrack: a serial
+-- column's sequence gets no initial privileges recorded, so what default
+-- privileges hand out on it would stay.)
+CREATE SEQUENCE @extschema@.ai_budget_id_seq;
 CREATE TABLE @extschema@.ai_budget (
-    id            bigserial PRIMARY KEY,
+    id            bigint NOT NULL DEFAULT pg_catalog.nextval('@extschema@.ai_budget_id_seq'::pg_catalog.regclass) PRIMARY KEY,
     name          text NOT NULL UNIQUE
                   CHECK (name OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,200}$'),
     scope         text NOT NULL
@@ -512,7 +517,9 @@ CREATE TABLE @extschema@.ai_budget (
                                            OR scope_value IS NULL
                           ELSE true END)
 );
+ALTER SEQUENCE @extschema@.ai_budget_id_seq OWNED BY @extschema@.ai_budget.id;
 REVOKE ALL ON TABLE @extschema@.ai_budget FROM PUBLIC;
+REVOKE ALL ON SEQUENCE @extschema@.ai_budget_id_seq FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_budget', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_budget_id_seq', '');
 
@@ -541,8 +548,9 @@ REVOKE ALL ON TABLE @extschema@.ai_budget_spend FROM PUBLIC;
 -- to be made falls under, until settled, released or expired.  Not dumped
 -- (they last minutes).
 --
+CREATE SEQUENCE @extschema@.ai_budget_reservation_id_seq;
 CREATE TABLE @extschema@.ai_budget_reservation (
-    id           bigserial PRIMARY KEY,
+    id           bigint NOT NULL DEFAULT pg_catalog.nextval('@extschema@.ai_budget_reservation_id_seq'::pg_catalog.regclass) PRIMARY KEY,
     amount_usd   numeric NOT NULL,
     user_id      uuid,
     project      text,
@@ -552,7 +560,9 @@ CREATE TABLE @extschema@.ai_budget_reservation (
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     expires_at   timestamptz NOT NULL
 );
+ALTER SEQUENCE @extschema@.ai_budget_reservation_id_seq OWNED BY @extschema@.ai_budget_reservation.id;
 REVOKE ALL ON TABLE @extschema@.ai_budget_reservation FROM PUBLIC;
+REVOKE ALL ON SEQUENCE @extschema@.ai_budget_reservation_id_seq FROM PUBLIC;
 
 CREATE TABLE @extschema@.ai_budget_hold (
     reservation_id  bigint NOT NULL REFERENCES @extschema@.ai_budget_reservation (id) ON DELETE CASCADE,
@@ -1494,4 +1504,99 @@ SELECT @extschema@.ai_reset_privileges();
 -- ==== END SECTION: privileges ====
 
 -- ==== BEGIN SECTION: comments ====
+--
+-- Comments on the objects this script adds.
+--
+COMMENT ON COLUMN @extschema@.ai_call.project IS 'The project (team, feature, app) the call is for; a label of 1 to 200 characters (1.7). Budgets and ai_usage_stats() group and filter by it.';
+COMMENT ON COLUMN @extschema@.ai_call.api_key IS 'A label or a hash of the API key the call used, never the key itself: values shaped like the secret keys of the common providers (sk-, sk_, rk_, AIza, xai-, gsk_, hf_) are refused (1.7).';
+COMMENT ON COLUMN @extschema@.ai_call.tags IS 'Free labels of the call (LiteLLM request_tags, Helicone properties): 1 to 64 distinct tags of 1 to 100 characters, no control characters (1.7). A call with two tags counts once under each.';
+COMMENT ON COLUMN @extschema@.ai_call.trace_id IS 'The OpenTelemetry / W3C trace id the call belongs to: 32 lowercase hex digits, not all zeros (1.7).';
+COMMENT ON COLUMN @extschema@.ai_call.span_id IS 'The span id of the call in its trace: 16 lowercase hex digits, not all zeros; only with trace_id (1.7).';
+COMMENT ON COLUMN @extschema@.ai_call.parent_span_id IS 'The span id of the call''s parent span: 16 lowercase hex digits, not all zeros; only with trace_id (1.7).';
+COMMENT ON COLUMN @extschema@.ai_call.conversation_id IS 'The conversation or session the call is part of (OpenTelemetry gen_ai.conversation.id); 1 to 200 characters (1.7).';
+
+COMMENT ON TABLE @extschema@.ai_budget IS 'aitrack: budgets: a limit in USD on the cost of the calls in a scope (everything, a user, project, API key, tag or model, or each of them) per period (day, week, month in a time zone, or lifetime), hard (reservations refused past it) or soft (alerts only), with alert thresholds; dumped';
+COMMENT ON COLUMN @extschema@.ai_budget.id IS 'Identifies the budget (ai_budget_spend.budget_id, alerts'' budget_id).';
+COMMENT ON COLUMN @extschema@.ai_budget.name IS 'Unique name, 1 to 200 characters; named in refusals and alerts.';
+COMMENT ON COLUMN @extschema@.ai_budget.scope IS 'Which calls count: all, user, project, api_key, tag or model (by model name).';
+COMMENT ON COLUMN @extschema@.ai_budget.scope_value IS 'The one user (uuid as text), project, API key, tag or model name the budget is for; NULL: each of them separately, with a limit of its own (NULL for scope all).';
+COMMENT ON COLUMN @extschema@.ai_budget.period IS 'day, week (from Monday), month (in time_zone) or lifetime.';
+COMMENT ON COLUMN @extschema@.ai_budget.time_zone IS 'The zone days, weeks and months are cut in (any zone PostgreSQL knows; default UTC).';
+COMMENT ON COLUMN @extschema@.ai_budget.limit_usd IS 'The limit in USD per period, above 0 and below 1e12.';
+COMMENT ON COLUMN @extschema@.ai_budget.hard IS 'true: ai_budget_reserve() refuses (SQLSTATE 53400) a reservation that would pass the limit; false: alerts only. Recording is never refused.';
+COMMENT ON COLUMN @extschema@.ai_budget.alert_at_pct IS 'Thresholds in percent of limit_usd (up to 10, 1 to 1000): each sends one NOTIFY aitrack_budget per period when the spend reaches it.';
+COMMENT ON COLUMN @extschema@.ai_budget.enabled IS 'A disabled budget counts nothing and refuses nothing; enabling it counts its current period from ai_call.';
+COMMENT ON COLUMN @extschema@.ai_budget.created_at IS 'When the budget was created.';
+COMMENT ON SEQUENCE @extschema@.ai_budget_id_seq IS 'aitrack: ids of ai_budget (dumped with it)';
+COMMENT ON POLICY ai_budget_tenant ON @extschema@.ai_budget IS 'A tenant sees the budgets of users only: its own user''s and those kept per user; sessions that are not a tenant''s are not restricted.';
+
+COMMENT ON TABLE @extschema@.ai_budget_spend IS 'aitrack: what the recorded calls cost per budget, scope value and period, and which alert thresholds were sent; kept by the trigger ai_call_budget_count in the recording transaction; follows from ai_call and is not dumped';
+COMMENT ON COLUMN @extschema@.ai_budget_spend.budget_id IS 'The budget (ai_budget.id); deleted with it.';
+COMMENT ON COLUMN @extschema@.ai_budget_spend.scope_value IS 'The user (uuid as text), project, key, tag or model the row counts for; empty for a budget over everything.';
+COMMENT ON COLUMN @extschema@.ai_budget_spend.period_start IS 'Start of the period (in the budget''s zone; -infinity for lifetime).';
+COMMENT ON COLUMN @extschema@.ai_budget_spend.spent_usd IS 'Sum of cost_usd of the calls counted (unpriced calls count 0).';
+COMMENT ON COLUMN @extschema@.ai_budget_spend.calls IS 'Calls counted.';
+COMMENT ON COLUMN @extschema@.ai_budget_spend.unpriced_calls IS 'Calls counted without a cost.';
+COMMENT ON COLUMN @extschema@.ai_budget_spend.alerted_pct IS 'Thresholds (percent of the limit) already sent in this period.';
+COMMENT ON COLUMN @extschema@.ai_budget_spend.updated_at IS 'When a call last counted here.';
+COMMENT ON POLICY ai_budget_spend_tenant ON @extschema@.ai_budget_spend IS 'A tenant sees only its own user''s rows of user budgets.';
+
+COMMENT ON TABLE @extschema@.ai_budget_reservation IS 'aitrack: reservations (ai_budget_reserve()): an estimated cost held against budgets until settled, released or expired; not dumped';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.id IS 'The reservation''s id, returned by ai_budget_reserve().';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.amount_usd IS 'The estimate held, in USD.';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.user_id IS 'The user the call is for (a tenant''s own).';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.project IS 'The project the call is for.';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.api_key IS 'The API key label the call will use.';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.tags IS 'The tags the call will carry.';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.modelname IS 'The model the call will use.';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.created_at IS 'When it was reserved.';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.expires_at IS 'From then on it holds nothing (ai_budget_clear_expired() deletes it).';
+COMMENT ON SEQUENCE @extschema@.ai_budget_reservation_id_seq IS 'aitrack: ids of ai_budget_reservation';
+COMMENT ON POLICY ai_budget_reservation_tenant ON @extschema@.ai_budget_reservation IS 'A tenant sees only its own user''s reservations.';
+
+COMMENT ON TABLE @extschema@.ai_budget_hold IS 'aitrack: what each reservation holds against each budget row (budget, scope value, period); deleted with its reservation';
+COMMENT ON COLUMN @extschema@.ai_budget_hold.reservation_id IS 'The reservation (ai_budget_reservation.id).';
+COMMENT ON COLUMN @extschema@.ai_budget_hold.budget_id IS 'The budget held against.';
+COMMENT ON COLUMN @extschema@.ai_budget_hold.scope_value IS 'The scope value held against, as in ai_budget_spend.';
+COMMENT ON COLUMN @extschema@.ai_budget_hold.period_start IS 'The period held against.';
+COMMENT ON COLUMN @extschema@.ai_budget_hold.amount_usd IS 'The estimate held, in USD.';
+COMMENT ON COLUMN @extschema@.ai_budget_hold.expires_at IS 'From then on it holds nothing.';
+COMMENT ON POLICY ai_budget_hold_tenant ON @extschema@.ai_budget_hold IS 'A tenant sees only its own user''s holds on user budgets.';
+
+COMMENT ON VIEW @extschema@.ai_budget_status IS 'aitrack: every budget now, in its current period: one row per budget with a fixed scope, one per scope value that spent or reserved this period for budgets kept per value. SECURITY INVOKER (aitrack_reader; a tenant sees its own user''s rows).';
+COMMENT ON COLUMN @extschema@.ai_budget_status.budget IS 'ai_budget.name.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.scope IS 'ai_budget.scope.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.scope_value IS 'The user, project, key, tag or model of the row; NULL for everything.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.period IS 'ai_budget.period.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.time_zone IS 'ai_budget.time_zone.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.period_start IS 'Start of the current period.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.period_end IS 'Start of the next period (infinity for lifetime).';
+COMMENT ON COLUMN @extschema@.ai_budget_status.hard IS 'ai_budget.hard.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.enabled IS 'ai_budget.enabled.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.limit_usd IS 'ai_budget.limit_usd.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.spent_usd IS 'What the calls of the period cost.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.reserved_usd IS 'What unexpired reservations hold.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.remaining_usd IS 'limit_usd - spent_usd - reserved_usd (negative when over).';
+COMMENT ON COLUMN @extschema@.ai_budget_status.used_pct IS 'spent_usd in percent of limit_usd.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.calls IS 'Calls counted in the period.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.unpriced_calls IS 'Calls counted without a cost.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.alerted_pct IS 'Thresholds already sent in the period.';
+COMMENT ON COLUMN @extschema@.ai_budget_status.alert_at_pct IS 'ai_budget.alert_at_pct.';
+
+COMMENT ON FUNCTION @extschema@.ai_budget_period_start(text, text, timestamptz) IS 'Start of the budget period (day, week, month in the zone, or lifetime: -infinity) that a moment falls in.';
+COMMENT ON FUNCTION @extschema@.ai_budget_period_end(text, text, timestamptz) IS 'Start of the period after the one starting at period_start (infinity for lifetime), DST changes included.';
+COMMENT ON FUNCTION @extschema@.ai_budget_matches(uuid, text, text, text[], text) IS 'The enabled budgets a call with this attribution falls under, with the scope value its spend is kept under (one per distinct tag for tag budgets). Internal.';
+COMMENT ON FUNCTION @extschema@.ai_budget_add_spend(jsonb) IS 'Adds calls'' costs to spend rows (locked in one order) and sends each alert threshold newly reached once. Internal (the trigger''s).';
+COMMENT ON FUNCTION @extschema@.ai_budget_count_calls() IS 'Trigger (AFTER INSERT, per statement, ENABLE ALWAYS) on ai_call: counts the inserted calls against their budgets in the recording transaction. SECURITY DEFINER.';
+COMMENT ON TRIGGER ai_call_budget_count ON @extschema@.ai_call IS 'Counts every inserted call against the budgets it falls under (ai_budget_count_calls()).';
+COMMENT ON FUNCTION @extschema@.ai_budget_recount_current(bigint) IS 'Counts a budget''s current period again from ai_call, marking the thresholds reached without a NOTIFY. Internal.';
+COMMENT ON FUNCTION @extschema@.ai_budget_changed() IS 'Trigger on ai_budget: a new budget, or one whose scope, period, zone or enabled changed, counts its current period from ai_call; a new limit or thresholds re-marks the thresholds reached. SECURITY DEFINER.';
+COMMENT ON TRIGGER ai_budget_changed ON @extschema@.ai_budget IS 'Keeps ai_budget_spend in step with the budget''s definition (ai_budget_changed()).';
+COMMENT ON FUNCTION @extschema@.ai_budget_caller_user(uuid) IS 'The user a budget function acts for: a tenant''s own (another is refused with 42501), else the one given. Internal.';
+COMMENT ON FUNCTION @extschema@.ai_budget_check(numeric, uuid, text, text, text[], text) IS 'Per budget a call with this attribution and estimated cost would fall under: its period, limit, spent, reserved, remaining and whether the call may go ahead; takes no lock (ai_budget_reserve() is the binding check). A tenant gets the figures of user budgets only. SECURITY DEFINER (aitrack_writer, aitrack_reader).';
+COMMENT ON FUNCTION @extschema@.ai_budget_reserve(numeric, uuid, text, text, text[], text, interval) IS 'Holds an estimated cost against every budget a call about to be made falls under, and returns the reservation id; refused with SQLSTATE 53400 (budget "NAME" would be exceeded), holding nothing, when a hard budget''s spent + reserved + estimate would pass its limit. Locks each budget''s spend row until the transaction ends. SECURITY DEFINER (aitrack_writer); a tenant reserves for its own user.';
+COMMENT ON FUNCTION @extschema@.ai_budget_settle(bigint, bigint) IS 'Ends a reservation once its call (call_id, which must exist) is recorded: the call''s real cost was counted when it was recorded. False when the reservation was already gone. SECURITY DEFINER (aitrack_writer).';
+COMMENT ON FUNCTION @extschema@.ai_budget_release(bigint) IS 'Ends a reservation without a call; false when it was already gone. SECURITY DEFINER (aitrack_writer); a tenant ends its own user''s only.';
+COMMENT ON FUNCTION @extschema@.ai_budget_clear_expired() IS 'Deletes expired reservations (they already hold nothing) and returns how many; the upkeep worker runs it. SECURITY INVOKER (aitrack_admin).';
+COMMENT ON FUNCTION @extschema@.ai_rollup_compact() IS 'Folds the pending rows of ai_usage_rollup into one row per group, into ai_usage_rollup_total and into the daily level of the days it touched, and returns the number of pending rows folded; safe from several sessions at once (all but one return 0; 1.7: VACUUM or ANALYZE of ai_upkeep_state no longer makes it return 0). The upkeep worker runs it within seconds of every commit that appended pending rows; call it by hand when aitrack.upkeep_interval is 0. SECURITY INVOKER: the caller''s privileges apply (aitrack_admin).';
 -- ==== END SECTION: comments ====
