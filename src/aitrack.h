@@ -55,6 +55,7 @@ typedef enum AitrackApi
 	AITRACK_API_1_1,
 	AITRACK_API_1_2,
 	AITRACK_API_1_5,			/* what is billed apart, the provider */
+	AITRACK_API_1_7,			/* ai_usage_stats() by project, api_key, tag */
 	AITRACK_NUM_APIS
 } AitrackApi;
 
