@@ -466,6 +466,64 @@ COMMENT ON FUNCTION @extschema@.record_ai_calls(jsonb) IS 'Records a JSON array 
 -- ==== END SECTION: record functions ====
 
 -- ==== BEGIN SECTION: usage stats by project, api_key and tag ====
+--
+-- The new function, as a regprocedure (for the privileges section):
+--   @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)
+--
+-- ai_usage_stats() gains the trailing filters project, api_key and tag,
+-- group_by takes project, api_key and tag, and its rows three attributes
+-- at the end (as the type's comment promises: a view over the function
+-- keeps the columns it was made with).  Questions naming none of them are
+-- answered as in 1.6, by the same plans; the others from ai_call directly
+-- (the rollups hold no attribution), src/stats.c.
+--
+-- A new argument list is a new function: it is created beside the old one,
+-- takes the old one's ACL and initial privileges (as 1.5 did), and replaces
+-- it.  A view or function of a user's that depends on the 7-argument
+-- ai_usage_stats() stops the update at the DROP below (drop it, update,
+-- create it again).
+--
+-- The row type first: until the function is replaced, the 1.5 symbol
+-- fills the new attributes with NULL (src/stats.c), so the old function
+-- answers in between.
+ALTER TYPE @extschema@.ai_usage_stats_row
+    ADD ATTRIBUTE project text,
+    ADD ATTRIBUTE api_key text,
+    ADD ATTRIBUTE tag     text;
+
+CREATE FUNCTION @extschema@.ai_usage_stats_1_7_new(
+    since      timestamptz DEFAULT NULL,
+    until      timestamptz DEFAULT NULL,
+    group_by   text[]      DEFAULT '{model}',
+    modelname  text        DEFAULT NULL,
+    call_type  text        DEFAULT NULL,
+    user_id    uuid        DEFAULT NULL,
+    tz         text        DEFAULT 'UTC',
+    project    text        DEFAULT NULL,
+    api_key    text        DEFAULT NULL,
+    tag        text        DEFAULT NULL)
+RETURNS SETOF @extschema@.ai_usage_stats_row
+AS 'MODULE_PATHNAME', 'ai_usage_stats_1_7'
+LANGUAGE C STABLE;
+UPDATE pg_catalog.pg_proc
+   SET proacl = (SELECT p.proacl FROM pg_catalog.pg_proc p
+                  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure)
+ WHERE oid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats_1_7_new(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)'::pg_catalog.regprocedure;
+-- ... and its initial privileges, so that ai_reset_privileges() tells the
+-- extension's grants from a DBA's as it did for the old one.
+DELETE FROM pg_catalog.pg_init_privs
+ WHERE objoid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats_1_7_new(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)'::pg_catalog.regprocedure
+   AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
+INSERT INTO pg_catalog.pg_init_privs (objoid, classoid, objsubid, privtype, initprivs)
+SELECT '@extschema@.ai_usage_stats_1_7_new(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)'::pg_catalog.regprocedure, i.classoid, i.objsubid, i.privtype, i.initprivs
+  FROM pg_catalog.pg_init_privs i
+ WHERE i.objoid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure
+   AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
+DROP FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text);
+ALTER FUNCTION @extschema@.ai_usage_stats_1_7_new(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)
+    RENAME TO ai_usage_stats;
+
+COMMENT ON FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text) IS 'Calls, errors, token sums (audio, image, 1-hour cache write and web search counts included), cost in USD and latency in milliseconds (mean, p50, p95, p99) of the calls made from since (inclusive) to until (exclusive), grouped by any of model, modelname, call_type, status, user, project, api_key, tag and one hour, day, week or month bucket cut in time zone tz, and filtered by any of modelname, call_type, user_id, project, api_key and tag (the calls carrying it). 1.7 adds project, api_key and tag: a call with several tags counts once under each, calls without a project, key or tag form the group NULL. Questions naming none of them: whole UTC days come from the daily rollup level (when no user is asked for and buckets, if any, are days or longer in a zone that is always UTC), whole hours from the hourly one. Questions naming one of them come from ai_call directly (the rollups hold no attribution). Purged calls count, in the NULL groups of project, api_key and tag (their attribution is not kept), and not when filtering by one of them. Rows of type ai_usage_stats_row. SECURITY INVOKER: the caller''s privileges and row-level security apply, so it needs SELECT on ai_call, ai_model, ai_usage_rollup, ai_usage_rollup_total, ai_usage_rollup_daily, ai_usage_purged and ai_upkeep_state (aitrack_reader), and a tenant gets its own user''s calls only.';
 -- ==== END SECTION: usage stats ====
 
 -- ==== BEGIN SECTION: budgets ====

@@ -55,7 +55,7 @@ typedef enum AitrackApi
 	AITRACK_API_1_1,
 	AITRACK_API_1_2,
 	AITRACK_API_1_5,			/* what is billed apart, the provider */
-	AITRACK_API_1_7,			/* attribution: project, API key, tags, trace */
+	AITRACK_API_1_7,			/* attribution: project, API key, tags, trace; stats by them */
 	AITRACK_NUM_APIS
 } AitrackApi;
 

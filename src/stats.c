@@ -1,8 +1,8 @@
 /*
  * stats.c
  *		ai_usage_stats(): calls, errors, tokens, cost and latency over
- *		ai_call, grouped by any of model, modelname, call_type, status, user
- *		and one UTC time bucket.
+ *		ai_call, grouped by any of model, modelname, call_type, status, user,
+ *		(1.7) project, api_key, tag and one time bucket.
  *
  * The query text depends only on which dimensions are grouped and which
  * filters are given, never on their values: it is assembled from fixed
@@ -34,9 +34,13 @@
 #define DIM_USER		(1 << 4)
 #define DIM_BUCKET_SHIFT 5			/* 3 bits: index into bucket_units */
 
-/* Filters present, as bits of the plan key, in parameter order. */
+/*
+ * Filters present, as bits of the plan key: since, until, modelname,
+ * call_type, user_id, then (1.7) project, api_key, tag.
+ */
 #define FILTER_SHIFT	8
-#define NUM_FILTERS		5
+#define NUM_FILTERS_1_5	5
+#define NUM_FILTERS		8
 
 /* The API version, in the plan key above the filter bits. */
 #define API_SHIFT		16
@@ -46,14 +50,29 @@
 #define KEY_TENANT		(1 << 25)
 /* 1.6: whole UTC days may come from the daily level (see daily_range()). */
 #define KEY_DAILY		(1 << 26)
+/* 1.7: the attribution dimensions, which no rollup holds. */
+#define DIM_PROJECT		(1u << 27)
+#define DIM_API_KEY		(1u << 28)
+#define DIM_TAG			(1u << 29)
+/*
+ * 1.7: a question naming an attribution dimension or filter, in a zone of
+ * whole hours: from ai_call directly, plus ai_usage_purged's whole hours
+ * when no attribution filter is given (see build_attribution_query()).
+ */
+#define KEY_ATTRIBUTION	(1u << 30)
+
+#define DIMS_ATTRIBUTION	(DIM_PROJECT | DIM_API_KEY | DIM_TAG)
+#define FILTERS_ATTRIBUTION	(7u << (FILTER_SHIFT + NUM_FILTERS_1_5))
 
 /*
  * Parameters of every plan: the five filters, then (1.2) the time zone and
  * the whole hours [$7, $8) that the rollups answer for, then (1.6) the
  * whole UTC days [$9, $10) inside them that the daily level may answer for
- * (both $8 when it may not).
+ * (both $8 when it may not), then (1.7, plans of the attribution questions
+ * only) the filters project, api_key and tag.
  */
-#define NUM_PARAMS		10
+#define NUM_PARAMS_1_5	10
+#define NUM_PARAMS		13
 #define PARAM_TZ		5
 #define PARAM_HOURS_FROM 6
 #define PARAM_HOURS_UNTIL 7
@@ -61,7 +80,7 @@
 #define PARAM_DAYS_UNTIL 9
 
 /* Output columns of the widest version. */
-#define MAX_STATS_COLUMNS 29
+#define MAX_STATS_COLUMNS 32
 
 #define STATS_ARG_GROUP_BY 2
 
@@ -73,24 +92,44 @@ static const char *const filter_clauses[NUM_FILTERS] = {
 	"m.modelname OPERATOR(pg_catalog.=) $3",
 	"c.call_type OPERATOR(pg_catalog.=) $4",
 	"c.user_id OPERATOR(pg_catalog.=) $5",
+	/* 1.7 */
+	"c.project OPERATOR(pg_catalog.=) $11",
+	"c.api_key OPERATOR(pg_catalog.=) $12",
+	"c.tags OPERATOR(pg_catalog.@>) ARRAY[$13]",
+};
+
+/* The parameter of each filter, and the argument of the function it is. */
+static const int filter_params[NUM_FILTERS] = {0, 1, 2, 3, 4, 10, 11, 12};
+static const int filter_args[NUM_FILTERS] = {0, 1, 3, 4, 5, 7, 8, 9};
+static const char *const filter_names[NUM_FILTERS] = {
+	"since", "until", "modelname", "call_type", "user_id", "project", "api_key", "tag"
 };
 
 static const Oid param_types[NUM_PARAMS] = {
 	TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, UUIDOID,
-	TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID
+	TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	TEXTOID, TEXTOID, TEXTOID
 };
 
-/* The same filters on a rollup row s (time is handled by the hour range). */
+/*
+ * The same filters on a rollup row s (time is handled by the hour range;
+ * no rollup row has an attribution).
+ */
 static const char *const rollup_filter_clauses[NUM_FILTERS] = {
 	NULL,
 	NULL,
 	"m.modelname OPERATOR(pg_catalog.=) $3",
 	"s.call_type OPERATOR(pg_catalog.=) $4",
 	"s.user_id OPERATOR(pg_catalog.=) $5",
+	NULL,
+	NULL,
+	NULL,
 };
 
 #define VALID_DIMENSIONS_HINT \
 	"Valid dimensions are: model, modelname, call_type, status, user, and at most one of hour, day, week, month."
+#define VALID_DIMENSIONS_HINT_1_7 \
+	"Valid dimensions are: model, modelname, call_type, status, user, project, api_key, tag, and at most one of hour, day, week, month."
 
 typedef struct StatsPlanEntry
 {
@@ -103,8 +142,9 @@ static Oid	stats_plans_schema = InvalidOid;
 
 /* Turn the group_by array into dimension bits; reject what we don't know. */
 static uint32
-parse_group_by(ArrayType *group_by)
+parse_group_by(ArrayType *group_by, AitrackApi api)
 {
+	const char *hint = api >= AITRACK_API_1_7 ? VALID_DIMENSIONS_HINT_1_7 : VALID_DIMENSIONS_HINT;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			nelems;
@@ -122,7 +162,7 @@ parse_group_by(ArrayType *group_by)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("group_by must not contain null"),
-					 errhint(VALID_DIMENSIONS_HINT)));
+					 errhint("%s", hint)));
 		dim = TextDatumGetCString(elems[i]);
 
 		if (strcmp(dim, "model") == 0)
@@ -135,6 +175,12 @@ parse_group_by(ArrayType *group_by)
 			dims |= DIM_STATUS;
 		else if (strcmp(dim, "user") == 0)
 			dims |= DIM_USER;
+		else if (api >= AITRACK_API_1_7 && strcmp(dim, "project") == 0)
+			dims |= DIM_PROJECT;
+		else if (api >= AITRACK_API_1_7 && strcmp(dim, "api_key") == 0)
+			dims |= DIM_API_KEY;
+		else if (api >= AITRACK_API_1_7 && strcmp(dim, "tag") == 0)
+			dims |= DIM_TAG;
 		else
 		{
 			for (int u = 1; u < (int) lengthof(bucket_units); u++)
@@ -144,7 +190,7 @@ parse_group_by(ArrayType *group_by)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown group_by dimension \"%s\"", dim),
-						 errhint(VALID_DIMENSIONS_HINT)));
+						 errhint("%s", hint)));
 			if (bucket != 0 && bucket != unit)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -215,32 +261,12 @@ append_rollup_columns(StringInfo q, const char *rel, bool with_user, int nsummed
 }
 
 /*
- * 1.2: the stats from the rollups.  Whole hours [$7, $8) come from the
- * rollup rows, compacted and pending; the partial hours at either end of
- * [since, until) from ai_call itself, turned into rows of the same shape.
- * Without the user dimension or filter, the per-user rollup is replaced by
- * its sum over users plus the pending rows.
+ * The aggregates of ai_usage_stats_row over rows s shaped as
+ * append_rollup_columns() writes them (rollup rows, purged rows, calls).
  */
-static char *
-build_rollup_query(Oid schema, uint32 key)
+static void
+append_rollup_aggregates(StringInfo select, const char *nsp, int nsummed)
 {
-	AitrackApi	api = (AitrackApi) ((key >> API_SHIFT) & 0xff);
-	int			nsummed = api >= AITRACK_API_1_5 ? AI_ROLLUP_NUM_SUMMED : AI_ROLLUP_NUM_SUMMED_1_2;
-	const char *nsp = quote_identifier(get_namespace_name(schema));
-	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
-	/* A tenant may not read the sums over all users (1.3). */
-	bool		per_user = (dims & DIM_USER) || (key & (1 << (FILTER_SHIFT + 4))) ||
-		(key & KEY_TENANT);
-	StringInfoData select;
-	StringInfoData group;
-	int			grouped = 0;
-	bool		first_filter = true;
-
-	initStringInfo(&select);
-	initStringInfo(&group);
-	appendStringInfoString(&select, "SELECT ");
-	add_dimensions(&select, &group, dims, "s.bucket", "$6", "s", &grouped);
-
 #define SUM_IF_ANY(col) \
 	"CASE WHEN pg_catalog.sum(s." col "_n) OPERATOR(pg_catalog.>) 0" \
 	" THEN pg_catalog.sum(s." col ") END::pg_catalog.int8"
@@ -248,7 +274,7 @@ build_rollup_query(Oid schema, uint32 key)
 	"CASE WHEN pg_catalog.sum(s." col "_n) OPERATOR(pg_catalog.>) 0" \
 	" THEN (pg_catalog.sum(s." col ") OPERATOR(pg_catalog./) pg_catalog.sum(s." col "_n))" \
 	"::pg_catalog.float8 END"
-	appendStringInfo(&select,
+	appendStringInfo(select,
 					 "COALESCE(pg_catalog.sum(s.calls), 0)::pg_catalog.int8,"
 					 " COALESCE(pg_catalog.sum(s.calls) FILTER (WHERE s.status IS NULL"
 					 " OR s.status OPERATOR(pg_catalog.<>) 'success'), 0)::pg_catalog.int8, "
@@ -276,10 +302,57 @@ build_rollup_query(Oid schema, uint32 key)
 					 nsp, nsp, nsp, nsp, nsp, nsp);
 	/* 1.5: the sums of what is billed apart, in the order of the summed columns. */
 	for (int i = AI_ROLLUP_NUM_SUMMED_1_2; i < nsummed; i++)
-		appendStringInfo(&select,
+		appendStringInfo(select,
 						 ", CASE WHEN pg_catalog.sum(s.%s_n) OPERATOR(pg_catalog.>) 0"
 						 " THEN pg_catalog.sum(s.%s) END::pg_catalog.int8",
 						 ai_rollup_summed_columns[i], ai_rollup_summed_columns[i]);
+}
+
+/* A call c as a rollup row of one call (append_rollup_columns()'s shape). */
+static void
+append_call_columns(StringInfo q, const char *nsp, int nsummed)
+{
+	appendStringInfoString(q,
+						   "pg_catalog.date_trunc('hour', c.created_at, 'UTC'),"
+						   " c.model_id, c.call_type, c.status, c.user_id, 1::pg_catalog.int8");
+	for (int i = 0; i < nsummed; i++)
+		appendStringInfo(q,
+						 ", COALESCE(c.%s, 0)%s,"
+						 " (c.%s IS NOT NULL)::pg_catalog.int4::pg_catalog.int8",
+						 ai_rollup_summed_columns[i],
+						 strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0 ? "" : "::pg_catalog.int8",
+						 ai_rollup_summed_columns[i]);
+	appendStringInfo(q, ", c.created_at, c.created_at, %s.ai_hist_of(c.duration_ms, 1)", nsp);
+}
+
+/*
+ * 1.2: the stats from the rollups.  Whole hours [$7, $8) come from the
+ * rollup rows, compacted and pending; the partial hours at either end of
+ * [since, until) from ai_call itself, turned into rows of the same shape.
+ * Without the user dimension or filter, the per-user rollup is replaced by
+ * its sum over users plus the pending rows.
+ */
+static char *
+build_rollup_query(Oid schema, uint32 key)
+{
+	AitrackApi	api = (AitrackApi) ((key >> API_SHIFT) & 0xff);
+	int			nsummed = api >= AITRACK_API_1_5 ? AI_ROLLUP_NUM_SUMMED : AI_ROLLUP_NUM_SUMMED_1_2;
+	const char *nsp = quote_identifier(get_namespace_name(schema));
+	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
+	/* A tenant may not read the sums over all users (1.3). */
+	bool		per_user = (dims & DIM_USER) || (key & (1 << (FILTER_SHIFT + 4))) ||
+		(key & KEY_TENANT);
+	StringInfoData select;
+	StringInfoData group;
+	int			grouped = 0;
+	bool		first_filter = true;
+
+	initStringInfo(&select);
+	initStringInfo(&group);
+	appendStringInfoString(&select, "SELECT ");
+	add_dimensions(&select, &group, dims, "s.bucket", "$6", "s", &grouped);
+
+	append_rollup_aggregates(&select, nsp, nsummed);
 
 	/* The sources. */
 	appendStringInfoString(&select, " FROM (SELECT ");
@@ -344,30 +417,135 @@ build_rollup_query(Oid schema, uint32 key)
 					 " FROM %s.ai_usage_purged g"
 					 " WHERE g.bucket OPERATOR(pg_catalog.>=) $7"
 					 " AND g.bucket OPERATOR(pg_catalog.<) $8", nsp);
-	appendStringInfoString(&select,
-						   " UNION ALL SELECT pg_catalog.date_trunc('hour', c.created_at, 'UTC'),"
-						   " c.model_id, c.call_type, c.status, c.user_id, 1::pg_catalog.int8");
-	for (int i = 0; i < nsummed; i++)
-		appendStringInfo(&select,
-						 ", COALESCE(c.%s, 0)%s,"
-						 " (c.%s IS NOT NULL)::pg_catalog.int4::pg_catalog.int8",
-						 ai_rollup_summed_columns[i],
-						 strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0 ? "" : "::pg_catalog.int8",
-						 ai_rollup_summed_columns[i]);
+	appendStringInfoString(&select, " UNION ALL SELECT ");
+	append_call_columns(&select, nsp, nsummed);
 	appendStringInfo(&select,
-					 ", c.created_at, c.created_at, %s.ai_hist_of(c.duration_ms, 1)"
 					 " FROM %s.ai_call c"
 					 " WHERE (c.created_at OPERATOR(pg_catalog.>=) $1"
 					 " AND c.created_at OPERATOR(pg_catalog.<) $7)"
 					 " OR (c.created_at OPERATOR(pg_catalog.>=) $8"
 					 " AND c.created_at OPERATOR(pg_catalog.<) $2)) s",
-					 nsp, nsp);
+					 nsp);
 	appendStringInfo(&select, " JOIN %s.ai_model m ON m.id OPERATOR(pg_catalog.=) s.model_id",
 					 nsp);
 
 	for (int f = 0; f < NUM_FILTERS; f++)
 	{
 		if (!(key & (1 << (FILTER_SHIFT + f))) || rollup_filter_clauses[f] == NULL)
+			continue;
+		appendStringInfo(&select, "%s%s", first_filter ? " WHERE " : " AND ",
+						 rollup_filter_clauses[f]);
+		first_filter = false;
+	}
+	if (grouped > 0)
+		appendStringInfo(&select,
+						 " GROUP BY %s HAVING pg_catalog.sum(s.calls) OPERATOR(pg_catalog.>) 0"
+						 " ORDER BY %s", group.data, group.data);
+	return select.data;
+}
+
+/*
+ * 1.7: the three attribution columns, at the end of the row (positions
+ * 30-32), grouped or NULL; rel holds project, api_key and the tag (t.tag
+ * after tag_join()).
+ */
+static void
+add_attribution_dimensions(StringInfo select, StringInfo group, uint32 key,
+						   const char *rel, int *grouped)
+{
+	appendStringInfoString(select, ", ");
+	add_dimension(select, group, (key & DIM_PROJECT) != 0,
+				  psprintf("%s.project", rel), "pg_catalog.text", grouped, 30);
+	add_dimension(select, group, (key & DIM_API_KEY) != 0,
+				  psprintf("%s.api_key", rel), "pg_catalog.text", grouped, 31);
+	add_dimension(select, group, (key & DIM_TAG) != 0,
+				  "t.tag", "pg_catalog.text", grouped, 32);
+	/* add_dimension() leaves ", " after each column */
+	select->len -= 2;
+	select->data[select->len] = '\0';
+}
+
+/*
+ * 1.7: a row per (call, distinct tag) of rel.tags, or one with tag NULL
+ * for a call without tags.  A tag given twice in a call's list (the
+ * recording functions remove duplicates, a plain INSERT may not) counts
+ * once: only its first position joins.
+ */
+static void
+append_tag_join(StringInfo q, const char *rel)
+{
+	appendStringInfo(q,
+					 " LEFT JOIN LATERAL pg_catalog.unnest(%s.tags) WITH ORDINALITY AS t(tag, n)"
+					 " ON pg_catalog.array_position(%s.tags, t.tag) OPERATOR(pg_catalog.=) t.n",
+					 rel, rel);
+}
+
+/*
+ * 1.7: a question by project, api_key or tag (grouped or filtered), which
+ * no rollup can answer: every call of [since, until) read from ai_call, in
+ * rows of the rollups' shape, so that the aggregates (and the latency
+ * histogram the percentiles come from) are the rollup path's own.  When no
+ * attribution filter is given, the calls ai_purge_calls() removed count on
+ * from ai_usage_purged for the whole hours [$7, $8), as on the rollup path,
+ * in the group NULL of each attribution dimension (their attribution is not
+ * kept); with such a filter they are left out (it is unknown).  Row-level
+ * security applies to both tables, so a tenant gets its own calls only.
+ */
+static char *
+build_attribution_query(Oid schema, uint32 key)
+{
+	const char *nsp = quote_identifier(get_namespace_name(schema));
+	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
+	int			nsummed = AI_ROLLUP_NUM_SUMMED;
+	StringInfoData select;
+	StringInfoData group;
+	int			grouped = 0;
+	bool		first_filter = true;
+
+	initStringInfo(&select);
+	initStringInfo(&group);
+	appendStringInfoString(&select, "SELECT ");
+	add_dimensions(&select, &group, dims, "s.bucket", "$6", "s", &grouped);
+	append_rollup_aggregates(&select, nsp, nsummed);
+	add_attribution_dimensions(&select, &group, key, "s", &grouped);
+
+	appendStringInfoString(&select, " FROM (SELECT ");
+	append_call_columns(&select, nsp, nsummed);
+	appendStringInfo(&select, ", c.project, c.api_key, c.tags FROM %s.ai_call c", nsp);
+	for (int f = 0; f < NUM_FILTERS; f++)
+	{
+		/* since and until, and the attribution filters: on the calls */
+		if (!(key & (1 << (FILTER_SHIFT + f))) || (f >= 2 && f < NUM_FILTERS_1_5))
+			continue;
+		appendStringInfo(&select, "%s%s", first_filter ? " WHERE " : " AND ",
+						 filter_clauses[f]);
+		first_filter = false;
+	}
+	if (!(key & FILTERS_ATTRIBUTION))
+	{
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "g", true, nsummed);
+		appendStringInfo(&select,
+						 ", NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text[]"
+						 " FROM %s.ai_usage_purged g"
+						 " WHERE g.bucket OPERATOR(pg_catalog.>=) $7"
+						 " AND g.bucket OPERATOR(pg_catalog.<) $8", nsp);
+	}
+	/* The calls come first: the names of the columns. */
+	appendStringInfoString(&select, ") s(bucket, model_id, call_type, status, user_id, calls");
+	for (int i = 0; i < nsummed; i++)
+		appendStringInfo(&select, ", %s, %s_n", ai_rollup_summed_columns[i],
+						 ai_rollup_summed_columns[i]);
+	appendStringInfoString(&select, ", first_call, last_call, latency, project, api_key, tags)");
+	if (key & DIM_TAG)
+		append_tag_join(&select, "s");
+	appendStringInfo(&select, " JOIN %s.ai_model m ON m.id OPERATOR(pg_catalog.=) s.model_id",
+					 nsp);
+
+	first_filter = true;
+	for (int f = 2; f < NUM_FILTERS_1_5; f++)
+	{
+		if (!(key & (1 << (FILTER_SHIFT + f))))
 			continue;
 		appendStringInfo(&select, "%s%s", first_filter ? " WHERE " : " AND ",
 						 rollup_filter_clauses[f]);
@@ -393,6 +571,8 @@ build_stats_query(Oid schema, uint32 key)
 
 	if (key & KEY_ROLLUP)
 		return build_rollup_query(schema, key);
+	if (key & KEY_ATTRIBUTION)
+		return build_attribution_query(schema, key);
 
 	initStringInfo(&select);
 	initStringInfo(&group);
@@ -431,10 +611,18 @@ build_stats_query(Oid schema, uint32 key)
 	if (api >= AITRACK_API_1_5)
 		for (int i = AI_ROLLUP_NUM_SUMMED_1_2; i < AI_ROLLUP_NUM_SUMMED; i++)
 			appendStringInfo(&select, ", pg_catalog.sum(c.%s)", ai_rollup_summed_columns[i]);
+	/*
+	 * 1.7, in a zone with minutes (no rollup there): the attribution
+	 * columns.  Questions without them have 1.5's key (see usage_stats()).
+	 */
+	if (api >= AITRACK_API_1_7)
+		add_attribution_dimensions(&select, &group, key, "c", &grouped);
 	appendStringInfo(&select,
 					 " FROM %s.ai_call c JOIN %s.ai_model m"
 					 " ON m.id OPERATOR(pg_catalog.=) c.model_id",
 					 nsp, nsp);
+	if (key & DIM_TAG)
+		append_tag_join(&select, "c");
 
 	for (int f = 0; f < NUM_FILTERS; f++)
 	{
@@ -482,8 +670,10 @@ stats_plan(Oid schema, uint32 key)
 
 	/* Prepare before entering, so an error leaves no empty entry behind. */
 	{
+		bool		attribution = (key & (DIMS_ATTRIBUTION | FILTERS_ATTRIBUTION)) != 0;
 		SPIPlanPtr	plan = aitrack_prepare_plan(build_stats_query(schema, key),
-												NUM_PARAMS, (Oid *) param_types,
+												attribution ? NUM_PARAMS : NUM_PARAMS_1_5,
+												(Oid *) param_types,
 												CURSOR_OPT_PARALLEL_OK);
 
 		entry = hash_search(stats_plans, &key, HASH_ENTER, &found);
@@ -642,39 +832,62 @@ daily_range(TimestampTz from_hour, TimestampTz until_hour,
 
 /*
  * ai_usage_stats(since, until, group_by, modelname, call_type, user_id
- * [, tz]) RETURNS TABLE (...): see the install and upgrade scripts for the
- * columns of each version; 1.1 appended four to 1.0's, 1.2 added tz.
+ * [, tz [, project, api_key, tag]]) RETURNS TABLE (...): see the install
+ * and upgrade scripts for the columns of each version; 1.1 appended four
+ * to 1.0's, 1.2 added tz, 1.7 the attribution filters (and columns).
  */
 static Datum
 usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			schema = aitrack_function_schema(fcinfo);
-	uint32		key = (uint32) api << API_SHIFT;
+	uint32		key = 0;
+	int			nfilters = api >= AITRACK_API_1_7 ? NUM_FILTERS : NUM_FILTERS_1_5;
+	bool		attribution;
 	Datum		params[NUM_PARAMS];
 	char		nulls[NUM_PARAMS];
 	SPIPlanPtr	plan;
 	int			rc;
 
+	if (PG_NARGS() <= filter_args[nfilters - 1])
+		elog(ERROR, "ai_usage_stats: called with %d arguments", PG_NARGS());
+
 	/* NULL group_by, like an empty one, means one row of totals. */
 	if (!PG_ARGISNULL(STATS_ARG_GROUP_BY))
-		key |= parse_group_by(PG_GETARG_ARRAYTYPE_P(STATS_ARG_GROUP_BY));
+		key |= parse_group_by(PG_GETARG_ARRAYTYPE_P(STATS_ARG_GROUP_BY), api);
 
-	for (int f = 0; f < NUM_FILTERS; f++)
-	{
-		/* Arguments 0-1 are since/until, 3-5 the other filters. */
-		int			arg = f < 2 ? f : f + 1;
-
-		nulls[f] = PG_ARGISNULL(arg) ? 'n' : ' ';
-		params[f] = PG_ARGISNULL(arg) ? (Datum) 0 : PG_GETARG_DATUM(arg);
-		if (!PG_ARGISNULL(arg))
-			key |= 1 << (FILTER_SHIFT + f);
-	}
-	for (int p = NUM_FILTERS; p < NUM_PARAMS; p++)
+	for (int p = 0; p < NUM_PARAMS; p++)
 	{
 		params[p] = (Datum) 0;
 		nulls[p] = 'n';
 	}
+	for (int f = 0; f < nfilters; f++)
+	{
+		int			arg = filter_args[f];
+		int			param = filter_params[f];
+
+		if (PG_ARGISNULL(arg))
+			continue;
+		/* 1.7: an empty label matches no call; most likely a mistake */
+		if (f >= NUM_FILTERS_1_5 && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(arg)) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not be an empty string", filter_names[f]),
+					 errhint("Pass NULL (the default) for calls of any %s;"
+							 " group_by => '{%s}' shows the calls without one in its NULL group.",
+							 filter_names[f], filter_names[f])));
+		nulls[param] = ' ';
+		params[param] = PG_GETARG_DATUM(arg);
+		key |= 1 << (FILTER_SHIFT + f);
+	}
+
+	/*
+	 * 1.7: a question without project, api_key or tag is 1.5's, with 1.5's
+	 * plan (the same query text, the same cached plan); only the others
+	 * take 1.7's paths, from ai_call.
+	 */
+	attribution = (key & (DIMS_ATTRIBUTION | FILTERS_ATTRIBUTION)) != 0;
+	key |= (uint32) (api >= AITRACK_API_1_7 && !attribution ? AITRACK_API_1_5 : api) << API_SHIFT;
 
 	check_read_privilege(schema, "ai_call");
 	check_read_privilege(schema, "ai_model");
@@ -696,12 +909,22 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 		nulls[PARAM_TZ] = ' ';
 		if (zone_has_whole_hours(schema, tz, params, nulls))
 		{
-			check_read_privilege(schema, "ai_usage_rollup");
-			check_read_privilege(schema, "ai_usage_rollup_total");
-			check_read_privilege(schema, "ai_usage_purged");
-			key |= KEY_ROLLUP;
-			if (ai_tenant_mode_active())
-				key |= KEY_TENANT;
+			if (attribution)
+			{
+				/* 1.7: from ai_call, and when grouping, ai_usage_purged */
+				if (!(key & FILTERS_ATTRIBUTION))
+					check_read_privilege(schema, "ai_usage_purged");
+				key |= KEY_ATTRIBUTION;
+			}
+			else
+			{
+				check_read_privilege(schema, "ai_usage_rollup");
+				check_read_privilege(schema, "ai_usage_rollup_total");
+				check_read_privilege(schema, "ai_usage_purged");
+				key |= KEY_ROLLUP;
+				if (ai_tenant_mode_active())
+					key |= KEY_TENANT;
+			}
 
 			/* The whole hours inside [since, until); the rest is read raw. */
 			from_hour = TIMESTAMP_NOT_FINITE(since) ? since :
@@ -712,7 +935,7 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 			params[PARAM_HOURS_FROM] = TimestampTzGetDatum(from_hour);
 			params[PARAM_HOURS_UNTIL] = TimestampTzGetDatum(until_hour);
 			nulls[PARAM_HOURS_FROM] = nulls[PARAM_HOURS_UNTIL] = ' ';
-			if (api >= AITRACK_API_1_5 && daily_allowed(schema, key, tz))
+			if (api >= AITRACK_API_1_5 && !attribution && daily_allowed(schema, key, tz))
 			{
 				TimestampTz from_day;
 				TimestampTz until_day;
@@ -777,6 +1000,7 @@ PG_FUNCTION_INFO_V1(ai_usage_stats_1_0);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_1);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_2);
 PG_FUNCTION_INFO_V1(ai_usage_stats_1_5);
+PG_FUNCTION_INFO_V1(ai_usage_stats_1_7);
 
 Datum
 ai_usage_stats_1_0(PG_FUNCTION_ARGS)
@@ -806,4 +1030,15 @@ Datum
 ai_usage_stats_1_5(PG_FUNCTION_ARGS)
 {
 	return usage_stats(fcinfo, AITRACK_API_1_5);
+}
+
+/*
+ * 1.7: 1.5's arguments, then the filters project, api_key and tag; group_by
+ * takes project, api_key and tag too; rows of ai_usage_stats_row with its
+ * three attribution columns.  Questions without them are answered as 1.5's.
+ */
+Datum
+ai_usage_stats_1_7(PG_FUNCTION_ARGS)
+{
+	return usage_stats(fcinfo, AITRACK_API_1_7);
 }

@@ -208,7 +208,7 @@ GRANT EXECUTE ON FUNCTION
     record_ai_calls(jsonb)
     TO regress_aitrack_po_writer;
 GRANT EXECUTE ON FUNCTION
-    ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text),
+    ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text),
     ai_price_at(text, text, timestamptz),
     ai_cost(ai_model_price, integer, integer, integer, integer, integer)
     TO regress_aitrack_po_reader, regress_aitrack_po_tenant;

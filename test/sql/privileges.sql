@@ -102,7 +102,7 @@ SELECT m.modelname, count(*) AS calls FROM ai_call c JOIN ai_model m ON m.id = c
  GROUP BY 1 ORDER BY 1;
 
 -- The reporting role: stats and the tables, read-only.
-GRANT EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)
+GRANT EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)
     TO regress_aitrack_reader;
 SET ROLE regress_aitrack_reader;
 -- Without SELECT on the tables, ai_usage_stats (SECURITY INVOKER) refuses.

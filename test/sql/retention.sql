@@ -57,7 +57,7 @@ SELECT * FROM pg_temp.stats_now() AS s(q text, bucket timestamptz, modelname tex
     unpriced_calls bigint, avg_time_to_first_token_ms float8,
     cache_creation_1h_input_tokens bigint, input_audio_tokens bigint, cache_read_audio_tokens bigint,
     input_image_tokens bigint, output_audio_tokens bigint, output_image_tokens bigint,
-    web_search_requests bigint);
+    web_search_requests bigint, project text, api_key text, tag text);
 CREATE TEMP TABLE stats_before AS SELECT * FROM stats_now;
 SELECT q, count(*) AS rows, sum(calls) AS calls FROM stats_before GROUP BY q ORDER BY q;
 

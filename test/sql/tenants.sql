@@ -32,7 +32,7 @@ GRANT EXECUTE ON FUNCTION
     TO regress_aitrack_writer;
 -- Readers, tenants or not, get the same grants: what they see differs only
 -- by aitrack.tenant.
-GRANT EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)
+GRANT EXECUTE ON FUNCTION ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)
     TO regress_aitrack_reporting, regress_aitrack_tenant_a, regress_aitrack_tenant_b;
 GRANT SELECT ON ai_call, ai_model, ai_usage_rollup, ai_usage_rollup_total, ai_usage_purged
     TO regress_aitrack_reporting, regress_aitrack_tenant_a, regress_aitrack_tenant_b;
