@@ -479,9 +479,7 @@ COMMENT ON FUNCTION @extschema@.record_ai_calls(jsonb) IS 'Records a JSON array 
 --
 -- A new argument list is a new function: it is created beside the old one,
 -- takes the old one's ACL and initial privileges (as 1.5 did), and replaces
--- it.  A view or function of a user's that depends on the 7-argument
--- ai_usage_stats() stops the update at the DROP below (drop it, update,
--- create it again).
+-- it under its name; the old one stays, renamed, for the views over it.
 --
 -- The row type first: until the function is replaced, the 1.5 symbol
 -- fills the new attributes with NULL (src/stats.c), so the old function
@@ -519,9 +517,16 @@ SELECT '@extschema@.ai_usage_stats_1_7_new(timestamptz, timestamptz, text[], tex
   FROM pg_catalog.pg_init_privs i
  WHERE i.objoid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure
    AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass;
-DROP FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text);
+-- The 7-argument function is not dropped but renamed: a view over it (the
+-- type's comment promises views survive updates) keeps working, through
+-- ai_usage_stats_1_6, with its grants; new queries get the new function.
+-- (Both named ai_usage_stats would make every call that leaves the new
+-- arguments out ambiguous.)
+ALTER FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text)
+    RENAME TO ai_usage_stats_1_6;
 ALTER FUNCTION @extschema@.ai_usage_stats_1_7_new(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)
     RENAME TO ai_usage_stats;
+COMMENT ON FUNCTION @extschema@.ai_usage_stats_1_6(timestamptz, timestamptz, text[], text, text, uuid, text) IS 'ai_usage_stats() as 1.6 had it, kept under this name so that views made over it before 1.7 go on working (they now read ai_usage_stats_1_6); the same answers, without project, api_key and tag (NULL in its rows). New queries: ai_usage_stats().';
 
 COMMENT ON FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text) IS 'Calls, errors, token sums (audio, image, 1-hour cache write and web search counts included), cost in USD and latency in milliseconds (mean, p50, p95, p99) of the calls made from since (inclusive) to until (exclusive), grouped by any of model, modelname, call_type, status, user, project, api_key, tag and one hour, day, week or month bucket cut in time zone tz, and filtered by any of modelname, call_type, user_id, project, api_key and tag (the calls carrying it). 1.7 adds project, api_key and tag: a call with several tags counts once under each, calls without a project, key or tag form the group NULL. Questions naming none of them: whole UTC days come from the daily rollup level (when no user is asked for and buckets, if any, are days or longer in a zone that is always UTC), whole hours from the hourly one. Questions naming one of them come from ai_call directly (the rollups hold no attribution). Purged calls count, in the NULL groups of project, api_key and tag (their attribution is not kept), and not when filtering by one of them. Rows of type ai_usage_stats_row. SECURITY INVOKER: the caller''s privileges and row-level security apply, so it needs SELECT on ai_call, ai_model, ai_usage_rollup, ai_usage_rollup_total, ai_usage_rollup_daily, ai_usage_purged and ai_upkeep_state (aitrack_reader), and a tenant gets its own user''s calls only.';
 -- ==== END SECTION: usage stats ====
@@ -1491,6 +1496,7 @@ AS $$
         ('@extschema@.ai_upkeep_state'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
         ('@extschema@.ai_upkeep_status'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
         ('@extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_usage_stats_1_6(timestamptz, timestamptz, text[], text, text, uuid, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         ('@extschema@.ai_price_at(text, text, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         ('@extschema@.ai_cost(@extschema@.ai_model_price, integer, integer, integer, integer, integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         ('@extschema@.ai_cost(@extschema@.ai_model_price, record)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),

@@ -92,18 +92,20 @@ ROLLBACK;
 -- The 1.5 symbol knows no attribution: 1.6 databases keep 1.6's error.
 SELECT count(*) FROM ai_usage_stats(group_by => '{project}');
 
--- The update replaces the function (a new argument list): a view over the
--- 7-argument one stops it, as the script says.
-CREATE VIEW sa_dashboard AS SELECT modelname, calls FROM ai_usage_stats();
-\set VERBOSITY terse
+-- The update brings a new argument list: a view over the 7-argument
+-- function survives it (the old function stays as ai_usage_stats_1_6, with
+-- the same answers).
+CREATE VIEW sa_dashboard AS SELECT modelname, calls FROM ai_usage_stats() ORDER BY 1;
+CREATE TEMPORARY TABLE sa_dashboard_1_6 AS SELECT * FROM sa_dashboard;
 ALTER EXTENSION aitrack UPDATE TO '1.7';
-\set VERBOSITY default
+SELECT count(*) AS differing FROM ((TABLE sa_dashboard_1_6 EXCEPT ALL TABLE sa_dashboard)
+                                   UNION ALL (TABLE sa_dashboard EXCEPT ALL TABLE sa_dashboard_1_6)) d;
+SELECT pg_get_viewdef('sa_dashboard') ~ 'ai_usage_stats_1_6' AS reads_the_renamed_function;
 DROP VIEW sa_dashboard;
-ALTER EXTENSION aitrack UPDATE TO '1.7';
 SELECT p.oid::regprocedure AS signature, p.prosrc AS symbol,
        (SELECT count(*) FROM pg_attribute WHERE attrelid = 'ai_usage_stats_row'::regclass AND attnum > 0)
            AS row_attributes
-  FROM pg_proc p WHERE p.proname = 'ai_usage_stats';
+  FROM pg_proc p WHERE p.proname IN ('ai_usage_stats', 'ai_usage_stats_1_6') ORDER BY p.proname;
 -- Questions without attribution: the same answers (the same plans, see
 -- src/stats.c), the new columns NULL.
 SELECT count(*) AS differing FROM ((TABLE sa_answers_1_6 EXCEPT ALL SELECT * FROM pg_temp.answers())
