@@ -318,7 +318,7 @@ is( $node->safe_psql('src',
 		'SELECT count(*) FILTER (WHERE pending) FROM ai_usage_rollup'),
 	'0', 'source: the rollups are compacted');
 isnt($expected{members}, '', 'source: extension has members');
-like($expected{policies}, qr/^ai_call t ai_call_tenant .*\nai_model f\n/,
+like($expected{policies}, qr/(?:\A|\n)ai_call t ai_call_tenant [^\n]*\nai_model f\n/,
 	'source: row-level security and a tenant policy on ai_call (1.3)');
 like(
 	$expected{price_at},

@@ -443,6 +443,15 @@ SELECT string_agg(c.relname || ' ' || c.relrowsecurity || ' '
                     AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'aitrack'))
 SQL
 		join("\n",
+			(vcmp(extversion($db), '1.7') >= 0 ? (
+				q{ai_budget true ai_budget_tenant (( SELECT (NOT ai_tenant_mode())) OR ((scope = 'user'::text) AND ((scope_value IS NULL) OR (scope_value = (( SELECT ai_tenant_user_id() AS ai_tenant_user_id))::text))))},
+				q{ai_budget_hold true ai_budget_hold_tenant (( SELECT (NOT ai_tenant_mode())) OR ((scope_value = (( SELECT ai_tenant_user_id() AS ai_tenant_user_id))::text) AND (budget_id IN ( SELECT b.id
+   FROM ai_budget b
+  WHERE (b.scope = 'user'::text)))))},
+				q{ai_budget_reservation true ai_budget_reservation_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))},
+				q{ai_budget_spend true ai_budget_spend_tenant (( SELECT (NOT ai_tenant_mode())) OR ((scope_value = (( SELECT ai_tenant_user_id() AS ai_tenant_user_id))::text) AND (budget_id IN ( SELECT b.id
+   FROM ai_budget b
+  WHERE (b.scope = 'user'::text)))))}) : ()),
 			'ai_call true ai_call_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))',
 			'ai_model false -',
 			'ai_model_price false -',
@@ -571,7 +580,10 @@ sub check_grants
 		  'ai_purge_content(timestamp with time zone,integer) false',
 		  'ai_rollup_capture() false',
 		  'ai_rollup_compact() false',
-		  'ai_usage_stats(timestamp with time zone,timestamp with time zone,text[],text,text,uuid,text) true',
+		  ($v17
+			? ('ai_usage_stats(timestamp with time zone,timestamp with time zone,text[],text,text,uuid,text,text,text,text) true',
+			   'ai_usage_stats_1_6(timestamp with time zone,timestamp with time zone,text[],text,text,uuid,text) true')
+			: 'ai_usage_stats(timestamp with time zone,timestamp with time zone,text[],text,text,uuid,text) true'),
 		  'record_ai_calls(jsonb) false',
 		  'table ai_usage_purged true false',
 		  'table ai_usage_rollup true false',
@@ -625,6 +637,31 @@ sub check_grants
 		  'ai_rollup_backfill_daily(integer) false',
 		  'table ai_upkeep_state false false',
 		  'table ai_usage_rollup_daily false false';
+	}
+	if ($v17)
+	{
+		# spend control and the OpenTelemetry names: for the group roles
+		# (the period helpers are open to all); the 7-argument stats stay
+		# as ai_usage_stats_1_6 with their grants (above)
+		push @privs,
+		  'ai_budget_add_spend(jsonb) false',
+		  'ai_budget_caller_user(uuid) false',
+		  'ai_budget_changed() false',
+		  'ai_budget_check(numeric,uuid,text,text,text[],text) false',
+		  'ai_budget_clear_expired() false',
+		  'ai_budget_count_calls() false',
+		  'ai_budget_matches(uuid,text,text,text[],text) false',
+		  'ai_budget_period_end(text,text,timestamp with time zone) true',
+		  'ai_budget_period_start(text,text,timestamp with time zone) true',
+		  'ai_budget_recount_current(bigint) false',
+		  'ai_budget_release(bigint) false',
+		  'ai_budget_reserve(numeric,uuid,text,text,text[],text,interval) false',
+		  'ai_budget_settle(bigint,bigint) false',
+		  'ai_otel_metrics(timestamp with time zone,timestamp with time zone) false',
+		  'table ai_budget false false',
+		  'table ai_budget_hold false false',
+		  'table ai_budget_reservation false false',
+		  'table ai_budget_spend false false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
