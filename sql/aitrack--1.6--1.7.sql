@@ -670,13 +670,21 @@ CREATE POLICY ai_budget_reservation_tenant ON @extschema@.ai_budget_reservation
 -- and months are cut in the budget's zone, across DST changes as
 -- date_trunc() cuts them.
 --
+-- The zone is read with the session's settings pinned: a zone name that is
+-- also an abbreviation ("EST") would otherwise mean what the caller's
+-- timezone_abbreviations (or, from PostgreSQL 18, its TimeZone) say, and a
+-- caller could move the period.  Moments within a day of the ends of the
+-- timestamp range have no period start of their own there.
 CREATE FUNCTION @extschema@.ai_budget_period_start(period text, time_zone text, at timestamptz)
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET timezone_abbreviations = 'Default'
+SET TimeZone = 'UTC'
 AS $$
     SELECT CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' THEN '-infinity'::pg_catalog.timestamptz
-                WHEN NOT pg_catalog.isfinite(at) THEN at
+                WHEN at OPERATOR(pg_catalog.>=) '294276-12-01 00:00+00'::pg_catalog.timestamptz THEN 'infinity'::pg_catalog.timestamptz
+                WHEN at OPERATOR(pg_catalog.<) '4713-02-01 00:00+00 BC'::pg_catalog.timestamptz THEN '-infinity'::pg_catalog.timestamptz
                 ELSE pg_catalog.date_trunc(period, at, time_zone) END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_budget_period_start(text, text, timestamptz) FROM PUBLIC;
@@ -685,8 +693,11 @@ CREATE FUNCTION @extschema@.ai_budget_period_end(period text, time_zone text, pe
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET timezone_abbreviations = 'Default'
+SET TimeZone = 'UTC'
 AS $$
     SELECT CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' OR NOT pg_catalog.isfinite(period_start)
+                     OR period_start OPERATOR(pg_catalog.>=) '294276-11-01 00:00+00'::pg_catalog.timestamptz
                 THEN 'infinity'::pg_catalog.timestamptz
                 ELSE pg_catalog.timezone(time_zone,
                          pg_catalog.timezone(time_zone, period_start)
@@ -720,6 +731,26 @@ AS $$
        AND (b.scope_value IS NULL OR b.scope_value OPERATOR(pg_catalog.=) v.val)
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_budget_matches(uuid, text, text, text[], text) FROM PUBLIC;
+
+--
+-- One alert: the payload README's "Alerts" documents.
+--
+CREATE FUNCTION @extschema@.ai_budget_notify(budget_id bigint, scope_value text, period_start timestamptz,
+                                             spent_usd numeric, threshold_pct integer)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.pg_notify('aitrack_budget', pg_catalog.jsonb_build_object(
+               'budget', b.name, 'budget_id', b.id, 'scope', b.scope,
+               'scope_value', NULLIF(scope_value, ''), 'period', b.period,
+               'time_zone', b.time_zone, 'period_start', period_start,
+               'spent_usd', spent_usd, 'limit_usd', b.limit_usd,
+               'threshold_pct', threshold_pct, 'hard', b.hard)::pg_catalog.text)
+      FROM @extschema@.ai_budget b
+     WHERE b.id OPERATOR(pg_catalog.=) budget_id
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_notify(bigint, text, timestamptz, numeric, integer) FROM PUBLIC;
 
 --
 -- Add what calls cost to their budgets' spend rows, and send each alert
@@ -769,12 +800,8 @@ BEGIN
            AND s.scope_value OPERATOR(pg_catalog.=) r.scope_value
            AND s.period_start OPERATOR(pg_catalog.=) r.period_start;
         FOR i IN 1 .. pg_catalog.cardinality(r.reached) LOOP
-            PERFORM pg_catalog.pg_notify('aitrack_budget', pg_catalog.jsonb_build_object(
-                'budget', r.name, 'budget_id', r.budget_id, 'scope', r.scope,
-                'scope_value', NULLIF(r.scope_value, ''), 'period', r.period,
-                'time_zone', r.time_zone, 'period_start', r.period_start,
-                'spent_usd', r.spent_usd, 'limit_usd', r.limit_usd,
-                'threshold_pct', r.reached[i], 'hard', r.hard)::pg_catalog.text);
+            PERFORM @extschema@.ai_budget_notify(r.budget_id, r.scope_value, r.period_start,
+                                                 r.spent_usd, r.reached[i]);
         END LOOP;
     END LOOP;
 END;
@@ -807,7 +834,9 @@ BEGIN
                    pg_catalog.count(*) AS calls,
                    pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced
               FROM new_calls c
-              JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
+              -- (LEFT: a restore loads ai_model after ai_call; only model
+              -- budgets need the name, see ai_budget_recount())
+              LEFT JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
              CROSS JOIN LATERAL @extschema@.ai_budget_matches(c.user_id, c.project, c.api_key, c.tags, mo.modelname) m
               JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
              GROUP BY 1, 2, 3) g;
@@ -862,9 +891,10 @@ BEGIN
                    pg_catalog.count(*) AS calls,
                    pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced
               FROM @extschema@.ai_call c
-              JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
+              LEFT JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
              CROSS JOIN LATERAL @extschema@.ai_budget_matches(c.user_id, c.project, c.api_key, c.tags, mo.modelname) m
              WHERE c.created_at OPERATOR(pg_catalog.>=) since
+               AND c.created_at OPERATOR(pg_catalog.<) @extschema@.ai_budget_period_end(b.period, b.time_zone, since)
                AND m.budget_id OPERATOR(pg_catalog.=) b.id
              GROUP BY 1, 2) g;
 END;
@@ -877,7 +907,18 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    r record;
+    current_start timestamptz;
 BEGIN
+    -- Every recording transaction reads ai_budget (the counting trigger)
+    -- and holds that lock until it ends: this waits for the ones that may
+    -- have counted under the old definition, and holds back the next ones
+    -- until this change commits.  So the recount below misses no call that
+    -- the trigger did not count either, and none is counted twice; and a
+    -- recording that waited here reads the new limit and thresholds.  (Two
+    -- budget changes at once may end in a deadlock error: run it again.)
+    LOCK TABLE @extschema@.ai_budget IN ACCESS EXCLUSIVE MODE;
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT'
        OR (NEW.scope, NEW.scope_value, NEW.period, NEW.time_zone, NEW.enabled)
           IS DISTINCT FROM (OLD.scope, OLD.scope_value, OLD.period, OLD.time_zone, OLD.enabled) THEN
@@ -886,14 +927,47 @@ BEGIN
             DELETE FROM @extschema@.ai_budget_hold h WHERE h.budget_id OPERATOR(pg_catalog.=) NEW.id;
         END IF;
         PERFORM @extschema@.ai_budget_recount_current(NEW.id);
+        -- The live reservations hold against the budget as it is now.
+        IF NEW.enabled THEN
+            INSERT INTO @extschema@.ai_budget_hold (reservation_id, budget_id, scope_value, period_start, amount_usd, expires_at)
+            SELECT x.id, m.budget_id, m.scope_value,
+                   @extschema@.ai_budget_period_start(NEW.period, NEW.time_zone, pg_catalog.now()),
+                   x.amount_usd, x.expires_at
+              FROM @extschema@.ai_budget_reservation x
+             CROSS JOIN LATERAL @extschema@.ai_budget_matches(x.user_id, x.project, x.api_key, x.tags, x.modelname) m
+             WHERE m.budget_id OPERATOR(pg_catalog.=) NEW.id
+               AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()
+            ON CONFLICT DO NOTHING;
+        END IF;
     ELSIF (NEW.limit_usd, NEW.alert_at_pct) IS DISTINCT FROM (OLD.limit_usd, OLD.alert_at_pct) THEN
-        -- The thresholds count from the new limit: those already reached
-        -- are marked sent (silently), the others are sent when reached.
-        UPDATE @extschema@.ai_budget_spend s
-           SET alerted_pct = ARRAY(SELECT t FROM pg_catalog.unnest(NEW.alert_at_pct) AS t
-                                    WHERE s.spent_usd OPERATOR(pg_catalog.>=) (NEW.limit_usd OPERATOR(pg_catalog.*) t OPERATOR(pg_catalog./) 100)
-                                    ORDER BY t)
-         WHERE s.budget_id OPERATOR(pg_catalog.=) NEW.id;
+        -- The thresholds count from the new limit: one sent before and
+        -- still reached stays sent; one the new limit makes reached is sent
+        -- now (at commit) for the current period, marked for earlier ones;
+        -- one no longer reached is sent again when it is.
+        current_start := @extschema@.ai_budget_period_start(NEW.period, NEW.time_zone, pg_catalog.now());
+        FOR r IN
+            SELECT s.scope_value, s.period_start, s.spent_usd,
+                   ARRAY(SELECT t FROM pg_catalog.unnest(NEW.alert_at_pct) AS t
+                          WHERE s.spent_usd OPERATOR(pg_catalog.>=) (NEW.limit_usd OPERATOR(pg_catalog.*) t OPERATOR(pg_catalog./) 100)
+                          ORDER BY t) AS reached,
+                   s.alerted_pct
+              FROM @extschema@.ai_budget_spend s
+             WHERE s.budget_id OPERATOR(pg_catalog.=) NEW.id
+               FOR UPDATE
+        LOOP
+            UPDATE @extschema@.ai_budget_spend s
+               SET alerted_pct = r.reached
+             WHERE s.budget_id OPERATOR(pg_catalog.=) NEW.id
+               AND s.scope_value OPERATOR(pg_catalog.=) r.scope_value
+               AND s.period_start OPERATOR(pg_catalog.=) r.period_start;
+            IF r.period_start OPERATOR(pg_catalog.=) current_start THEN
+                FOR i IN 1 .. COALESCE(pg_catalog.cardinality(r.reached), 0) LOOP
+                    CONTINUE WHEN r.reached[i] OPERATOR(pg_catalog.=) ANY (r.alerted_pct);
+                    PERFORM @extschema@.ai_budget_notify(NEW.id, r.scope_value, r.period_start,
+                                                         r.spent_usd, r.reached[i]);
+                END LOOP;
+            END IF;
+        END LOOP;
     END IF;
     RETURN NULL;
 END;
@@ -904,6 +978,68 @@ CREATE TRIGGER ai_budget_changed
     AFTER INSERT OR UPDATE ON @extschema@.ai_budget
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ai_budget_changed();
 ALTER TABLE @extschema@.ai_budget ENABLE ALWAYS TRIGGER ai_budget_changed;
+
+--
+-- ai_budget_recount(): every budget's current period counted again from
+-- ai_call (thresholds reached marked, silently).  For after a restore that
+-- skipped the triggers (--disable-triggers, --data-only), and for model
+-- budgets after any restore (pg_restore loads ai_model after ai_call, so
+-- the trigger could not name the model of the calls it loaded).
+--
+CREATE FUNCTION @extschema@.ai_budget_recount()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b bigint;
+    n bigint := 0;
+BEGIN
+    LOCK TABLE @extschema@.ai_budget IN ACCESS EXCLUSIVE MODE;
+    FOR b IN SELECT x.id FROM @extschema@.ai_budget x ORDER BY x.id LOOP
+        PERFORM @extschema@.ai_budget_recount_current(b);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    RETURN n;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_recount() FROM PUBLIC;
+
+--
+-- Attribution given to ai_budget_reserve() and ai_budget_check(): the
+-- rules of ai_call's columns (a spend row per value it names: no free-form
+-- key may make them).
+--
+CREATE FUNCTION @extschema@.ai_budget_check_attribution(project text, api_key text, tags text[], modelname text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    label record;
+BEGIN
+    FOR label IN SELECT * FROM (VALUES ('project', project), ('api_key', api_key), ('modelname', modelname)) AS v(name, value)
+                  WHERE v.value IS NOT NULL
+    LOOP
+        IF label.value OPERATOR(pg_catalog.!~) '^[^[:cntrl:]]{1,200}$' THEN
+            RAISE EXCEPTION '% must be 1 to 200 characters without control characters', label.name
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = pg_catalog.format('It has %s characters.', pg_catalog.length(label.value));
+        END IF;
+    END LOOP;
+    IF tags IS NOT NULL AND NOT (
+           pg_catalog.array_ndims(tags) OPERATOR(pg_catalog.=) 1
+           AND (SELECT pg_catalog.count(DISTINCT t) FROM pg_catalog.unnest(tags) AS t) OPERATOR(pg_catalog.<=) 64
+           AND pg_catalog.array_position(tags, NULL) IS NULL
+           AND pg_catalog.array_to_string(tags, '') OPERATOR(pg_catalog.!~) '[[:cntrl:]]'
+           AND pg_catalog.array_to_string(tags, E'\n') OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,100}(\n[^[:cntrl:]]{1,100})*$') THEN
+        RAISE EXCEPTION 'tags must be 1 to 64 distinct tags of 1 to 100 characters without control characters'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the tags the call will be recorded with.';
+    END IF;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_check_attribution(text, text, text[], text) FROM PUBLIC;
 
 --
 -- The user a budget function acts for: a tenant's own (given or not; any
@@ -961,6 +1097,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('estimate_usd is %s.', COALESCE(estimate_usd::pg_catalog.text, 'NULL'));
     END IF;
+    PERFORM @extschema@.ai_budget_check_attribution(project, api_key, tags, modelname);
     RETURN QUERY
     SELECT b.name, b.scope,
            CASE WHEN NOT tenant OR b.scope OPERATOR(pg_catalog.=) 'user' THEN NULLIF(m.scope_value, '') END,
@@ -970,8 +1107,9 @@ BEGIN
            CASE WHEN v.shown THEN COALESCE(s.spent_usd, 0) END,
            CASE WHEN v.shown THEN h.held END,
            CASE WHEN v.shown THEN b.limit_usd OPERATOR(pg_catalog.-) COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.-) h.held END,
-           NOT b.hard OR COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.+) h.held OPERATOR(pg_catalog.+) estimate_usd
-                         OPERATOR(pg_catalog.<=) b.limit_usd
+           CASE WHEN v.shown THEN
+               NOT b.hard OR COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.+) h.held OPERATOR(pg_catalog.+) estimate_usd
+                             OPERATOR(pg_catalog.<=) b.limit_usd END
       FROM @extschema@.ai_budget_matches(who, project, api_key, tags, modelname) m
       JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
      CROSS JOIN LATERAL (SELECT @extschema@.ai_budget_period_start(b.period, b.time_zone, pg_catalog.now()) AS start) p
@@ -983,8 +1121,7 @@ BEGIN
                            FROM @extschema@.ai_budget_hold x
                           WHERE x.budget_id OPERATOR(pg_catalog.=) b.id
                             AND x.scope_value OPERATOR(pg_catalog.=) m.scope_value
-                            AND x.period_start OPERATOR(pg_catalog.=) p.start
-                            AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()) h
+                            AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()) h
      ORDER BY b.name, m.scope_value;
 END;
 $$;
@@ -1034,7 +1171,24 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('expires_in is %s.', COALESCE(expires_in::pg_catalog.text, 'NULL'));
     END IF;
-    until := pg_catalog.now() OPERATOR(pg_catalog.+) expires_in;
+    -- Under a snapshot older than the statement, the holds of reservations
+    -- made since would be unseen and the check would let both pass.
+    IF current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'ai_budget_reserve() must run at READ COMMITTED'
+            USING ERRCODE = 'active_sql_transaction',
+                  DETAIL = pg_catalog.format('This transaction is %s: its snapshot would not see reservations made since it began.',
+                                             current_setting('transaction_isolation')),
+                  HINT = 'Reserve in a transaction of its own, at the default isolation level.';
+    END IF;
+    -- A tenant's reservation holds for 15 minutes at most: long enough for
+    -- a call, too short to keep a shared budget blocked.
+    IF tenant AND expires_in OPERATOR(pg_catalog.>) '15 minutes'::pg_catalog.interval THEN
+        RAISE EXCEPTION 'a tenant''s reservation may last 15 minutes at most'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('expires_in is %s.', expires_in);
+    END IF;
+    PERFORM @extschema@.ai_budget_check_attribution(project, api_key, tags, modelname);
+    until := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) expires_in;
     INSERT INTO @extschema@.ai_budget_reservation (amount_usd, user_id, project, api_key, tags, modelname, expires_at)
     VALUES (estimate_usd, who, project, api_key, tags, modelname, until)
     RETURNING id INTO reservation;
@@ -1059,8 +1213,7 @@ BEGIN
           FROM @extschema@.ai_budget_hold x
          WHERE x.budget_id OPERATOR(pg_catalog.=) r.budget_id
            AND x.scope_value OPERATOR(pg_catalog.=) r.scope_value
-           AND x.period_start OPERATOR(pg_catalog.=) r.start
-           AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.now();
+           AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp();
         IF r.hard AND spent OPERATOR(pg_catalog.+) held OPERATOR(pg_catalog.+) estimate_usd
                       OPERATOR(pg_catalog.>) r.limit_usd THEN
             IF tenant AND r.scope OPERATOR(pg_catalog.<>) 'user' THEN
@@ -1135,7 +1288,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     WITH gone AS (
         DELETE FROM @extschema@.ai_budget_reservation r
-         WHERE r.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+         WHERE r.expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()
         RETURNING 1)
     SELECT pg_catalog.count(*) FROM gone
 $$;
@@ -1165,8 +1318,7 @@ SELECT b.name AS budget, b.scope, COALESCE(b.scope_value, NULLIF(s.scope_value, 
                        FROM @extschema@.ai_budget_hold x
                       WHERE x.budget_id OPERATOR(pg_catalog.=) b.id
                         AND x.scope_value OPERATOR(pg_catalog.=) COALESCE(s.scope_value, COALESCE(b.scope_value, ''))
-                        AND x.period_start OPERATOR(pg_catalog.=) p.start
-                        AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()) h
+                        AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()) h
  WHERE s.budget_id IS NOT NULL OR b.scope_value IS NOT NULL OR b.scope OPERATOR(pg_catalog.=) 'all';
 REVOKE ALL ON TABLE @extschema@.ai_budget_status FROM PUBLIC;
 -- ==== END SECTION: budgets ====
@@ -1547,6 +1699,7 @@ AS $$
         ('@extschema@.ai_budget_reservation'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'SELECT'),
         ('@extschema@.ai_budget_reservation'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
         ('@extschema@.ai_budget_clear_expired()'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
+        ('@extschema@.ai_budget_recount()'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
         -- everyone: pure helpers, and what the row-level security policies call
         ('@extschema@.ai_hist_of(integer, integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
         ('@extschema@.ai_hist_add(integer[], integer[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
@@ -1661,6 +1814,9 @@ COMMENT ON FUNCTION @extschema@.ai_budget_check(numeric, uuid, text, text, text[
 COMMENT ON FUNCTION @extschema@.ai_budget_reserve(numeric, uuid, text, text, text[], text, interval) IS 'Holds an estimated cost against every budget a call about to be made falls under, and returns the reservation id; refused with SQLSTATE 53400 (budget "NAME" would be exceeded), holding nothing, when a hard budget''s spent + reserved + estimate would pass its limit. Locks each budget''s spend row until the transaction ends. SECURITY DEFINER (aitrack_writer); a tenant reserves for its own user.';
 COMMENT ON FUNCTION @extschema@.ai_budget_settle(bigint, bigint) IS 'Ends a reservation once its call (call_id, which must exist) is recorded: the call''s real cost was counted when it was recorded. False when the reservation was already gone. SECURITY DEFINER (aitrack_writer).';
 COMMENT ON FUNCTION @extschema@.ai_budget_release(bigint) IS 'Ends a reservation without a call; false when it was already gone. SECURITY DEFINER (aitrack_writer); a tenant ends its own user''s only.';
+COMMENT ON FUNCTION @extschema@.ai_budget_recount() IS 'Counts the current period of every budget again from ai_call (thresholds reached marked without a NOTIFY) and returns the number of budgets: after a restore with --disable-triggers or --data-only, and for model budgets after any restore. SECURITY INVOKER (aitrack_admin).';
+COMMENT ON FUNCTION @extschema@.ai_budget_notify(bigint, text, timestamptz, numeric, integer) IS 'Sends one alert on channel aitrack_budget, with the documented JSON payload. Internal.';
+COMMENT ON FUNCTION @extschema@.ai_budget_check_attribution(text, text, text[], text) IS 'Refuses attribution that ai_call would refuse (labels of 1 to 200 characters, up to 64 distinct tags of 1 to 100), for ai_budget_reserve() and ai_budget_check(). Internal.';
 COMMENT ON FUNCTION @extschema@.ai_budget_clear_expired() IS 'Deletes expired reservations (they already hold nothing) and returns how many; the upkeep worker runs it. SECURITY INVOKER (aitrack_admin).';
 COMMENT ON FUNCTION @extschema@.ai_rollup_compact() IS 'Folds the pending rows of ai_usage_rollup into one row per group, into ai_usage_rollup_total and into the daily level of the days it touched, and returns the number of pending rows folded; safe from several sessions at once (all but one return 0; 1.7: VACUUM or ANALYZE of ai_upkeep_state no longer makes it return 0). The upkeep worker runs it within seconds of every commit that appended pending rows; call it by hand when aitrack.upkeep_interval is 0. SECURITY INVOKER: the caller''s privileges apply (aitrack_admin).';
 -- ==== END SECTION: comments ====

@@ -181,6 +181,49 @@ DELETE FROM ai_budget WHERE name = 'project x';
 SELECT count(*) AS rows_of_deleted FROM ai_budget_spend s WHERE NOT EXISTS (SELECT FROM ai_budget b WHERE b.id = s.budget_id);
 
 --
+-- What an attack review found, each shown fixed.
+--
+-- A reservation in an older snapshot would not see the holds made since.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT ai_budget_reserve(1);
+ROLLBACK;
+-- Attribution that ai_call would refuse is refused here too.
+SELECT ai_budget_reserve(1, tags => (SELECT array_agg('t' || i) FROM generate_series(1, 65) AS i));
+SELECT ai_budget_reserve(1, project => E'a\tb');
+SELECT ai_budget_check(1, api_key => repeat('k', 201));
+-- Changing a budget's zone (or scope, period, enabled) keeps the live
+-- reservations held against it.
+INSERT INTO ai_budget (name, scope, scope_value, period, limit_usd) VALUES ('project h', 'project', 'h', 'month', 10);
+SELECT ai_budget_reserve(6, NULL, 'h') IS NOT NULL AS held;
+UPDATE ai_budget SET time_zone = 'Etc/UTC' WHERE name = 'project h';
+SELECT ai_budget_reserve(6, NULL, 'h');
+SELECT budget, reserved FROM b_status() WHERE budget = 'project h';
+-- A lowered limit marks (and, for the current period, sends at commit)
+-- the thresholds it makes reached; a raised one drops those no longer
+-- reached.
+SELECT b_insert(4, '0c', 'h');
+UPDATE ai_budget SET limit_usd = 5, alert_at_pct = '{50,80,100}' WHERE name = 'project h';
+SELECT budget, spent, alerted FROM b_status() WHERE budget = 'project h';
+UPDATE ai_budget SET limit_usd = 7 WHERE name = 'project h';
+SELECT budget, spent, alerted FROM b_status() WHERE budget = 'project h';
+DELETE FROM ai_budget WHERE name = 'project h';
+-- A zone that is also an abbreviation means the same whatever the
+-- session's abbreviations say.
+SELECT ai_budget_period_start('day', 'EST', '2025-03-03 12:00+00') AS default_est;
+SET timezone_abbreviations = 'Australia';
+SELECT ai_budget_period_start('day', 'EST', '2025-03-03 12:00+00') AS australian_session_est;
+RESET timezone_abbreviations;
+-- A call dated at the end of the timestamp range counts, in no period of
+-- its own, even under a zone east of UTC.
+INSERT INTO ai_budget (name, scope, period, time_zone, limit_usd) VALUES ('far east', 'all', 'day', 'Asia/Tokyo', 10);
+SELECT b_insert(1, '0c', at => '294276-12-31 23:00+00');
+SELECT period_start, spent_usd FROM ai_budget_spend s JOIN ai_budget b ON b.id = s.budget_id
+ WHERE b.name = 'far east' AND s.period_start = 'infinity';
+DELETE FROM ai_budget WHERE name = 'far east';
+-- Every budget counted again (after a restore that skipped triggers).
+SELECT ai_budget_recount() = (SELECT count(*) FROM ai_budget) AS recounted_all;
+
+--
 -- Tenants: a tenant sees the budgets of users (its own and those of
 -- every user), its own user's spend only, reserves only for its user, and
 -- is told of other budgets only by name and verdict.
@@ -196,6 +239,7 @@ SELECT count(*) AS spend_rows_seen, count(*) FILTER (WHERE scope_value <> '00000
 SELECT budget, scope_value IS NOT NULL AS value_shown, limit_usd IS NOT NULL AS figures_shown, allowed
   FROM ai_budget_check(1) ORDER BY 1;
 SELECT ai_budget_reserve(1, '00000000-0000-0000-0000-00000000000b');
+SELECT ai_budget_reserve(1, expires_in => '1 hour');
 SELECT ai_budget_reserve(1) AS tenant_reservation \gset
 SELECT budget, scope_value, reserved FROM b_status();
 RESET ROLE;
