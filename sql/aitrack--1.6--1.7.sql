@@ -561,9 +561,15 @@ CREATE TABLE @extschema@.ai_budget (
                   CHECK (scope_value OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,200}$'),
     period        text NOT NULL
                   CHECK (period OPERATOR(pg_catalog.=) ANY ('{day,week,month,lifetime}'::pg_catalog.text[])),
-    time_zone     text NOT NULL DEFAULT 'UTC'
-                  -- a zone date_trunc() knows (the error names it otherwise)
-                  CHECK (pg_catalog.date_trunc('day'::pg_catalog.text, '2000-01-01 00:00+00'::pg_catalog.timestamptz, time_zone) IS NOT NULL),
+    time_zone     text NOT NULL DEFAULT 'Etc/UTC'
+                  -- A zone of the tz database by its full name (Area/City,
+                  -- Etc/UTC): a name without a slash ("EST", "UTC") may
+                  -- also be an abbreviation, whose meaning the session's
+                  -- timezone_abbreviations (and, from PostgreSQL 18, its
+                  -- TimeZone) decide, so a caller could move the period.
+                  -- An unknown name: date_trunc()'s error names it.
+                  CHECK (pg_catalog.strpos(time_zone, '/') OPERATOR(pg_catalog.>) 0
+                         AND pg_catalog.date_trunc('day'::pg_catalog.text, '2000-01-01 00:00+00'::pg_catalog.timestamptz, time_zone) IS NOT NULL),
     limit_usd     numeric NOT NULL
                   CHECK (limit_usd OPERATOR(pg_catalog.>) 0 AND limit_usd OPERATOR(pg_catalog.<) 1e12),
     hard          boolean NOT NULL DEFAULT true,
@@ -670,17 +676,15 @@ CREATE POLICY ai_budget_reservation_tenant ON @extschema@.ai_budget_reservation
 -- and months are cut in the budget's zone, across DST changes as
 -- date_trunc() cuts them.
 --
--- The zone is read with the session's settings pinned: a zone name that is
--- also an abbreviation ("EST") would otherwise mean what the caller's
--- timezone_abbreviations (or, from PostgreSQL 18, its TimeZone) say, and a
--- caller could move the period.  Moments within a day of the ends of the
--- timestamp range have no period start of their own there.
+-- (A budget's zone is a full tz database name, never an abbreviation: see
+-- ai_budget.time_zone.  Pinning timezone_abbreviations here instead would
+-- reload the abbreviation file on every call, 60 us each.)  Moments within
+-- a day of the ends of the timestamp range have no period start of their
+-- own.
 CREATE FUNCTION @extschema@.ai_budget_period_start(period text, time_zone text, at timestamptz)
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-SET timezone_abbreviations = 'Default'
-SET TimeZone = 'UTC'
 AS $$
     SELECT CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' THEN '-infinity'::pg_catalog.timestamptz
                 WHEN at OPERATOR(pg_catalog.>=) '294276-12-01 00:00+00'::pg_catalog.timestamptz THEN 'infinity'::pg_catalog.timestamptz
@@ -693,8 +697,6 @@ CREATE FUNCTION @extschema@.ai_budget_period_end(period text, time_zone text, pe
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-SET timezone_abbreviations = 'Default'
-SET TimeZone = 'UTC'
 AS $$
     SELECT CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' OR NOT pg_catalog.isfinite(period_start)
                      OR period_start OPERATOR(pg_catalog.>=) '294276-11-01 00:00+00'::pg_catalog.timestamptz
@@ -709,11 +711,16 @@ REVOKE ALL ON FUNCTION @extschema@.ai_budget_period_end(text, text, timestamptz)
 -- The budgets a call falls under, and for each the scope value its spend
 -- is kept under ('' for 'all'; each distinct tag of the call for 'tag').
 --
+-- (PL/pgSQL, not SQL: PostgreSQL before 18 plans a SQL function's body
+-- again for every statement that calls it, 0.3 ms here; PL/pgSQL keeps the
+-- plan for the session.)
 CREATE FUNCTION @extschema@.ai_budget_matches(user_id uuid, project text, api_key text, tags text[], modelname text)
 RETURNS TABLE (budget_id bigint, scope_value text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT b.id, v.val
       FROM @extschema@.ai_budget b
      CROSS JOIN LATERAL (
@@ -728,7 +735,8 @@ AS $$
             WHERE b.scope OPERATOR(pg_catalog.=) 'tag') v
      WHERE b.enabled
        AND v.val IS NOT NULL
-       AND (b.scope_value IS NULL OR b.scope_value OPERATOR(pg_catalog.=) v.val)
+       AND (b.scope_value IS NULL OR b.scope_value OPERATOR(pg_catalog.=) v.val);
+END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_budget_matches(uuid, text, text, text[], text) FROM PUBLIC;
 
@@ -752,30 +760,61 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_budget_notify(bigint, text, timestamptz, numeric, integer) FROM PUBLIC;
 
+
 --
--- Add what calls cost to their budgets' spend rows, and send each alert
--- threshold a row has newly reached, once: the row stays locked until the
--- transaction ends, so of two transactions that both pass a threshold the
--- second sees the first one's alert.  NOTIFY is sent at commit (and not
--- at all on rollback, with the spend).  added: (budget_id, scope_value,
--- period_start, cost, calls, unpriced) rows, sorted, so that concurrent
--- writers lock spend rows in one order.
+-- The trigger: every statement that inserts calls counts them against
+-- their budgets, in its own transaction.  Without an enabled budget it
+-- costs one index probe.  Updates and deletes of calls (ai_reprice,
+-- purges) leave the spend as recorded: a budget counts what was spent when.
 --
-CREATE FUNCTION @extschema@.ai_budget_add_spend(added jsonb)
-RETURNS void
+CREATE FUNCTION @extschema@.ai_budget_count_calls()
+RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r record;
 BEGIN
+    IF NOT EXISTS (SELECT FROM @extschema@.ai_budget b WHERE b.enabled) THEN
+        RETURN NULL;
+    END IF;
+    -- ai_budget_matches() and ai_budget_period_start() written out, so
+    -- that this one plan, kept for the session, is all a statement runs.
+    -- The spend rows are upserted in one order (budget, scope value,
+    -- period), so that concurrent writers take their locks in it; the row
+    -- stays locked until the transaction ends, so of two that both pass a
+    -- threshold the second sees the first one's alert.  NOTIFY is sent at
+    -- commit (and not at all on rollback, with the spend).
     FOR r IN
         WITH a AS (
-            SELECT x.budget_id, x.scope_value, x.period_start, x.cost, x.calls, x.unpriced
-              FROM pg_catalog.jsonb_to_recordset(added)
-                   AS x(budget_id bigint, scope_value text, period_start timestamptz,
-                        cost numeric, calls bigint, unpriced bigint)
-             ORDER BY x.budget_id, x.scope_value, x.period_start),
+            SELECT b.id AS budget_id, v.val AS scope_value,
+                   CASE WHEN b.period OPERATOR(pg_catalog.=) 'lifetime' THEN '-infinity'::pg_catalog.timestamptz
+                        WHEN c.created_at OPERATOR(pg_catalog.>=) '294276-12-01 00:00+00'::pg_catalog.timestamptz THEN 'infinity'::pg_catalog.timestamptz
+                        WHEN c.created_at OPERATOR(pg_catalog.<) '4713-02-01 00:00+00 BC'::pg_catalog.timestamptz THEN '-infinity'::pg_catalog.timestamptz
+                        ELSE pg_catalog.date_trunc(b.period, c.created_at, b.time_zone) END AS period_start,
+                   COALESCE(pg_catalog.sum(c.cost_usd), 0) AS cost,
+                   pg_catalog.count(*) AS calls,
+                   pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced
+              FROM new_calls c
+              -- (LEFT: a restore loads ai_model after ai_call; only model
+              -- budgets need the name, see ai_budget_recount())
+              LEFT JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
+              JOIN @extschema@.ai_budget b ON b.enabled
+             CROSS JOIN LATERAL (
+                   SELECT CASE b.scope WHEN 'all' THEN ''
+                                       WHEN 'user' THEN c.user_id::pg_catalog.text
+                                       WHEN 'project' THEN c.project
+                                       WHEN 'api_key' THEN c.api_key
+                                       WHEN 'model' THEN mo.modelname END AS val
+                    WHERE b.scope OPERATOR(pg_catalog.<>) 'tag'
+                   UNION
+                   SELECT t FROM pg_catalog.unnest(c.tags) AS t
+                    WHERE b.scope OPERATOR(pg_catalog.=) 'tag') v
+             WHERE v.val IS NOT NULL
+               AND (b.scope_value IS NULL OR b.scope_value OPERATOR(pg_catalog.=) v.val)
+             GROUP BY 1, 2, 3
+             ORDER BY 1, 2, 3),
         up AS (
             INSERT INTO @extschema@.ai_budget_spend AS s
                    (budget_id, scope_value, period_start, spent_usd, calls, unpriced_calls)
@@ -786,7 +825,7 @@ BEGIN
                    unpriced_calls = s.unpriced_calls OPERATOR(pg_catalog.+) excluded.unpriced_calls,
                    updated_at = pg_catalog.now()
             RETURNING s.budget_id, s.scope_value, s.period_start, s.spent_usd, s.alerted_pct)
-        SELECT up.*, b.name, b.scope, b.period, b.time_zone, b.limit_usd, b.hard,
+        SELECT up.budget_id, up.scope_value, up.period_start, up.spent_usd,
                ARRAY(SELECT t FROM pg_catalog.unnest(b.alert_at_pct) AS t
                       WHERE up.spent_usd OPERATOR(pg_catalog.>=) (b.limit_usd OPERATOR(pg_catalog.*) t OPERATOR(pg_catalog./) 100)
                         AND t OPERATOR(pg_catalog.<>) ALL (up.alerted_pct)
@@ -804,45 +843,6 @@ BEGIN
                                                  r.spent_usd, r.reached[i]);
         END LOOP;
     END LOOP;
-END;
-$$;
-REVOKE ALL ON FUNCTION @extschema@.ai_budget_add_spend(jsonb) FROM PUBLIC;
-
---
--- The trigger: every statement that inserts calls counts them against
--- their budgets, in its own transaction.  Without an enabled budget it
--- costs one index probe.  Updates and deletes of calls (ai_reprice,
--- purges) leave the spend as recorded: a budget counts what was spent when.
---
-CREATE FUNCTION @extschema@.ai_budget_count_calls()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    added jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT FROM @extschema@.ai_budget b WHERE b.enabled) THEN
-        RETURN NULL;
-    END IF;
-    SELECT pg_catalog.jsonb_agg(g ORDER BY g.budget_id, g.scope_value, g.period_start)
-      INTO added
-      FROM (SELECT m.budget_id, m.scope_value,
-                   @extschema@.ai_budget_period_start(b.period, b.time_zone, c.created_at) AS period_start,
-                   COALESCE(pg_catalog.sum(c.cost_usd), 0) AS cost,
-                   pg_catalog.count(*) AS calls,
-                   pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced
-              FROM new_calls c
-              -- (LEFT: a restore loads ai_model after ai_call; only model
-              -- budgets need the name, see ai_budget_recount())
-              LEFT JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
-             CROSS JOIN LATERAL @extschema@.ai_budget_matches(c.user_id, c.project, c.api_key, c.tags, mo.modelname) m
-              JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
-             GROUP BY 1, 2, 3) g;
-    IF added IS NOT NULL THEN
-        PERFORM @extschema@.ai_budget_add_spend(added);
-    END IF;
     RETURN NULL;
 END;
 $$;
@@ -1187,7 +1187,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('expires_in is %s.', expires_in);
     END IF;
-    PERFORM @extschema@.ai_budget_check_attribution(project, api_key, tags, modelname);
+    IF num_nonnulls(project, api_key, tags, modelname) OPERATOR(pg_catalog.>) 0 THEN
+        PERFORM @extschema@.ai_budget_check_attribution(project, api_key, tags, modelname);
+    END IF;
     until := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) expires_in;
     INSERT INTO @extschema@.ai_budget_reservation (amount_usd, user_id, project, api_key, tags, modelname, expires_at)
     VALUES (estimate_usd, who, project, api_key, tags, modelname, until)
@@ -1200,15 +1202,14 @@ BEGIN
           JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
          ORDER BY m.budget_id, m.scope_value
     LOOP
-        INSERT INTO @extschema@.ai_budget_spend (budget_id, scope_value, period_start)
+        -- The spend row, locked (made if it is not there), and what it
+        -- spent; then, in a statement of its own (a snapshot taken after
+        -- the lock, which sees the holds of the reservation it waited for),
+        -- what is held.
+        INSERT INTO @extschema@.ai_budget_spend AS s (budget_id, scope_value, period_start)
         VALUES (r.budget_id, r.scope_value, r.start)
-        ON CONFLICT DO NOTHING;
-        SELECT s.spent_usd INTO spent
-          FROM @extschema@.ai_budget_spend s
-         WHERE s.budget_id OPERATOR(pg_catalog.=) r.budget_id
-           AND s.scope_value OPERATOR(pg_catalog.=) r.scope_value
-           AND s.period_start OPERATOR(pg_catalog.=) r.start
-           FOR UPDATE;
+        ON CONFLICT (budget_id, scope_value, period_start) DO UPDATE SET updated_at = s.updated_at
+        RETURNING s.spent_usd INTO spent;
         SELECT COALESCE(pg_catalog.sum(x.amount_usd), 0) INTO held
           FROM @extschema@.ai_budget_hold x
          WHERE x.budget_id OPERATOR(pg_catalog.=) r.budget_id
@@ -1803,7 +1804,6 @@ COMMENT ON COLUMN @extschema@.ai_budget_status.alert_at_pct IS 'ai_budget.alert_
 COMMENT ON FUNCTION @extschema@.ai_budget_period_start(text, text, timestamptz) IS 'Start of the budget period (day, week, month in the zone, or lifetime: -infinity) that a moment falls in.';
 COMMENT ON FUNCTION @extschema@.ai_budget_period_end(text, text, timestamptz) IS 'Start of the period after the one starting at period_start (infinity for lifetime), DST changes included.';
 COMMENT ON FUNCTION @extschema@.ai_budget_matches(uuid, text, text, text[], text) IS 'The enabled budgets a call with this attribution falls under, with the scope value its spend is kept under (one per distinct tag for tag budgets). Internal.';
-COMMENT ON FUNCTION @extschema@.ai_budget_add_spend(jsonb) IS 'Adds calls'' costs to spend rows (locked in one order) and sends each alert threshold newly reached once. Internal (the trigger''s).';
 COMMENT ON FUNCTION @extschema@.ai_budget_count_calls() IS 'Trigger (AFTER INSERT, per statement, ENABLE ALWAYS) on ai_call: counts the inserted calls against their budgets in the recording transaction. SECURITY DEFINER.';
 COMMENT ON TRIGGER ai_call_budget_count ON @extschema@.ai_call IS 'Counts every inserted call against the budgets it falls under (ai_budget_count_calls()).';
 COMMENT ON FUNCTION @extschema@.ai_budget_recount_current(bigint) IS 'Counts a budget''s current period again from ai_call, marking the thresholds reached without a NOTIFY. Internal.';

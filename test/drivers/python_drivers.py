@@ -30,6 +30,7 @@ from common import Checks, Failure  # noqa: E402
 
 V14 = (1, 4)
 V15 = (1, 5)
+V17 = (1, 7)
 USER = uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
 RESPONSE = {"text": "bonjour"}
 METRICS = {"input_tokens": 12, "output_tokens": 3, "cost_usd": 0.000075,
@@ -232,6 +233,60 @@ def psycopg3_checks():
                    f"{C.row(cid)['cost_usd']}")
 
 
+def psycopg3_budget_checks():
+    """README's "Spend control" example, as psycopg 3 runs it: reserve, a
+    refusal as errors.ConfigurationLimitExceeded, record and settle in one
+    statement, and the alert read with conn.notifies()."""
+    import json
+    import uuid
+    import psycopg
+    from psycopg import errors
+    from psycopg.types.json import Jsonb
+
+    def spend():
+        user = uuid.UUID("00000000-0000-4000-8000-0000000000b7")
+        with psycopg.connect(autocommit=True) as admin, \
+                psycopg.connect(autocommit=True) as listener, \
+                psycopg.connect(autocommit=True) as conn:
+            admin.execute("DELETE FROM ai_budget WHERE name = 'drivers per user'")
+            admin.execute("INSERT INTO ai_budget (name, scope, period, time_zone, limit_usd, alert_at_pct)"
+                          " VALUES ('drivers per user', 'user', 'month', 'Europe/Berlin', 0.03, '{50}')")
+            heard = []
+            listener.add_notify_handler(lambda n: heard.append(json.loads(n.payload)))
+            listener.execute("LISTEN aitrack_budget")
+            with conn.transaction():
+                reservation = conn.execute(
+                    "SELECT ai_budget_reserve(%s, user_id => %s, modelname => %s)",
+                    (decimal.Decimal("0.02"), user, "gpt-4o")).fetchone()[0]
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT ai_budget_reserve(%s, user_id => %s)",
+                                 (decimal.Decimal("0.02"), user))
+                raise Failure("a second reservation of 0.02 against 0.03 was allowed")
+            except errors.ConfigurationLimitExceeded as exc:
+                if exc.diag.message_primary != 'budget "drivers per user" would be exceeded':
+                    raise Failure(f"refusal said {exc.diag.message_primary!r}")
+            with conn.transaction():
+                settled = conn.execute(
+                    "SELECT ai_budget_settle(%s, record_ai_call(%s, %s, %s, %s, cost_usd => %s, user_id => %s))",
+                    (reservation, "gpt-4o", "drivers-psycopg3", "budget", Jsonb(RESPONSE),
+                     0.02, user)).fetchone()[0]
+            if settled is not True:
+                raise Failure(f"settle returned {settled!r}")
+            spent, reserved = admin.execute(
+                "SELECT spent_usd, reserved_usd FROM ai_budget_status WHERE budget = 'drivers per user'"
+                " AND scope_value = %s", (str(user),)).fetchone()
+            if (spent, reserved) != (decimal.Decimal("0.02"), 0):
+                raise Failure(f"status: spent {spent}, reserved {reserved}")
+            listener.execute("SELECT 1")   # delivers what arrived meanwhile
+            alerts = heard
+            if [a["threshold_pct"] for a in alerts] != [50] or alerts[0]["budget"] != "drivers per user":
+                raise Failure(f"alerts {alerts!r}")
+            admin.execute("DELETE FROM ai_budget WHERE name = 'drivers per user'")
+    C.check("psycopg3: reserve, ConfigurationLimitExceeded, settle(record_ai_call(...)), notifies()",
+            spend, needs=V17)
+
+
 def psycopg2_checks():
     import psycopg2
     import psycopg2.extras
@@ -391,6 +446,7 @@ def main():
     C.note(f"psycopg {psycopg.__version__}, psycopg2 {psycopg2.__version__.split()[0]}, "
            f"SQLAlchemy {sqlalchemy.__version__}, peewee {peewee.__version__}")
     psycopg3_checks()
+    psycopg3_budget_checks()
     psycopg2_checks()
     sqlalchemy_checks("psycopg2")
     try:

@@ -644,7 +644,6 @@ sub check_grants
 		# (the period helpers are open to all); the 7-argument stats stay
 		# as ai_usage_stats_1_6 with their grants (above)
 		push @privs,
-		  'ai_budget_add_spend(jsonb) false',
 		  'ai_budget_caller_user(uuid) false',
 		  'ai_budget_changed() false',
 		  'ai_budget_check(numeric,uuid,text,text,text[],text) false',
