@@ -681,29 +681,35 @@ CREATE POLICY ai_budget_reservation_tenant ON @extschema@.ai_budget_reservation
 -- reload the abbreviation file on every call, 60 us each.)  Moments within
 -- a day of the ends of the timestamp range have no period start of their
 -- own.
+-- (PL/pgSQL for the same reason as ai_budget_matches(): a simple
+-- expression, evaluated without a plan of its own per calling statement.)
 CREATE FUNCTION @extschema@.ai_budget_period_start(period text, time_zone text, at timestamptz)
 RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' THEN '-infinity'::pg_catalog.timestamptz
+BEGIN
+    RETURN CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' THEN '-infinity'::pg_catalog.timestamptz
                 WHEN at OPERATOR(pg_catalog.>=) '294276-12-01 00:00+00'::pg_catalog.timestamptz THEN 'infinity'::pg_catalog.timestamptz
                 WHEN at OPERATOR(pg_catalog.<) '4713-02-01 00:00+00 BC'::pg_catalog.timestamptz THEN '-infinity'::pg_catalog.timestamptz
-                ELSE pg_catalog.date_trunc(period, at, time_zone) END
+                ELSE pg_catalog.date_trunc(period, at, time_zone) END;
+END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_budget_period_start(text, text, timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.ai_budget_period_end(period text, time_zone text, period_start timestamptz)
 RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' OR NOT pg_catalog.isfinite(period_start)
+BEGIN
+    RETURN CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' OR NOT pg_catalog.isfinite(period_start)
                      OR period_start OPERATOR(pg_catalog.>=) '294276-11-01 00:00+00'::pg_catalog.timestamptz
                 THEN 'infinity'::pg_catalog.timestamptz
                 ELSE pg_catalog.timezone(time_zone,
                          pg_catalog.timezone(time_zone, period_start)
-                         OPERATOR(pg_catalog.+) ('1 ' OPERATOR(pg_catalog.||) period)::pg_catalog.interval) END
+                         OPERATOR(pg_catalog.+) ('1 ' OPERATOR(pg_catalog.||) period)::pg_catalog.interval) END;
+END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_budget_period_end(text, text, timestamptz) FROM PUBLIC;
 
@@ -713,11 +719,15 @@ REVOKE ALL ON FUNCTION @extschema@.ai_budget_period_end(text, text, timestamptz)
 --
 -- (PL/pgSQL, not SQL: PostgreSQL before 18 plans a SQL function's body
 -- again for every statement that calls it, 0.3 ms here; PL/pgSQL keeps the
--- plan for the session.)
+-- plan for the session.  force_generic_plan here and in the functions
+-- that reserve, settle and check: left to itself the plan cache finds the
+-- plans made for each call's values cheaper and plans every call again,
+-- 80 us a statement.)
 CREATE FUNCTION @extschema@.ai_budget_matches(user_id uuid, project text, api_key text, tags text[], modelname text)
 RETURNS TABLE (budget_id bigint, scope_value text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     RETURN QUERY
@@ -1087,6 +1097,7 @@ RETURNS TABLE (budget text, scope text, scope_value text, period_start timestamp
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     who uuid := @extschema@.ai_budget_caller_user(user_id);
@@ -1149,6 +1160,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     who uuid := @extschema@.ai_budget_caller_user(user_id);
@@ -1250,6 +1262,7 @@ RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     who uuid := @extschema@.ai_budget_caller_user(NULL);
@@ -1268,6 +1281,7 @@ RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM @extschema@.ai_call c WHERE c.id OPERATOR(pg_catalog.=) call_id) THEN
