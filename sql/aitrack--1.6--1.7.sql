@@ -65,6 +65,7 @@ ALTER TABLE @extschema@.ai_call
                AND api_key OPERATOR(pg_catalog.!~) '^(sk-|sk_|rk_|AIza|xai-|gsk_|hf_)') NOT VALID,
     ADD CONSTRAINT ai_call_tags_check
         CHECK (pg_catalog.array_ndims(tags) OPERATOR(pg_catalog.=) 1
+               AND pg_catalog.array_lower(tags, 1) OPERATOR(pg_catalog.=) 1
                AND pg_catalog.cardinality(tags) OPERATOR(pg_catalog.<=) 64
                AND pg_catalog.array_position(tags, NULL) IS NULL
                AND pg_catalog.array_to_string(tags, '') OPERATOR(pg_catalog.!~) '[[:cntrl:]]'
@@ -759,14 +760,16 @@ RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- (The arguments by function name: in a SQL function a column of the
+    -- same name, ai_budget.scope_value, would win.)
     SELECT pg_catalog.pg_notify('aitrack_budget', pg_catalog.jsonb_build_object(
                'budget', b.name, 'budget_id', b.id, 'scope', b.scope,
-               'scope_value', NULLIF(scope_value, ''), 'period', b.period,
-               'time_zone', b.time_zone, 'period_start', period_start,
-               'spent_usd', spent_usd, 'limit_usd', b.limit_usd,
-               'threshold_pct', threshold_pct, 'hard', b.hard)::pg_catalog.text)
+               'scope_value', NULLIF(ai_budget_notify.scope_value, ''), 'period', b.period,
+               'time_zone', b.time_zone, 'period_start', ai_budget_notify.period_start,
+               'spent_usd', ai_budget_notify.spent_usd, 'limit_usd', b.limit_usd,
+               'threshold_pct', ai_budget_notify.threshold_pct, 'hard', b.hard)::pg_catalog.text)
       FROM @extschema@.ai_budget b
-     WHERE b.id OPERATOR(pg_catalog.=) budget_id
+     WHERE b.id OPERATOR(pg_catalog.=) ai_budget_notify.budget_id
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_budget_notify(bigint, text, timestamptz, numeric, integer) FROM PUBLIC;
 
@@ -841,6 +844,7 @@ BEGIN
                         AND t OPERATOR(pg_catalog.<>) ALL (up.alerted_pct)
                       ORDER BY t) AS reached
           FROM up JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) up.budget_id
+         ORDER BY up.budget_id, up.scope_value, up.period_start
     LOOP
         CONTINUE WHEN pg_catalog.cardinality(r.reached) OPERATOR(pg_catalog.=) 0;
         UPDATE @extschema@.ai_budget_spend s
@@ -879,12 +883,14 @@ AS $$
 DECLARE
     b @extschema@.ai_budget;
     since timestamptz;
+    until timestamptz;
 BEGIN
     SELECT * INTO b FROM @extschema@.ai_budget x WHERE x.id OPERATOR(pg_catalog.=) budget;
     IF NOT FOUND THEN
         RETURN;
     END IF;
     since := @extschema@.ai_budget_period_start(b.period, b.time_zone, pg_catalog.now());
+    until := @extschema@.ai_budget_period_end(b.period, b.time_zone, since);
     DELETE FROM @extschema@.ai_budget_spend s
      WHERE s.budget_id OPERATOR(pg_catalog.=) b.id AND s.period_start OPERATOR(pg_catalog.=) since;
     IF NOT b.enabled THEN
@@ -896,16 +902,28 @@ BEGIN
            ARRAY(SELECT t FROM pg_catalog.unnest(b.alert_at_pct) AS t
                   WHERE g.cost OPERATOR(pg_catalog.>=) (b.limit_usd OPERATOR(pg_catalog.*) t OPERATOR(pg_catalog./) 100)
                   ORDER BY t)
-      FROM (SELECT m.budget_id, m.scope_value,
+      -- (The matching of ai_budget_matches() written out for this one
+      -- budget: one pass over the period's calls, no function call each.)
+      FROM (SELECT b.id AS budget_id, v.val AS scope_value,
                    COALESCE(pg_catalog.sum(c.cost_usd), 0) AS cost,
                    pg_catalog.count(*) AS calls,
                    pg_catalog.count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced
               FROM @extschema@.ai_call c
               LEFT JOIN @extschema@.ai_model mo ON mo.id OPERATOR(pg_catalog.=) c.model_id
-             CROSS JOIN LATERAL @extschema@.ai_budget_matches(c.user_id, c.project, c.api_key, c.tags, mo.modelname) m
+             CROSS JOIN LATERAL (
+                   SELECT CASE b.scope WHEN 'all' THEN ''
+                                       WHEN 'user' THEN c.user_id::pg_catalog.text
+                                       WHEN 'project' THEN c.project
+                                       WHEN 'api_key' THEN c.api_key
+                                       WHEN 'model' THEN mo.modelname END AS val
+                    WHERE b.scope OPERATOR(pg_catalog.<>) 'tag'
+                   UNION
+                   SELECT t FROM pg_catalog.unnest(c.tags) AS t
+                    WHERE b.scope OPERATOR(pg_catalog.=) 'tag') v
              WHERE c.created_at OPERATOR(pg_catalog.>=) since
-               AND c.created_at OPERATOR(pg_catalog.<) @extschema@.ai_budget_period_end(b.period, b.time_zone, since)
-               AND m.budget_id OPERATOR(pg_catalog.=) b.id
+               AND c.created_at OPERATOR(pg_catalog.<) until
+               AND v.val IS NOT NULL
+               AND (b.scope_value IS NULL OR b.scope_value OPERATOR(pg_catalog.=) v.val)
              GROUP BY 1, 2) g;
 END;
 $$;
@@ -916,22 +934,27 @@ RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- A recording transaction left open must not hold a budget change, and
+-- every recording queued behind it, for long: the change fails instead.
+SET lock_timeout = '2s'
 AS $$
 DECLARE
     r record;
     current_start timestamptz;
 BEGIN
-    -- Every recording transaction reads ai_budget (the counting trigger)
-    -- and holds that lock until it ends: this waits for the ones that may
-    -- have counted under the old definition, and holds back the next ones
-    -- until this change commits.  So the recount below misses no call that
-    -- the trigger did not count either, and none is counted twice; and a
-    -- recording that waited here reads the new limit and thresholds.  (Two
-    -- budget changes at once may end in a deadlock error: run it again.)
-    LOCK TABLE @extschema@.ai_budget IN ACCESS EXCLUSIVE MODE;
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT'
        OR (NEW.scope, NEW.scope_value, NEW.period, NEW.time_zone, NEW.enabled)
           IS DISTINCT FROM (OLD.scope, OLD.scope_value, OLD.period, OLD.time_zone, OLD.enabled) THEN
+        -- Every recording transaction reads ai_budget (the counting
+        -- trigger) and holds that lock until it ends: this waits for the
+        -- ones that may have counted under the old definition (2 s at
+        -- most, then the change fails), and holds back the next ones until
+        -- this change commits.  So the recount below misses no call that
+        -- the trigger did not count either, and none is counted twice.
+        -- Recording waits for the recount: about 1 us per call of the
+        -- budget's current period.  (Two budget changes at once may end in
+        -- a deadlock error: run it again.)
+        LOCK TABLE @extschema@.ai_budget IN ACCESS EXCLUSIVE MODE;
         IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
             DELETE FROM @extschema@.ai_budget_spend s WHERE s.budget_id OPERATOR(pg_catalog.=) NEW.id;
             DELETE FROM @extschema@.ai_budget_hold h WHERE h.budget_id OPERATOR(pg_catalog.=) NEW.id;
@@ -1119,8 +1142,12 @@ BEGIN
            CASE WHEN v.shown THEN h.held END,
            CASE WHEN v.shown THEN b.limit_usd OPERATOR(pg_catalog.-) COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.-) h.held END,
            CASE WHEN v.shown THEN
-               NOT b.hard OR COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.+) h.held OPERATOR(pg_catalog.+) estimate_usd
-                             OPERATOR(pg_catalog.<=) b.limit_usd END
+                    NOT b.hard OR COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.+) h.held OPERATOR(pg_catalog.+) estimate_usd
+                                  OPERATOR(pg_catalog.<=) b.limit_usd
+                -- (a tenant, of a shared budget: only whether it is used up,
+                -- as ai_budget_reserve() decides for it)
+                ELSE NOT b.hard OR COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.+) h.held
+                                   OPERATOR(pg_catalog.<) b.limit_usd END
       FROM @extschema@.ai_budget_matches(who, project, api_key, tags, modelname) m
       JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
      CROSS JOIN LATERAL (SELECT @extschema@.ai_budget_period_start(b.period, b.time_zone, pg_catalog.now()) AS start) p
@@ -1214,6 +1241,28 @@ BEGIN
           JOIN @extschema@.ai_budget b ON b.id OPERATOR(pg_catalog.=) m.budget_id
          ORDER BY m.budget_id, m.scope_value
     LOOP
+        -- A tenant's reservation holds nothing against a budget shared
+        -- with other users (it could block that budget for all of them, or
+        -- learn its figures by trying amounts): it is refused only once
+        -- the budget is used up, and its call counts when recorded.
+        IF tenant AND r.scope OPERATOR(pg_catalog.<>) 'user' THEN
+            SELECT COALESCE((SELECT s.spent_usd FROM @extschema@.ai_budget_spend s
+                              WHERE s.budget_id OPERATOR(pg_catalog.=) r.budget_id
+                                AND s.scope_value OPERATOR(pg_catalog.=) r.scope_value
+                                AND s.period_start OPERATOR(pg_catalog.=) r.start), 0)
+                   OPERATOR(pg_catalog.+)
+                   (SELECT COALESCE(pg_catalog.sum(x.amount_usd), 0) FROM @extschema@.ai_budget_hold x
+                     WHERE x.budget_id OPERATOR(pg_catalog.=) r.budget_id
+                       AND x.scope_value OPERATOR(pg_catalog.=) r.scope_value
+                       AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())
+              INTO spent;
+            IF r.hard AND spent OPERATOR(pg_catalog.>=) r.limit_usd THEN
+                RAISE EXCEPTION 'budget "%" would be exceeded', r.name
+                    USING ERRCODE = 'configuration_limit_exceeded',
+                          HINT = 'Make the call later, or ask for the budget to be raised.';
+            END IF;
+            CONTINUE;
+        END IF;
         -- The spend row, locked (made if it is not there), and what it
         -- spent; then, in a statement of its own (a snapshot taken after
         -- the lock, which sees the holds of the reservation it waited for),
@@ -1229,11 +1278,6 @@ BEGIN
            AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp();
         IF r.hard AND spent OPERATOR(pg_catalog.+) held OPERATOR(pg_catalog.+) estimate_usd
                       OPERATOR(pg_catalog.>) r.limit_usd THEN
-            IF tenant AND r.scope OPERATOR(pg_catalog.<>) 'user' THEN
-                RAISE EXCEPTION 'budget "%" would be exceeded', r.name
-                    USING ERRCODE = 'configuration_limit_exceeded',
-                          HINT = 'Make the call later, or ask for the budget to be raised.';
-            END IF;
             RAISE EXCEPTION 'budget "%" would be exceeded', r.name
                 USING ERRCODE = 'configuration_limit_exceeded',
                       DETAIL = pg_catalog.format('Spent %s USD and reserved %s USD of %s USD%s; this call reserves %s USD.',

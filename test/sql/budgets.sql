@@ -222,6 +222,11 @@ SELECT b_insert(1, '0c', at => '294276-12-31 23:00+00');
 SELECT period_start, spent_usd FROM ai_budget_spend s JOIN ai_budget b ON b.id = s.budget_id
  WHERE b.name = 'far east' AND s.period_start = 'infinity';
 DELETE FROM ai_budget WHERE name = 'far east';
+-- Tags from subscript 1 only (the stats and budgets read them so).
+SELECT b_insert(1, '0c', tg => '{a}');
+\set VERBOSITY terse
+UPDATE ai_call SET tags = '[0:1]={a,b}' WHERE tags = '{a}';
+\set VERBOSITY default
 -- Every budget counted again (after a restore that skipped triggers).
 SELECT ai_budget_recount() = (SELECT count(*) FROM ai_budget) AS recounted_all;
 
@@ -244,6 +249,12 @@ SELECT ai_budget_reserve(1, '00000000-0000-0000-0000-00000000000b');
 SELECT ai_budget_reserve(1, expires_in => '1 hour');
 SELECT ai_budget_reserve(1) AS tenant_reservation \gset
 SELECT budget, scope_value, reserved FROM b_status();
+-- ... and it holds nothing against the budgets it shares with other users.
+RESET ROLE;
+SELECT b.name, count(h.*) AS holds FROM ai_budget b LEFT JOIN ai_budget_hold h
+    ON h.budget_id = b.id AND h.reservation_id = :tenant_reservation
+ GROUP BY 1 ORDER BY 1;
+SET ROLE regress_budget_tenant;
 RESET ROLE;
 SELECT user_id FROM ai_budget_reservation WHERE id = :tenant_reservation;
 -- A tenant cannot end another user's reservation.
