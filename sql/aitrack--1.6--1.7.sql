@@ -54,14 +54,20 @@ UPDATE pg_catalog.pg_attribute a
 -- same rules with clearer messages.  Labels: 1 to 200 characters, no
 -- control characters.  api_key is a label or a hash of the key: values
 -- shaped like the secret keys of the common providers are refused.  Tags:
--- 1 to 64 of them, each a label of 1 to 100 characters (joined by a
--- newline, which no tag may contain, the whole list is checked by one
--- pattern, without a subquery), no NULL element, one dimension.
+-- 1 to 64 of them from subscript 1, each a label of 1 to 100 characters,
+-- no NULL element, one dimension; with no control character in any tag,
+-- the tags joined by newlines show an empty tag as two newlines in a row
+-- and a long one as 101 characters between newlines, without a subquery.
+-- (Lengths by length() and one search for a control character, not by a
+-- bounded repetition such as [^[:cntrl:]]{1,200}: that pattern costs
+-- 21 us a value, a third of a call.)
 ALTER TABLE @extschema@.ai_call
     ADD CONSTRAINT ai_call_project_check
-        CHECK (project OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,200}$') NOT VALID,
+        CHECK (pg_catalog.length(project) OPERATOR(pg_catalog.<=) 200 AND project OPERATOR(pg_catalog.<>) ''
+               AND project OPERATOR(pg_catalog.!~) '[[:cntrl:]]') NOT VALID,
     ADD CONSTRAINT ai_call_api_key_check
-        CHECK (api_key OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,200}$'
+        CHECK (pg_catalog.length(api_key) OPERATOR(pg_catalog.<=) 200 AND api_key OPERATOR(pg_catalog.<>) ''
+               AND api_key OPERATOR(pg_catalog.!~) '[[:cntrl:]]'
                AND api_key OPERATOR(pg_catalog.!~) '^(sk-|sk_|rk_|AIza|xai-|gsk_|hf_)') NOT VALID,
     ADD CONSTRAINT ai_call_tags_check
         CHECK (pg_catalog.array_ndims(tags) OPERATOR(pg_catalog.=) 1
@@ -69,18 +75,19 @@ ALTER TABLE @extschema@.ai_call
                AND pg_catalog.cardinality(tags) OPERATOR(pg_catalog.<=) 64
                AND pg_catalog.array_position(tags, NULL) IS NULL
                AND pg_catalog.array_to_string(tags, '') OPERATOR(pg_catalog.!~) '[[:cntrl:]]'
-               AND pg_catalog.array_to_string(tags, E'\n') OPERATOR(pg_catalog.~)
-                   '^[^[:cntrl:]]{1,100}(\n[^[:cntrl:]]{1,100})*$') NOT VALID,
+               AND pg_catalog.strpos(E'\n' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(tags, E'\n') OPERATOR(pg_catalog.||) E'\n', E'\n\n') OPERATOR(pg_catalog.=) 0
+               AND pg_catalog.array_to_string(tags, E'\n') OPERATOR(pg_catalog.!~) E'[^\n]{101}') NOT VALID,
     ADD CONSTRAINT ai_call_trace_id_check
-        CHECK (trace_id OPERATOR(pg_catalog.~) '^[0-9a-f]{32}$'
+        CHECK (pg_catalog.length(trace_id) OPERATOR(pg_catalog.=) 32 AND trace_id OPERATOR(pg_catalog.~) '^[0-9a-f]+$'
                AND trace_id OPERATOR(pg_catalog.<>) '00000000000000000000000000000000') NOT VALID,
     ADD CONSTRAINT ai_call_span_id_check
-        CHECK (span_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
+        CHECK (pg_catalog.length(span_id) OPERATOR(pg_catalog.=) 16 AND span_id OPERATOR(pg_catalog.~) '^[0-9a-f]+$'
                AND span_id OPERATOR(pg_catalog.<>) '0000000000000000'
-               AND parent_span_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
+               AND pg_catalog.length(parent_span_id) OPERATOR(pg_catalog.=) 16 AND parent_span_id OPERATOR(pg_catalog.~) '^[0-9a-f]+$'
                AND parent_span_id OPERATOR(pg_catalog.<>) '0000000000000000') NOT VALID,
     ADD CONSTRAINT ai_call_conversation_id_check
-        CHECK (conversation_id OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,200}$') NOT VALID;
+        CHECK (pg_catalog.length(conversation_id) OPERATOR(pg_catalog.<=) 200 AND conversation_id OPERATOR(pg_catalog.<>) ''
+               AND conversation_id OPERATOR(pg_catalog.!~) '[[:cntrl:]]') NOT VALID;
 
 -- Indexes for the filters users run (a project's or key's calls over a
 -- time, a tag's calls, a trace's or conversation's calls).  Partial: calls
@@ -1054,7 +1061,8 @@ BEGIN
     FOR label IN SELECT * FROM (VALUES ('project', project), ('api_key', api_key), ('modelname', modelname)) AS v(name, value)
                   WHERE v.value IS NOT NULL
     LOOP
-        IF label.value OPERATOR(pg_catalog.!~) '^[^[:cntrl:]]{1,200}$' THEN
+        IF pg_catalog.length(label.value) OPERATOR(pg_catalog.>) 200 OR label.value OPERATOR(pg_catalog.=) ''
+           OR label.value OPERATOR(pg_catalog.~) '[[:cntrl:]]' THEN
             RAISE EXCEPTION '% must be 1 to 200 characters without control characters', label.name
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = pg_catalog.format('It has %s characters.', pg_catalog.length(label.value));
@@ -1065,7 +1073,8 @@ BEGIN
            AND (SELECT pg_catalog.count(DISTINCT t) FROM pg_catalog.unnest(tags) AS t) OPERATOR(pg_catalog.<=) 64
            AND pg_catalog.array_position(tags, NULL) IS NULL
            AND pg_catalog.array_to_string(tags, '') OPERATOR(pg_catalog.!~) '[[:cntrl:]]'
-           AND pg_catalog.array_to_string(tags, E'\n') OPERATOR(pg_catalog.~) '^[^[:cntrl:]]{1,100}(\n[^[:cntrl:]]{1,100})*$') THEN
+           AND pg_catalog.strpos(E'\n' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(tags, E'\n') OPERATOR(pg_catalog.||) E'\n', E'\n\n') OPERATOR(pg_catalog.=) 0
+           AND pg_catalog.array_to_string(tags, E'\n') OPERATOR(pg_catalog.!~) E'[^\n]{101}') THEN
         RAISE EXCEPTION 'tags must be 1 to 64 distinct tags of 1 to 100 characters without control characters'
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass the tags the call will be recorded with.';
