@@ -1117,7 +1117,7 @@ REVOKE ALL ON FUNCTION @extschema@.ai_budget_caller_user(uuid) FROM PUBLIC;
 -- only; other budgets show their name and verdict.
 --
 CREATE FUNCTION @extschema@.ai_budget_check(
-    estimate_usd  numeric DEFAULT 0,
+    estimate_usd  double precision DEFAULT 0,
     user_id       uuid    DEFAULT NULL,
     project       text    DEFAULT NULL,
     api_key       text    DEFAULT NULL,
@@ -1134,12 +1134,14 @@ AS $$
 DECLARE
     who uuid := @extschema@.ai_budget_caller_user(user_id);
     tenant boolean := @extschema@.ai_tenant_mode();
+    estimate numeric;
 BEGIN
     IF estimate_usd IS NULL OR estimate_usd OPERATOR(pg_catalog.<) 0 OR estimate_usd OPERATOR(pg_catalog.>=) 1e12 THEN
         RAISE EXCEPTION 'estimate_usd must be between 0 and 1e12'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('estimate_usd is %s.', COALESCE(estimate_usd::pg_catalog.text, 'NULL'));
     END IF;
+    estimate := estimate_usd::numeric;
     PERFORM @extschema@.ai_budget_check_attribution(project, api_key, tags, modelname);
     RETURN QUERY
     SELECT b.name, b.scope,
@@ -1151,7 +1153,7 @@ BEGIN
            CASE WHEN v.shown THEN h.held END,
            CASE WHEN v.shown THEN b.limit_usd OPERATOR(pg_catalog.-) COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.-) h.held END,
            CASE WHEN v.shown THEN
-                    NOT b.hard OR COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.+) h.held OPERATOR(pg_catalog.+) estimate_usd
+                    NOT b.hard OR COALESCE(s.spent_usd, 0) OPERATOR(pg_catalog.+) h.held OPERATOR(pg_catalog.+) estimate
                                   OPERATOR(pg_catalog.<=) b.limit_usd
                 -- (a tenant, of a shared budget: only whether it is used up,
                 -- as ai_budget_reserve() decides for it)
@@ -1172,7 +1174,7 @@ BEGIN
      ORDER BY b.name, m.scope_value;
 END;
 $$;
-REVOKE ALL ON FUNCTION @extschema@.ai_budget_check(numeric, uuid, text, text, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_check(double precision, uuid, text, text, text[], text) FROM PUBLIC;
 
 --
 -- ai_budget_reserve(): hold an estimated cost against every budget a call
@@ -1185,7 +1187,7 @@ REVOKE ALL ON FUNCTION @extschema@.ai_budget_check(numeric, uuid, text, text, te
 -- per-project ...) budgets lock that user's row only.
 --
 CREATE FUNCTION @extschema@.ai_budget_reserve(
-    estimate_usd  numeric,
+    estimate_usd  double precision,
     user_id       uuid     DEFAULT NULL,
     project       text     DEFAULT NULL,
     api_key       text     DEFAULT NULL,
@@ -1206,6 +1208,7 @@ DECLARE
     r record;
     spent numeric;
     held numeric;
+    estimate numeric;
 BEGIN
     IF estimate_usd IS NULL OR estimate_usd OPERATOR(pg_catalog.<) 0 OR estimate_usd OPERATOR(pg_catalog.>=) 1e12 THEN
         RAISE EXCEPTION 'estimate_usd must be between 0 and 1e12'
@@ -1238,9 +1241,11 @@ BEGIN
     IF num_nonnulls(project, api_key, tags, modelname) OPERATOR(pg_catalog.>) 0 THEN
         PERFORM @extschema@.ai_budget_check_attribution(project, api_key, tags, modelname);
     END IF;
+    -- (double precision, as drivers send a float; kept and summed exactly)
+    estimate := estimate_usd::numeric;
     until := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) expires_in;
     INSERT INTO @extschema@.ai_budget_reservation (amount_usd, user_id, project, api_key, tags, modelname, expires_at)
-    VALUES (estimate_usd, who, project, api_key, tags, modelname, until)
+    VALUES (estimate, who, project, api_key, tags, modelname, until)
     RETURNING id INTO reservation;
 
     FOR r IN
@@ -1285,7 +1290,7 @@ BEGIN
          WHERE x.budget_id OPERATOR(pg_catalog.=) r.budget_id
            AND x.scope_value OPERATOR(pg_catalog.=) r.scope_value
            AND x.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp();
-        IF r.hard AND spent OPERATOR(pg_catalog.+) held OPERATOR(pg_catalog.+) estimate_usd
+        IF r.hard AND spent OPERATOR(pg_catalog.+) held OPERATOR(pg_catalog.+) estimate
                       OPERATOR(pg_catalog.>) r.limit_usd THEN
             RAISE EXCEPTION 'budget "%" would be exceeded', r.name
                 USING ERRCODE = 'configuration_limit_exceeded',
@@ -1293,16 +1298,16 @@ BEGIN
                                                  spent, held, r.limit_usd,
                                                  CASE WHEN r.scope_value OPERATOR(pg_catalog.=) '' THEN ''
                                                       ELSE pg_catalog.format(' for %s %s', r.scope, r.scope_value) END,
-                                                 estimate_usd),
+                                                 estimate),
                       HINT = 'Make the call later, raise the budget''s limit_usd, or reserve less.';
         END IF;
         INSERT INTO @extschema@.ai_budget_hold (reservation_id, budget_id, scope_value, period_start, amount_usd, expires_at)
-        VALUES (reservation, r.budget_id, r.scope_value, r.start, estimate_usd, until);
+        VALUES (reservation, r.budget_id, r.scope_value, r.start, estimate, until);
     END LOOP;
     RETURN reservation;
 END;
 $$;
-REVOKE ALL ON FUNCTION @extschema@.ai_budget_reserve(numeric, uuid, text, text, text[], text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_reserve(double precision, uuid, text, text, text[], text, interval) FROM PUBLIC;
 
 --
 -- Settle a reservation once its call is recorded (the trigger has counted
@@ -1701,8 +1706,8 @@ AS $$
         ('@extschema@.record_ai_call(text, text, text, jsonb, text, text, text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
         ('@extschema@.record_ai_calls(jsonb)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
         -- spend control (1.7): asking, reserving, settling
-        ('@extschema@.ai_budget_check(numeric, uuid, text, text, text[], text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
-        ('@extschema@.ai_budget_reserve(numeric, uuid, text, text, text[], text, interval)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.ai_budget_check(double precision, uuid, text, text, text[], text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
+        ('@extschema@.ai_budget_reserve(double precision, uuid, text, text, text[], text, interval)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
         ('@extschema@.ai_budget_settle(bigint, bigint)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
         ('@extschema@.ai_budget_release(bigint)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_writer', 'EXECUTE'),
         -- reading
@@ -1725,7 +1730,7 @@ AS $$
         ('@extschema@.ai_budget_spend'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
         ('@extschema@.ai_budget_hold'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
         ('@extschema@.ai_budget_status'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
-        ('@extschema@.ai_budget_check(numeric, uuid, text, text, text[], text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
+        ('@extschema@.ai_budget_check(double precision, uuid, text, text, text[], text)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         ('@extschema@.ai_call_otel'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
         ('@extschema@.ai_otel_metrics(timestamptz, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         -- administration: prices, repricing, compaction, retention, tenants
@@ -1877,8 +1882,8 @@ COMMENT ON FUNCTION @extschema@.ai_budget_recount_current(bigint) IS 'Counts a b
 COMMENT ON FUNCTION @extschema@.ai_budget_changed() IS 'Trigger on ai_budget: a new budget, or one whose scope, period, zone or enabled changed, counts its current period from ai_call; a new limit or thresholds re-marks the thresholds reached. SECURITY DEFINER.';
 COMMENT ON TRIGGER ai_budget_changed ON @extschema@.ai_budget IS 'Keeps ai_budget_spend in step with the budget''s definition (ai_budget_changed()).';
 COMMENT ON FUNCTION @extschema@.ai_budget_caller_user(uuid) IS 'The user a budget function acts for: a tenant''s own (another is refused with 42501), else the one given. Internal.';
-COMMENT ON FUNCTION @extschema@.ai_budget_check(numeric, uuid, text, text, text[], text) IS 'Per budget a call with this attribution and estimated cost would fall under: its period, limit, spent, reserved, remaining and whether the call may go ahead; takes no lock (ai_budget_reserve() is the binding check). A tenant gets the figures of user budgets only. SECURITY DEFINER (aitrack_writer, aitrack_reader).';
-COMMENT ON FUNCTION @extschema@.ai_budget_reserve(numeric, uuid, text, text, text[], text, interval) IS 'Holds an estimated cost against every budget a call about to be made falls under, and returns the reservation id; refused with SQLSTATE 53400 (budget "NAME" would be exceeded), holding nothing, when a hard budget''s spent + reserved + estimate would pass its limit. Locks each budget''s spend row until the transaction ends. SECURITY DEFINER (aitrack_writer); a tenant reserves for its own user.';
+COMMENT ON FUNCTION @extschema@.ai_budget_check(double precision, uuid, text, text, text[], text) IS 'Per budget a call with this attribution and estimated cost would fall under: its period, limit, spent, reserved, remaining and whether the call may go ahead; takes no lock (ai_budget_reserve() is the binding check). A tenant gets the figures of user budgets only. SECURITY DEFINER (aitrack_writer, aitrack_reader).';
+COMMENT ON FUNCTION @extschema@.ai_budget_reserve(double precision, uuid, text, text, text[], text, interval) IS 'Holds an estimated cost against every budget a call about to be made falls under, and returns the reservation id; refused with SQLSTATE 53400 (budget "NAME" would be exceeded), holding nothing, when a hard budget''s spent + reserved + estimate would pass its limit. Locks each budget''s spend row until the transaction ends. SECURITY DEFINER (aitrack_writer); a tenant reserves for its own user.';
 COMMENT ON FUNCTION @extschema@.ai_budget_settle(bigint, bigint) IS 'Ends a reservation once its call (call_id, which must exist) is recorded: the call''s real cost was counted when it was recorded. False when the reservation was already gone. SECURITY DEFINER (aitrack_writer).';
 COMMENT ON FUNCTION @extschema@.ai_budget_release(bigint) IS 'Ends a reservation without a call; false when it was already gone. SECURITY DEFINER (aitrack_writer); a tenant ends its own user''s only.';
 COMMENT ON FUNCTION @extschema@.ai_budget_recount() IS 'Counts the current period of every budget again from ai_call (thresholds reached marked without a NOTIFY) and returns the number of budgets: after a restore with --disable-triggers or --data-only, and for model budgets after any restore. SECURITY INVOKER (aitrack_admin).';

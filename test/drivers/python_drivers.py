@@ -257,7 +257,7 @@ def psycopg3_budget_checks():
             with conn.transaction():
                 reservation = conn.execute(
                     "SELECT ai_budget_reserve(%s, user_id => %s, modelname => %s)",
-                    (decimal.Decimal("0.02"), user, "gpt-4o")).fetchone()[0]
+                    (0.02, user, "gpt-4o")).fetchone()[0]   # a float: double precision
             try:
                 with conn.transaction():
                     conn.execute("SELECT ai_budget_reserve(%s, user_id => %s)",
