@@ -668,7 +668,8 @@ ROLLBACK;
 -- and user always shows it.)
 BEGIN;
 UPDATE ai_usage_rollup SET first_call = first_call - interval '1 day'
- WHERE ctid = (SELECT ctid FROM ai_usage_rollup ORDER BY bucket DESC LIMIT 1);
+ WHERE ctid = (SELECT ctid FROM ai_usage_rollup WHERE calls > 0 AND first_call IS NOT NULL
+                ORDER BY bucket DESC LIMIT 1);
 SELECT rr_check(false) AS without_times, rr_check(true) > 0 AS first_call_seen;
 ROLLBACK;
 -- 6. (1.6) A daily row off by one call, and one day missing from it.
