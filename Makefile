@@ -29,7 +29,10 @@ OBJS = \
 	src/model_link.o \
 	src/settings.o \
 	src/upkeep.o \
-	src/check_cache.o
+	src/check_cache.o \
+	src/budget_cache.o \
+	src/budget_count.o \
+	src/budget_reserve.o
 
 DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 

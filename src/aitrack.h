@@ -30,6 +30,11 @@
  *		upkeep.c		the background worker that folds the rollups
  *		check_cache.c	ai_call's CHECK constraints prepared once per backend
  *						for record_ai_call()'s insert
+ *		budget_cache.c	the enabled budgets kept per backend, which a call
+ *						falls under, and the period a moment falls in (1.8)
+ *		budget_count.c	the trigger that counts inserted calls against their
+ *						budgets, and sends the alerts (1.8)
+ *		budget_reserve.c ai_budget_reserve(), _settle() and _release() (1.8)
  *
  * One shared library serves every installed version of the extension: a
  * database still on 1.0 calls the *_1_0 entry points, which must keep 1.0's
@@ -44,6 +49,8 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 /* Longest modelname, version and call_type, in characters (as the CHECKs). */
 #define AITRACK_MAX_NAME_CHARS 256
@@ -273,6 +280,59 @@ extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);
 #define AI_ROLLUP_NUM_SUMMED_1_2 8
 extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];
 extern bool ai_rollup_has_daily_level(Oid schema);
+
+/* budget_cache.c: the enabled budgets, kept per backend (1.8) */
+typedef enum AiBudgetScope
+{
+	AI_BUDGET_ALL,
+	AI_BUDGET_USER,
+	AI_BUDGET_PROJECT,
+	AI_BUDGET_API_KEY,
+	AI_BUDGET_TAG,
+	AI_BUDGET_MODEL,
+	AI_NUM_BUDGET_SCOPES
+} AiBudgetScope;
+
+typedef struct AiBudget
+{
+	int64		id;
+	char	   *name;
+	AiBudgetScope scope;
+	char	   *scope_value;	/* NULL: each value has the limit */
+	char	   *period;			/* day, week, month, lifetime */
+	bool		lifetime;
+	text	   *period_text;
+	text	   *time_zone;
+	Numeric		limit_usd;
+	bool		hard;
+	int			nalerts;
+	int32	   *alert_at_pct;	/* ascending, distinct */
+	Numeric    *alert_limit;	/* limit_usd x alert_at_pct[i] */
+} AiBudget;
+
+typedef struct AiBudgetSet
+{
+	bool		valid;
+	Oid			schema;
+	Oid			relid;			/* ai_budget */
+	int			nbudgets;
+	AiBudget   *budgets;		/* by id */
+	bool		any_model;		/* a model budget: calls need their model's name */
+} AiBudgetSet;
+
+typedef struct AiBudgetMatch
+{
+	const AiBudget *budget;
+	const char *scope_value;	/* '' for 'all' */
+} AiBudgetMatch;
+
+extern const AiBudgetSet *ai_budget_set(Oid schema);
+extern const char *ai_budget_scope_name(AiBudgetScope scope);
+extern TimestampTz ai_budget_period_start(const AiBudget *budget, TimestampTz at);
+extern int	ai_budget_match(const AiBudgetSet *set, const pg_uuid_t *user_id,
+							const char *project, const char *api_key,
+							struct ArrayType *tags, const char *modelname,
+							AiBudgetMatch **matches);
 
 /* guard.c */
 extern void drop_guard_init(void);

@@ -251,8 +251,9 @@ SELECT ai_budget_reserve(1) AS tenant_reservation \gset
 SELECT budget, scope_value, reserved FROM b_status();
 -- ... and it holds nothing against the budgets it shares with other users.
 RESET ROLE;
-SELECT b.name, count(h.*) AS holds FROM ai_budget b LEFT JOIN ai_budget_hold h
-    ON h.budget_id = b.id AND h.reservation_id = :tenant_reservation
+SELECT b.name, count(h.*) AS holds FROM ai_budget b
+  LEFT JOIN (SELECT u.budget_id FROM ai_budget_reservation r, unnest(r.hold_budget_ids) AS u(budget_id)
+              WHERE r.id = :tenant_reservation) h ON h.budget_id = b.id
  GROUP BY 1 ORDER BY 1;
 SET ROLE regress_budget_tenant;
 RESET ROLE;

@@ -635,6 +635,61 @@ SELECT s.calls = (SELECT count(*) FROM ai_call) AS counts_every_call,
   FROM ai_budget_spend s;
 DELETE FROM ai_budget;
 
+-- 1.7 -> 1.8: spend control in C.  A per-user budget with spend, a live
+-- and an expired reservation, made by 1.7's functions ...
+INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('upgrade each user', 'user', 'month', 1);
+SELECT ai_budget_reserve(0.25, '00000000-0000-0000-0000-0000000000a1') AS live_reservation \gset
+SELECT ai_budget_reserve(0.5, '00000000-0000-0000-0000-0000000000a1') AS expired_reservation \gset
+UPDATE ai_budget_reservation SET expires_at = now() - interval '1 minute' WHERE id = :expired_reservation;
+UPDATE ai_budget_hold SET expires_at = now() - interval '1 minute' WHERE reservation_id = :expired_reservation;
+SELECT record_ai_call('gpt-4o', '2024-08-06', 'upgrade', '{}', cost_usd => 0.1,
+                      user_id => '00000000-0000-0000-0000-0000000000a1') > 0 AS recorded;
+CREATE TEMPORARY TABLE status_1_7 AS
+SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status;
+TABLE status_1_7;
+CREATE TEMPORARY TABLE answers_1_7 AS SELECT * FROM pg_temp.answers();
+-- ... updated: the budget tables are locked for the update only; 1.7's
+-- holds are carried over onto the spend row and the reservations' rows.
+BEGIN;
+ALTER EXTENSION aitrack UPDATE TO '1.8';
+SELECT c.relname, l.mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'
+   AND c.relname IN ('ai_call', 'ai_model', 'ai_model_price', 'ai_usage_rollup',
+                     'ai_usage_rollup_total', 'ai_usage_purged', 'ai_tenant_user',
+                     'ai_usage_rollup_daily', 'ai_upkeep_state', 'ai_budget',
+                     'ai_budget_spend', 'ai_budget_reservation')
+   AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
+ ORDER BY 1, 2;
+COMMIT;
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+SELECT to_regclass('ai_budget_hold') IS NULL AS holds_table_gone;
+SELECT count(*) AS differing
+  FROM ((TABLE status_1_7 EXCEPT ALL SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status)
+        UNION ALL (SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status
+                   EXCEPT ALL TABLE status_1_7)) d;
+SELECT count(*) AS differing
+  FROM ((TABLE answers_1_7 EXCEPT ALL SELECT * FROM pg_temp.answers())
+        UNION ALL (SELECT * FROM pg_temp.answers() EXCEPT ALL TABLE answers_1_7)) d;
+-- reserved_usd counts the expired reservation until it is cleared away;
+-- what it holds, ai_budget_expired_held(), is taken off wherever it counts.
+SELECT s.reserved_usd, ai_budget_expired_held(s.budget_id, s.scope_value, s.period_start) AS expired
+  FROM ai_budget_spend s JOIN ai_budget b ON b.id = s.budget_id WHERE b.name = 'upgrade each user';
+SELECT r.id = :live_reservation AS live, r.hold_budget_ids = ARRAY[b.id] AS holds_the_budget,
+       r.hold_scope_values, r.hold_period_starts = ARRAY[date_trunc('month', now(), 'Etc/UTC')] AS this_month
+  FROM ai_budget_reservation r, ai_budget b WHERE b.name = 'upgrade each user' ORDER BY r.id;
+SELECT ai_budget_clear_expired() AS cleared;
+-- 1.8's functions go on where 1.7's left off.
+SELECT ai_budget_settle(:live_reservation,
+                        record_ai_call('gpt-4o', '2024-08-06', 'upgrade', '{}', cost_usd => 0.2,
+                                       user_id => '00000000-0000-0000-0000-0000000000a1')) AS settled;
+SELECT spent_usd, reserved_usd, calls, remaining_usd FROM ai_budget_status WHERE budget = 'upgrade each user';
+SELECT ai_budget_reserve(0.7, '00000000-0000-0000-0000-0000000000a1') > 0 AS fits_exactly;
+SELECT ai_budget_reserve(0.01, '00000000-0000-0000-0000-0000000000a1');
+DELETE FROM ai_call WHERE prompt = 'upgrade';
+DELETE FROM ai_budget;
+DELETE FROM ai_budget_reservation;
+
 -- (The \c above dropped the temporary views.)
 DROP VIEW aitrack_objects;
 -- The drop guard holds on the updated extension, in a new session too

@@ -445,9 +445,11 @@ SQL
 		join("\n",
 			(vcmp(extversion($db), '1.7') >= 0 ? (
 				q{ai_budget true ai_budget_tenant (( SELECT (NOT ai_tenant_mode())) OR ((scope = 'user'::text) AND ((scope_value IS NULL) OR (scope_value = (( SELECT ai_tenant_user_id() AS ai_tenant_user_id))::text))))},
+				# (1.8: ai_budget_hold is gone, its lines on the reservations)
+				(vcmp(extversion($db), '1.8') < 0 ? (
 				q{ai_budget_hold true ai_budget_hold_tenant (( SELECT (NOT ai_tenant_mode())) OR ((scope_value = (( SELECT ai_tenant_user_id() AS ai_tenant_user_id))::text) AND (budget_id IN ( SELECT b.id
    FROM ai_budget b
-  WHERE (b.scope = 'user'::text)))))},
+  WHERE (b.scope = 'user'::text)))))}) : ()),
 				q{ai_budget_reservation true ai_budget_reservation_tenant (( SELECT (NOT ai_tenant_mode())) OR (user_id = ( SELECT ai_tenant_user_id() AS ai_tenant_user_id)))},
 				q{ai_budget_spend true ai_budget_spend_tenant (( SELECT (NOT ai_tenant_mode())) OR ((scope_value = (( SELECT ai_tenant_user_id() AS ai_tenant_user_id))::text) AND (budget_id IN ( SELECT b.id
    FROM ai_budget b
@@ -548,6 +550,7 @@ sub check_grants
 	my $v15 = vcmp($version, '1.5') >= 0;
 	my $v16 = vcmp($version, '1.6') >= 0;
 	my $v17 = vcmp($version, '1.7') >= 0;
+	my $v18 = vcmp($version, '1.8') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -661,9 +664,17 @@ sub check_grants
 		  'ai_budget_settle(bigint,bigint) false',
 		  'ai_otel_metrics(timestamp with time zone,timestamp with time zone) false',
 		  'table ai_budget false false',
-		  'table ai_budget_hold false false',
+		  ($v18 ? () : 'table ai_budget_hold false false'),
 		  'table ai_budget_reservation false false',
 		  'table ai_budget_spend false false';
+	}
+	if ($v18)
+	{
+		# the engine in C: what expired reservations still count, and the
+		# trigger that drops the budgets each session keeps
+		push @privs,
+		  'ai_budget_expired_held(bigint,text,timestamp with time zone) false',
+		  'ai_budget_invalidate() false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),

@@ -93,7 +93,8 @@ SELECT b.limit_usd, s.spent_usd, (SELECT sum(cost_usd) FROM ai_call),
        (SELECT count(*) FROM ai_call), (SELECT count(*) FROM refused),
        (SELECT count(*) FROM refused
          WHERE sqlstate <> '53400' OR message <> 'budget "small" would be exceeded'),
-       (SELECT count(*) FROM ai_budget_hold)
+       (SELECT count(*) FROM ai_budget_reservation)
+       + (SELECT count(*) FROM ai_budget_spend WHERE reserved_usd <> 0)
   FROM ai_budget b JOIN ai_budget_spend s ON s.budget_id = b.id});
 diag "budgets: $clients clients, $processed transactions: $made calls made, "
   . "$refused refused; spent $spent of $limit USD";

@@ -1,0 +1,525 @@
+/*
+ * budget_reserve.c
+ *		ai_budget_reserve(), ai_budget_settle() and ai_budget_release()
+ *		(1.8; 1.7 had them in PL/pgSQL).
+ *
+ * A reservation holds an estimated cost against every budget a call about
+ * to be made falls under.  What is held sits on the budget's spend row
+ * (ai_budget_spend.reserved_usd: the sum of every reservation holding that
+ * row that has not been ended or cleared), and the reservation's own row
+ * lists the spend rows it holds (hold_* arrays), so that ending it takes
+ * back exactly what it added.  A reservation past its expires_at holds
+ * nothing: whoever decides by reserved_usd subtracts the expired ones still
+ * counted in it (ai_budget_expired_held()), until ai_budget_clear_expired()
+ * (the upkeep worker) takes them out.
+ *
+ * The check and the hold are one statement per budget: an upsert of the
+ * spend row that adds the estimate only if spent + reserved + estimate
+ * stays within a hard limit.  The upsert locks the row until the
+ * reservation's transaction ends, so concurrent reservations of one budget
+ * take turns and never hold more than its limit; rows are taken in the one
+ * order every writer of spend rows keeps (budget id, scope value, period
+ * start).  Only when that quick test fails are the expired reservations
+ * looked at, under the same lock.
+ */
+#include "aitrack.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/float.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+#include <math.h>
+
+typedef struct ReservePlans
+{
+	Oid			schema;
+	SPIPlanPtr	check_attribution;
+	SPIPlanPtr	hold;			/* conditional upsert of a spend row */
+	SPIPlanPtr	row_state;		/* spent, and reserved less the expired */
+	SPIPlanPtr	add_held;		/* reserved += estimate, row already locked */
+	SPIPlanPtr	insert;			/* the reservation's row */
+	SPIPlanPtr	end;			/* delete it, returning its holds */
+	SPIPlanPtr	unhold;			/* reserved -= amount */
+	SPIPlanPtr	call_exists;
+} ReservePlans;
+
+static ReservePlans reserve_plans;
+
+#define SPEND_KEY " WHERE s.budget_id OPERATOR(pg_catalog.=) $1" \
+	" AND s.scope_value OPERATOR(pg_catalog.=) $2" \
+	" AND s.period_start OPERATOR(pg_catalog.=) $3"
+
+static void
+prepare_reserve_plans(Oid schema)
+{
+	const char *nsp;
+	Oid			attribution_types[4] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID};
+	Oid			hold_types[6] = {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID, BOOLOID, NUMERICOID};
+	Oid			key_types[4] = {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID};
+	Oid			insert_types[10] = {NUMERICOID, UUIDOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
+	TIMESTAMPTZOID, INT8ARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID};
+	Oid			end_types[3] = {INT8OID, BOOLOID, UUIDOID};
+	Oid			id_type[1] = {INT8OID};
+	SPIPlanPtr *plans = (SPIPlanPtr *) &reserve_plans.check_attribution;
+	int			nplans = (sizeof(ReservePlans) - offsetof(ReservePlans, check_attribution)) / sizeof(SPIPlanPtr);
+
+	if (reserve_plans.schema == schema && reserve_plans.call_exists != NULL)
+		return;
+	for (int i = 0; i < nplans; i++)
+		if (plans[i] != NULL)
+			SPI_freeplan(plans[i]);
+	memset(&reserve_plans, 0, sizeof(reserve_plans));
+
+	nsp = quote_identifier(get_namespace_name(schema));
+	reserve_plans.check_attribution = aitrack_prepare_plan(psprintf(
+		"SELECT %s.ai_budget_check_attribution($1, $2, $3, $4)", nsp), 4, attribution_types, 0);
+	reserve_plans.hold = aitrack_prepare_plan(psprintf(
+		"INSERT INTO %s.ai_budget_spend AS s (budget_id, scope_value, period_start, reserved_usd)"
+		" VALUES ($1, $2, $3, $4)"
+		" ON CONFLICT (budget_id, scope_value, period_start) DO UPDATE"
+		" SET reserved_usd = s.reserved_usd OPERATOR(pg_catalog.+) excluded.reserved_usd"
+		" WHERE NOT $5 OR s.spent_usd OPERATOR(pg_catalog.+) s.reserved_usd"
+		" OPERATOR(pg_catalog.+) excluded.reserved_usd OPERATOR(pg_catalog.<=) $6"
+		" RETURNING true", nsp), 6, hold_types, 0);
+	reserve_plans.row_state = aitrack_prepare_plan(psprintf(
+		"SELECT s.spent_usd, s.reserved_usd OPERATOR(pg_catalog.-) %s.ai_budget_expired_held($1, $2, $3)"
+		" FROM %s.ai_budget_spend s" SPEND_KEY, nsp, nsp), 3, key_types, 0);
+	reserve_plans.add_held = aitrack_prepare_plan(psprintf(
+		"UPDATE %s.ai_budget_spend s SET reserved_usd = s.reserved_usd OPERATOR(pg_catalog.+) $4"
+		SPEND_KEY, nsp), 4, key_types, 0);
+	reserve_plans.insert = aitrack_prepare_plan(psprintf(
+		"INSERT INTO %s.ai_budget_reservation (amount_usd, user_id, project, api_key, tags, modelname,"
+		" expires_at, hold_budget_ids, hold_scope_values, hold_period_starts)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id", nsp), 10, insert_types, 0);
+	reserve_plans.end = aitrack_prepare_plan(psprintf(
+		"DELETE FROM %s.ai_budget_reservation r WHERE r.id OPERATOR(pg_catalog.=) $1"
+		" AND (NOT $2 OR r.user_id OPERATOR(pg_catalog.=) $3)"
+		" RETURNING r.amount_usd, r.hold_budget_ids, r.hold_scope_values, r.hold_period_starts", nsp),
+		3, end_types, 0);
+	reserve_plans.unhold = aitrack_prepare_plan(psprintf(
+		"UPDATE %s.ai_budget_spend s SET reserved_usd = s.reserved_usd OPERATOR(pg_catalog.-) $4"
+		SPEND_KEY, nsp), 4, key_types, 0);
+	reserve_plans.call_exists = aitrack_prepare_plan(psprintf(
+		"SELECT FROM %s.ai_call c WHERE c.id OPERATOR(pg_catalog.=) $1", nsp), 1, id_type, 0);
+	reserve_plans.schema = schema;
+}
+
+static void
+run_plan(SPIPlanPtr plan, Datum *params, const char *nulls, int expected)
+{
+	int			rc = SPI_execute_plan(plan, params, nulls, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * Is this a tenant's session, and the user the function acts for: a
+ * tenant's own (given or not; any other is refused), else the one given.
+ * As 1.7's ai_budget_caller_user().
+ */
+static bool
+caller_user(Oid schema, bool given, Datum user_id, Datum *who, bool *has_who)
+{
+	Oid			tenant_role;
+	Datum		own;
+
+	if (!ai_tenant_session(&tenant_role))
+	{
+		*who = user_id;
+		*has_who = given;
+		return false;
+	}
+	if (!ai_tenant_user(schema, tenant_role, &own) ||
+		(given && DatumGetBool(DirectFunctionCall2(uuid_ne, user_id, own))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("a tenant may act only for its own user"),
+				 errhint("Leave user_id out: the tenant's user is taken.")));
+	*who = own;
+	*has_who = true;
+	return true;
+}
+
+static char *
+numeric_text(Datum value)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, value));
+}
+
+/* Spent, and reserved less the expired, of a spend row (0 and 0 if none). */
+static void
+row_state(Datum *key, Datum *spent, Datum *held)
+{
+	bool		isnull;
+
+	run_plan(reserve_plans.row_state, key, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+	{
+		*spent = *held = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+		return;
+	}
+	*spent = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	*held = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+}
+
+static bool
+fits(Datum spent, Datum held, Datum estimate, Numeric limit)
+{
+	Datum		total = DirectFunctionCall2(numeric_add,
+											DirectFunctionCall2(numeric_add, spent, held), estimate);
+
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, total, NumericGetDatum(limit))) <= 0;
+}
+
+static void
+refuse(const AiBudgetMatch *m, Datum spent, Datum held, Datum estimate)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("budget \"%s\" would be exceeded", m->budget->name),
+			 errdetail("Spent %s USD and reserved %s USD of %s USD%s; this call reserves %s USD.",
+					   numeric_text(spent), numeric_text(held),
+					   numeric_text(NumericGetDatum(m->budget->limit_usd)),
+					   m->scope_value[0] == '\0' ? "" :
+					   psprintf(" for %s %s", ai_budget_scope_name(m->budget->scope), m->scope_value),
+					   numeric_text(estimate)),
+			 errhint("Make the call later, raise the budget's limit_usd, or reserve less.")));
+}
+
+#define ARG_TEXT(n) (PG_ARGISNULL(n) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(n)))
+
+PG_FUNCTION_INFO_V1(ai_budget_reserve_1_8);
+
+/*
+ * ai_budget_reserve(estimate_usd double precision, user_id uuid, project
+ * text, api_key text, tags text[], modelname text, expires_in interval)
+ * RETURNS bigint
+ */
+Datum
+ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
+{
+	Oid			schema = aitrack_function_schema(fcinfo);
+	Datum		who;
+	bool		has_who;
+	bool		tenant;
+	float8		estimate_usd = PG_ARGISNULL(0) ? 0 : PG_GETARG_FLOAT8(0);
+	Interval	zero = {0};
+	Interval	one_day = {.time = 0,.day = 1,.month = 0};
+	Interval	quarter_hour = {.time = 15 * 60 * USECS_PER_SEC,.day = 0,.month = 0};
+	Datum		expires_in = PG_ARGISNULL(6) ? (Datum) 0 : PG_GETARG_DATUM(6);
+	Datum		estimate;
+	Datum		until;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	const AiBudgetSet *set;
+	AiBudgetMatch *matches;
+	int			nmatches;
+	Datum	   *hold_ids;
+	Datum	   *hold_values;
+	Datum	   *hold_starts;
+	int			nholds = 0;
+	Datum		params[10];
+	char		nulls[10];
+	bool		isnull;
+	int64		reservation;
+
+	tenant = caller_user(schema, !PG_ARGISNULL(1), PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1),
+						 &who, &has_who);
+	if (PG_ARGISNULL(0) || isnan(estimate_usd) || estimate_usd < 0 || estimate_usd >= 1e12)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("estimate_usd must be between 0 and 1e12"),
+				 errdetail("estimate_usd is %s.", PG_ARGISNULL(0) ? "NULL" :
+						   DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(estimate_usd)))),
+				 errhint("Give the most the call can cost: its input tokens and max_tokens at the model's price.")));
+	if (PG_ARGISNULL(6) ||
+		DatumGetBool(DirectFunctionCall2(interval_le, expires_in, IntervalPGetDatum(&zero))) ||
+		DatumGetBool(DirectFunctionCall2(interval_gt, expires_in, IntervalPGetDatum(&one_day))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expires_in must be more than 0 and at most 1 day"),
+				 errdetail("expires_in is %s.", PG_ARGISNULL(6) ? "NULL" :
+						   DatumGetCString(DirectFunctionCall1(interval_out, expires_in)))));
+	/*
+	 * Under a snapshot older than the statement, the holds of reservations
+	 * made since would be unseen and the check would let both pass.
+	 */
+	if (XactIsoLevel != XACT_READ_COMMITTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("ai_budget_reserve() must run at READ COMMITTED"),
+				 errdetail("This transaction is %s: its snapshot would not see reservations made since it began.",
+						   GetConfigOption("transaction_isolation", false, false)),
+				 errhint("Reserve in a transaction of its own, at the default isolation level.")));
+	/*
+	 * A tenant's reservation holds for 15 minutes at most: long enough for a
+	 * call, too short to keep a shared budget blocked.
+	 */
+	if (tenant && DatumGetBool(DirectFunctionCall2(interval_gt, expires_in, IntervalPGetDatum(&quarter_hour))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a tenant's reservation may last 15 minutes at most"),
+				 errdetail("expires_in is %s.", DatumGetCString(DirectFunctionCall1(interval_out, expires_in)))));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_reserve_plans(schema);
+	if (!PG_ARGISNULL(2) || !PG_ARGISNULL(3) || !PG_ARGISNULL(4) || !PG_ARGISNULL(5))
+	{
+		for (int i = 0; i < 4; i++)
+		{
+			params[i] = PG_ARGISNULL(i + 2) ? (Datum) 0 : PG_GETARG_DATUM(i + 2);
+			nulls[i] = PG_ARGISNULL(i + 2) ? 'n' : ' ';
+		}
+		run_plan(reserve_plans.check_attribution, params, nulls, SPI_OK_SELECT);
+	}
+
+	/* (double precision, as drivers send a float; kept and summed exactly) */
+	estimate = DirectFunctionCall1(float8_numeric, Float8GetDatum(estimate_usd));
+	until = DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTimestamp()),
+								expires_in);
+
+	set = ai_budget_set(schema);
+	nmatches = ai_budget_match(set, has_who ? DatumGetUUIDP(who) : NULL,
+							   ARG_TEXT(2), ARG_TEXT(3),
+							   PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
+							   ARG_TEXT(5), &matches);
+	hold_ids = palloc(sizeof(Datum) * Max(nmatches, 1));
+	hold_values = palloc(sizeof(Datum) * Max(nmatches, 1));
+	hold_starts = palloc(sizeof(Datum) * Max(nmatches, 1));
+
+	for (int i = 0; i < nmatches; i++)
+	{
+		const AiBudgetMatch *m = &matches[i];
+		Datum		key[4];
+		Datum		spent;
+		Datum		held;
+
+		CHECK_FOR_INTERRUPTS();
+		key[0] = Int64GetDatum(m->budget->id);
+		key[1] = CStringGetTextDatum(m->scope_value);
+		key[2] = TimestampTzGetDatum(ai_budget_period_start(m->budget, now));
+		key[3] = estimate;
+
+		/*
+		 * A tenant's reservation holds nothing against a budget shared with
+		 * other users (it could block that budget for all of them, or learn
+		 * its figures by trying amounts): it is refused only once the budget
+		 * is used up, and its call counts when recorded.
+		 */
+		if (tenant && m->budget->scope != AI_BUDGET_USER)
+		{
+			row_state(key, &spent, &held);
+			if (m->budget->hard &&
+				DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+												  DirectFunctionCall2(numeric_add, spent, held),
+												  NumericGetDatum(m->budget->limit_usd))) >= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+						 errmsg("budget \"%s\" would be exceeded", m->budget->name),
+						 errhint("Make the call later, or ask for the budget to be raised.")));
+			continue;
+		}
+
+		if (!m->budget->hard ||
+			DatumGetInt32(DirectFunctionCall2(numeric_cmp, estimate,
+											  NumericGetDatum(m->budget->limit_usd))) <= 0)
+		{
+			Datum		hold[6] = {key[0], key[1], key[2], estimate,
+			BoolGetDatum(m->budget->hard), NumericGetDatum(m->budget->limit_usd)};
+
+			run_plan(reserve_plans.hold, hold, NULL, SPI_OK_INSERT_RETURNING);
+			if (SPI_processed == 0)
+			{
+				/*
+				 * Past the limit by what reserved_usd says; the row is locked
+				 * now.  Expired reservations still counted in it hold
+				 * nothing.
+				 */
+				row_state(key, &spent, &held);
+				if (!fits(spent, held, estimate, m->budget->limit_usd))
+					refuse(m, spent, held, estimate);
+				run_plan(reserve_plans.add_held, key, NULL, SPI_OK_UPDATE);
+			}
+		}
+		else
+		{
+			/* this estimate alone passes the limit */
+			row_state(key, &spent, &held);
+			refuse(m, spent, held, estimate);
+		}
+		hold_ids[nholds] = key[0];
+		hold_values[nholds] = key[1];
+		hold_starts[nholds] = key[2];
+		nholds++;
+	}
+
+	memset(nulls, ' ', sizeof(nulls));
+	params[0] = estimate;
+	params[1] = who;
+	nulls[1] = has_who ? ' ' : 'n';
+	for (int i = 2; i <= 5; i++)
+	{
+		params[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	params[6] = until;
+	params[7] = PointerGetDatum(construct_array(hold_ids, nholds, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	params[8] = PointerGetDatum(construct_array(hold_values, nholds, TEXTOID, -1, false, TYPALIGN_INT));
+	params[9] = PointerGetDatum(construct_array(hold_starts, nholds, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	run_plan(reserve_plans.insert, params, nulls, SPI_OK_INSERT_RETURNING);
+	reservation = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PG_RETURN_INT64(reservation);
+}
+
+/* One spend row a reservation holds, for ending it in lock order. */
+typedef struct Hold
+{
+	int64		budget_id;
+	char	   *scope_value;
+	TimestampTz period_start;
+} Hold;
+
+static int
+compare_holds(const void *a, const void *b)
+{
+	const Hold *x = a;
+	const Hold *y = b;
+	int			c;
+
+	if (x->budget_id != y->budget_id)
+		return x->budget_id < y->budget_id ? -1 : 1;
+	c = strcmp(x->scope_value, y->scope_value);
+	if (c != 0)
+		return c;
+	return (x->period_start > y->period_start) - (x->period_start < y->period_start);
+}
+
+/*
+ * End a reservation (settled or released): its row deleted, what it held
+ * taken back from each spend row.  False when it was gone already, or is
+ * another user's and the caller a tenant.
+ */
+static bool
+end_reservation(Oid schema, bool has_id, Datum id)
+{
+	Datum		who;
+	bool		has_who;
+	bool		tenant;
+	Datum		params[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		amount;
+	Datum	   *ids;
+	Datum	   *values;
+	Datum	   *starts;
+	bool	   *elem_nulls;
+	int			nids;
+	int			nvalues;
+	int			nstarts;
+	Hold	   *holds;
+
+	tenant = caller_user(schema, false, (Datum) 0, &who, &has_who);
+	if (!has_id)
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_reserve_plans(schema);
+	params[0] = id;
+	params[1] = BoolGetDatum(tenant);
+	params[2] = who;
+	nulls[2] = has_who ? ' ' : 'n';
+	run_plan(reserve_plans.end, params, nulls, SPI_OK_DELETE_RETURNING);
+	if (SPI_processed == 0)
+	{
+		SPI_finish();
+		return false;
+	}
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	amount = SPI_getbinval(row, desc, 1, &isnull);
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, desc, 2, &isnull)),
+					  INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &elem_nulls, &nids);
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, desc, 3, &isnull)),
+					  TEXTOID, -1, false, TYPALIGN_INT, &values, &elem_nulls, &nvalues);
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, desc, 4, &isnull)),
+					  TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &starts, &elem_nulls, &nstarts);
+	if (nvalues != nids || nstarts != nids)
+		elog(ERROR, "reservation's holds do not line up");
+	holds = palloc(sizeof(Hold) * Max(nids, 1));
+	for (int i = 0; i < nids; i++)
+	{
+		holds[i].budget_id = DatumGetInt64(ids[i]);
+		holds[i].scope_value = TextDatumGetCString(values[i]);
+		holds[i].period_start = DatumGetTimestampTz(starts[i]);
+	}
+	if (nids > 1)
+		qsort(holds, nids, sizeof(Hold), compare_holds);
+	for (int i = 0; i < nids; i++)
+	{
+		Datum		key[4];
+
+		CHECK_FOR_INTERRUPTS();
+		key[0] = Int64GetDatum(holds[i].budget_id);
+		key[1] = CStringGetTextDatum(holds[i].scope_value);
+		key[2] = TimestampTzGetDatum(holds[i].period_start);
+		key[3] = amount;
+		/* (a row gone with its budget updates nothing) */
+		run_plan(reserve_plans.unhold, key, NULL, SPI_OK_UPDATE);
+	}
+	SPI_finish();
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(ai_budget_release_1_8);
+
+/* ai_budget_release(reservation_id bigint) RETURNS boolean */
+Datum
+ai_budget_release_1_8(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(end_reservation(aitrack_function_schema(fcinfo),
+								   !PG_ARGISNULL(0), PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0)));
+}
+
+PG_FUNCTION_INFO_V1(ai_budget_settle_1_8);
+
+/*
+ * ai_budget_settle(reservation_id bigint, call_id bigint) RETURNS boolean:
+ * the call's real cost was counted when it was recorded; this ends the
+ * reservation, once the call is there.
+ */
+Datum
+ai_budget_settle_1_8(PG_FUNCTION_ARGS)
+{
+	Oid			schema = aitrack_function_schema(fcinfo);
+	bool		found = false;
+
+	if (!PG_ARGISNULL(1))
+	{
+		Datum		id = PG_GETARG_DATUM(1);
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		prepare_reserve_plans(schema);
+		run_plan(reserve_plans.call_exists, &id, NULL, SPI_OK_SELECT);
+		found = SPI_processed > 0;
+		SPI_finish();
+	}
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no call with id %s", PG_ARGISNULL(1) ? "<NULL>" :
+						psprintf(INT64_FORMAT, PG_GETARG_INT64(1))),
+				 errhint("Settle with the id record_ai_call() returned, in the transaction that recorded it or after; without a call, use ai_budget_release().")));
+	PG_RETURN_BOOL(end_reservation(schema, !PG_ARGISNULL(0), PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0)));
+}
