@@ -57,7 +57,7 @@ export PGOPTIONS += -c aitrack.upkeep_interval=0
 REGRESS := $(filter-out $(SKIP_TESTS),$(REGRESS))
 
 # Concurrency: isolationtester specs.
-ISOLATION = model_create model_delete model_delete_rr rollup_concurrency fold_locks budget_reserve
+ISOLATION = model_create model_delete model_delete_rr rollup_concurrency fold_locks budget_reserve budget_cache
 ISOLATION_OPTS = --load-extension=btree_gist
 
 # Restarts, crashes, dump/restore and upgrades: TAP under test/t.

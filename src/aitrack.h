@@ -147,6 +147,9 @@ extern bool ai_call_has_token_counts(AiCall *call);
 extern bool ai_call_usage_from_response(AiCall *call, bool read_tokens, AitrackApi api);
 extern void ai_call_provider_from_response(AiCall *call);
 
+/* record.c */
+extern bool ai_call_recorded_here(Oid schema, int64 call_id);
+
 /* price.c */
 extern void ai_call_price(Oid schema, AiCall *call, AitrackApi api);
 
@@ -308,6 +311,7 @@ typedef struct AiBudget
 	int			nalerts;
 	int32	   *alert_at_pct;	/* ascending, distinct */
 	Numeric    *alert_limit;	/* limit_usd x alert_at_pct[i] */
+	TransactionId xmin;			/* of its ai_budget row */
 } AiBudget;
 
 typedef struct AiBudgetSet
@@ -328,6 +332,8 @@ typedef struct AiBudgetMatch
 
 extern const AiBudgetSet *ai_budget_set(Oid schema);
 extern const char *ai_budget_scope_name(AiBudgetScope scope);
+extern void ai_budget_check_snapshot(const AiBudget *budget);
+extern int	ai_budget_spi_execute(SPIPlanPtr plan, Datum *params, const char *nulls);
 extern TimestampTz ai_budget_period_start(const AiBudget *budget, TimestampTz at);
 extern int	ai_budget_match(const AiBudgetSet *set, const pg_uuid_t *user_id,
 							const char *project, const char *api_key,

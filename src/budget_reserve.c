@@ -41,6 +41,7 @@ typedef struct ReservePlans
 {
 	Oid			schema;
 	SPIPlanPtr	check_attribution;
+	SPIPlanPtr	hold_there;		/* conditional update of a spend row */
 	SPIPlanPtr	hold;			/* conditional upsert of a spend row */
 	SPIPlanPtr	row_state;		/* spent, and reserved less the expired */
 	SPIPlanPtr	add_held;		/* reserved += estimate, row already locked */
@@ -80,6 +81,12 @@ prepare_reserve_plans(Oid schema)
 	nsp = quote_identifier(get_namespace_name(schema));
 	reserve_plans.check_attribution = aitrack_prepare_plan(psprintf(
 		"SELECT %s.ai_budget_check_attribution($1, $2, $3, $4)", nsp), 4, attribution_types, 0);
+	reserve_plans.hold_there = aitrack_prepare_plan(psprintf(
+		"UPDATE %s.ai_budget_spend s SET reserved_usd = s.reserved_usd OPERATOR(pg_catalog.+) $4"
+		SPEND_KEY
+		" AND (NOT $5 OR s.spent_usd OPERATOR(pg_catalog.+) s.reserved_usd"
+		" OPERATOR(pg_catalog.+) $4 OPERATOR(pg_catalog.<=) $6)"
+		" RETURNING true", nsp), 6, hold_types, 0);
 	reserve_plans.hold = aitrack_prepare_plan(psprintf(
 		"INSERT INTO %s.ai_budget_spend AS s (budget_id, scope_value, period_start, reserved_usd)"
 		" VALUES ($1, $2, $3, $4)"
@@ -335,7 +342,14 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 			Datum		hold[6] = {key[0], key[1], key[2], estimate,
 			BoolGetDatum(m->budget->hard), NumericGetDatum(m->budget->limit_usd)};
 
-			run_plan(reserve_plans.hold, hold, NULL, SPI_OK_INSERT_RETURNING);
+			/*
+			 * An UPDATE first (cheaper than the upsert's speculative
+			 * insertion); the upsert when it found nothing: no row yet, or
+			 * past the limit.
+			 */
+			run_plan(reserve_plans.hold_there, hold, NULL, SPI_OK_UPDATE_RETURNING);
+			if (SPI_processed == 0)
+				run_plan(reserve_plans.hold, hold, NULL, SPI_OK_INSERT_RETURNING);
 			if (SPI_processed == 0)
 			{
 				/*
@@ -475,7 +489,8 @@ end_reservation(Oid schema, bool has_id, Datum id)
 		key[2] = TimestampTzGetDatum(holds[i].period_start);
 		key[3] = amount;
 		/* (a row gone with its budget updates nothing) */
-		run_plan(reserve_plans.unhold, key, NULL, SPI_OK_UPDATE);
+		if (ai_budget_spi_execute(reserve_plans.unhold, key, NULL) != SPI_OK_UPDATE)
+			elog(ERROR, "SPI_execute_snapshot failed");
 	}
 	SPI_finish();
 	return true;
@@ -504,7 +519,9 @@ ai_budget_settle_1_8(PG_FUNCTION_ARGS)
 	Oid			schema = aitrack_function_schema(fcinfo);
 	bool		found = false;
 
-	if (!PG_ARGISNULL(1))
+	if (!PG_ARGISNULL(1) && ai_call_recorded_here(schema, PG_GETARG_INT64(1)))
+		found = true;
+	else if (!PG_ARGISNULL(1))
 	{
 		Datum		id = PG_GETARG_DATUM(1);
 

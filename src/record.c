@@ -19,6 +19,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
@@ -207,6 +208,24 @@ record_call_nested(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 	return call_id;
 }
 
+/*
+ * The last call this backend recorded, and the (sub)transaction that wrote
+ * it: ai_budget_settle() of that call in that (sub)transaction needs no
+ * look in ai_call for it (budget_reserve.c).
+ */
+static int64 last_call_id = 0;
+static Oid	last_call_schema = InvalidOid;
+static TransactionId last_call_xid = InvalidTransactionId;
+
+bool
+ai_call_recorded_here(Oid schema, int64 call_id)
+{
+	TransactionId xid = GetCurrentTransactionIdIfAny();
+
+	return TransactionIdIsValid(xid) && xid == last_call_xid &&
+		schema == last_call_schema && call_id == last_call_id;
+}
+
 static int64
 record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 {
@@ -225,6 +244,9 @@ record_call(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 	}
 	PG_END_TRY();
 	record_depth--;
+	last_call_id = call_id;
+	last_call_schema = schema;
+	last_call_xid = GetCurrentTransactionIdIfAny();
 	return call_id;
 }
 
