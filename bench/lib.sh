@@ -249,6 +249,22 @@ _cpu_now() {    # "busy total ours" in clock ticks
 }
 CPU_MARK=
 cpu_mark() { CPU_MARK=$(_cpu_now); }
+# The server's CPU (postmaster and its children, exited ones included), in
+# clock ticks: per transaction, what a run cost the database alone, which a
+# machine shared with the clients (pgbench) or other work hides in tps.
+server_cpu_ticks() {
+    local pm pid sum=0
+    [[ -n ${CLUSTER_DIR:-} && -f $CLUSTER_DIR/data/postmaster.pid ]] || { echo 0; return; }
+    pm=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
+    for (( pid = 0; pid < 50; pid++ )); do
+        [[ $(ps -o args= --ppid "$pm" 2>/dev/null) == *" $DB "* ]] || break
+        sleep 0.1
+    done
+    for pid in $(ps -o pid= --ppid "$pm" 2>/dev/null); do
+        sum=$(( sum + $(_proc_cpu "$pid") ))
+    done
+    echo $(( sum + $(_proc_cpu "$pm") ))
+}
 cpu_others() {  # [MARK]: default the last cpu_mark
     awk -v a="${1:-$CPU_MARK}" -v b="$(_cpu_now)" 'BEGIN { split(a, x); split(b, y)
         total = y[2] - x[2]; other = (y[1] - x[1]) - (y[3] - x[3])
@@ -403,13 +419,15 @@ print_load() {
 PGBENCH_ARGS=()
 TPS='' OTHERS=''
 pgbench_run() {
-    local script=$1 out=$WORK/pgbench.out rc processed rows failed try tps others
+    local script=$1 out=$WORK/pgbench.out rc processed rows failed try tps others s0 s1
     OTHERS=101
     for (( try = 1; ; try++ )); do
         fresh_start
         rc=0
+        s0=$(server_cpu_ticks)
         as_pg pgbench "${PGBENCH_ARGS[@]}" -f "$script" "$DB" >"$out" 2>&1 || rc=$?
         others=$(cpu_others)
+        s1=$(server_cpu_ticks)
         tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$out" | tail -n 1)
         processed=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$out")
         failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$out")
@@ -423,7 +441,12 @@ pgbench_run() {
             err "$script: pgbench processed $processed transactions but ai_call has $rows rows"
             return 1
         fi
-        if (( others < OTHERS )); then TPS=$tps OTHERS=$others; fi
+        if (( others < OTHERS )); then
+            TPS=$tps OTHERS=$others
+            # server CPU per transaction, in microseconds
+            SERVER_US=$(awk -v t="$(( s1 - s0 ))" -v hz="$(getconf CLK_TCK)" -v n="$processed" \
+                'BEGIN { printf "%.1f", (n > 0) ? t * 1e6 / hz / n : 0 }')
+        fi
         (( others > BENCH_MAX_OTHERS && try <= BENCH_RETRIES )) || break
         log "other processes took ${others}% of the CPU during that run ($(printf '%.0f' "$tps") tps): running it again"
     done
