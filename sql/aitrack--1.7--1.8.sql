@@ -33,6 +33,14 @@ ALTER TABLE @extschema@.ai_budget_reservation
         CHECK (pg_catalog.cardinality(hold_budget_ids) OPERATOR(pg_catalog.=) pg_catalog.cardinality(hold_scope_values)
                AND pg_catalog.cardinality(hold_budget_ids) OPERATOR(pg_catalog.=) pg_catalog.cardinality(hold_period_starts));
 
+-- No foreign key from the spend rows to their budget: its check ran on
+-- every first call of a period, and on every second write of a spend row
+-- in one transaction (counted, then settled), a query each time.  A
+-- budget's spend rows go with it by the triggers below instead.  (A call
+-- counted while its budget is being deleted may leave a spend row without
+-- a budget: nothing reads it, every reader joins ai_budget.)
+ALTER TABLE @extschema@.ai_budget_spend DROP CONSTRAINT ai_budget_spend_budget_id_fkey;
+
 -- 1.7's holds, carried over.
 UPDATE @extschema@.ai_budget_reservation r
    SET hold_budget_ids = h.ids, hold_scope_values = h.vals, hold_period_starts = h.starts
@@ -78,6 +86,34 @@ CREATE OR REPLACE FUNCTION @extschema@.ai_budget_count_calls()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'ai_budget_count_calls_1_8'
 LANGUAGE C SECURITY DEFINER;
+
+-- A budget deleted (or all of them truncated) takes its spend rows along.
+CREATE FUNCTION @extschema@.ai_budget_deleted()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        DELETE FROM @extschema@.ai_budget_spend;
+    ELSE
+        DELETE FROM @extschema@.ai_budget_spend s
+         USING gone_budgets g WHERE s.budget_id OPERATOR(pg_catalog.=) g.id;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_deleted() FROM PUBLIC;
+CREATE TRIGGER ai_budget_deleted
+    AFTER DELETE ON @extschema@.ai_budget
+    REFERENCING OLD TABLE AS gone_budgets
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ai_budget_deleted();
+CREATE TRIGGER ai_budget_truncated
+    AFTER TRUNCATE ON @extschema@.ai_budget
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ai_budget_deleted();
+ALTER TABLE @extschema@.ai_budget ENABLE ALWAYS TRIGGER ai_budget_deleted;
+ALTER TABLE @extschema@.ai_budget ENABLE ALWAYS TRIGGER ai_budget_truncated;
 
 -- Every change to ai_budget drops the budgets each session keeps.
 CREATE FUNCTION @extschema@.ai_budget_invalidate()

@@ -311,7 +311,6 @@ typedef struct AiBudget
 	int			nalerts;
 	int32	   *alert_at_pct;	/* ascending, distinct */
 	Numeric    *alert_limit;	/* limit_usd x alert_at_pct[i] */
-	TransactionId xmin;			/* of its ai_budget row */
 } AiBudget;
 
 typedef struct AiBudgetSet
@@ -332,7 +331,6 @@ typedef struct AiBudgetMatch
 
 extern const AiBudgetSet *ai_budget_set(Oid schema);
 extern const char *ai_budget_scope_name(AiBudgetScope scope);
-extern void ai_budget_check_snapshot(const AiBudget *budget);
 extern int	ai_budget_spi_execute(SPIPlanPtr plan, Datum *params, const char *nulls);
 extern TimestampTz ai_budget_period_start(const AiBudget *budget, TimestampTz at);
 extern int	ai_budget_match(const AiBudgetSet *set, const pg_uuid_t *user_id,

@@ -23,7 +23,6 @@
  */
 #include "aitrack.h"
 
-#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -136,7 +135,7 @@ load_budgets(Oid schema)
 		load_plan = NULL;
 		load_plan = aitrack_prepare_plan(psprintf(
 			"SELECT b.id, b.name, b.scope, b.scope_value, b.period, b.time_zone,"
-			" b.limit_usd, b.hard, b.alert_at_pct, b.xmin"
+			" b.limit_usd, b.hard, b.alert_at_pct"
 			" FROM %s.ai_budget b WHERE b.enabled ORDER BY b.id",
 			quote_identifier(get_namespace_name(schema))), 0, NULL, 0);
 		load_plan_schema = schema;
@@ -180,7 +179,6 @@ load_budgets(Oid schema)
 		b->limit_usd = DatumGetNumericCopy(SPI_getbinval(tuple, desc, 7, &isnull));
 		b->hard = DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
 		read_thresholds(b, SPI_getbinval(tuple, desc, 9, &isnull));
-		b->xmin = DatumGetTransactionId(SPI_getbinval(tuple, desc, 10, &isnull));
 		if (b->scope == AI_BUDGET_MODEL)
 			budget_set.any_model = true;
 	}
@@ -366,30 +364,11 @@ ai_budget_match(const AiBudgetSet *set, const pg_uuid_t *user_id, const char *pr
 /*
  * A transaction at REPEATABLE READ or SERIALIZABLE counts its calls by the
  * budgets committed now (what this file keeps), not by those of its
- * snapshot: a budget made after the snapshot was taken still counts them,
- * where 1.7 missed them.  Its spend rows are then written under the latest
- * snapshot too (ai_budget_spi_execute()).  One thing the snapshot still
- * decides: the foreign key of a new spend row is checked under it, and
- * would not find a budget committed since.  Such a budget (made or changed
- * after the snapshot) ends the transaction with a serialization failure,
- * which such transactions retry.
+ * snapshot: a budget made after the snapshot was taken still counts them
+ * (1.7 missed them), and its spend rows are read and written as they are
+ * now, not as the snapshot saw them (1.7 failed with 40001 on a row another
+ * session had counted into since).
  */
-void
-ai_budget_check_snapshot(const AiBudget *budget)
-{
-	if (!IsolationUsesXactSnapshot() || !TransactionIdIsNormal(budget->xmin) ||
-		TransactionIdIsCurrentTransactionId(budget->xmin))
-		return;
-	if (XidInMVCCSnapshot(budget->xmin, GetTransactionSnapshot()))
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not serialize access due to a budget change"),
-				 errdetail("Budget \"%s\" was created or changed after this transaction's snapshot was taken.",
-						   budget->name),
-				 errhint("Retry the transaction.")));
-}
-
-/* Run a plan that writes spend rows: see ai_budget_check_snapshot(). */
 int
 ai_budget_spi_execute(SPIPlanPtr plan, Datum *params, const char *nulls)
 {

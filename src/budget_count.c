@@ -249,7 +249,7 @@ send_alerts(const AiBudget *budget, const CountEntry *row, Datum spent, Datum al
 		for (int i = 0; i < nreached; i++)
 		{
 			notify[4] = reached[i];
-			rc = SPI_execute_plan(count_plans.notify, notify, NULL, false, 0);
+			rc = ai_budget_spi_execute(count_plans.notify, notify, NULL);
 			if (rc != SPI_OK_SELECT)
 				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		}
@@ -393,7 +393,6 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 			DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 		params[4] = Int64GetDatum(e->calls);
 		params[5] = Int64GetDatum(e->unpriced);
-		ai_budget_check_snapshot(budget);
 		rc = ai_budget_spi_execute(count_plans.add, params, NULL);
 		if (rc != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));

@@ -673,6 +673,7 @@ sub check_grants
 		# the engine in C: what expired reservations still count, and the
 		# trigger that drops the budgets each session keeps
 		push @privs,
+		  'ai_budget_deleted() false',
 		  'ai_budget_expired_held(bigint,text,timestamp with time zone) false',
 		  'ai_budget_invalidate() false';
 	}
