@@ -362,13 +362,18 @@ $$;
 
 -- Expired reservations hold nothing already; this takes them out of the
 -- spend rows and deletes them (the upkeep worker calls it), returning how
--- many.  Spend rows are updated in the one lock order.
+-- many.  The spend rows are locked first, in the one lock order, and only
+-- then the reservations deleted: a recording transaction holds its spend
+-- row (it counted the call) before it settles its reservation, so taking
+-- the reservation first could deadlock with it.
 CREATE OR REPLACE FUNCTION @extschema@.ai_budget_clear_expired()
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    now_ts timestamptz := pg_catalog.clock_timestamp();
+    seen bigint[];
     n bigint;
     ids bigint[];
     vals text[];
@@ -376,9 +381,24 @@ DECLARE
     amounts numeric[];
     r record;
 BEGIN
+    SELECT pg_catalog.array_agg(x.id) INTO seen
+      FROM @extschema@.ai_budget_reservation x
+     WHERE x.expires_at OPERATOR(pg_catalog.<=) now_ts;
+    IF seen IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM 1
+       FROM @extschema@.ai_budget_spend s
+      WHERE (s.budget_id, s.scope_value, s.period_start) IN (
+            SELECT h.b, h.v, h.p
+              FROM @extschema@.ai_budget_reservation x
+             CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(x.hold_budget_ids), pg_catalog.unnest(x.hold_scope_values), pg_catalog.unnest(x.hold_period_starts)) AS h(b, v, p)
+             WHERE x.id OPERATOR(pg_catalog.=) ANY (seen))
+      ORDER BY s.budget_id, s.scope_value COLLATE "C", s.period_start
+        FOR UPDATE OF s;
     WITH gone AS (
         DELETE FROM @extschema@.ai_budget_reservation x
-         WHERE x.expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()
+         WHERE x.id OPERATOR(pg_catalog.=) ANY (seen)
         RETURNING x.id, x.amount_usd, x.hold_budget_ids, x.hold_scope_values, x.hold_period_starts)
     SELECT pg_catalog.count(DISTINCT g.id),
            pg_catalog.array_agg(h.b) FILTER (WHERE h.b IS NOT NULL),
