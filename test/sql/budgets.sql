@@ -269,6 +269,17 @@ SET ROLE regress_budget_tenant;
 SELECT ai_budget_reserve(5);
 RESET ROLE;
 
+-- 1.8: a budget's spend rows go with it (by trigger, no foreign key),
+-- deleted or truncated.
+SELECT count(*) > 0 AS spend_rows_before FROM ai_budget_spend s JOIN ai_budget b ON b.id = s.budget_id
+ WHERE b.name = 'each user';
+DELETE FROM ai_budget WHERE name = 'each user';
+SELECT count(*) AS spend_rows_of_deleted FROM ai_budget_spend s
+ WHERE NOT EXISTS (SELECT FROM ai_budget b WHERE b.id = s.budget_id);
+BEGIN;
+TRUNCATE ai_budget;
+SELECT count(*) AS spend_rows_after_truncate FROM ai_budget_spend;
+ROLLBACK;
 -- The budgets are user data: the drop guard counts them too.
 DROP EXTENSION aitrack;
 DELETE FROM ai_budget;
