@@ -941,6 +941,46 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_rollup_backfill_project(integer) FROM PUBLIC;
+
+-- What default privileges handed out on the new objects at creation (a
+-- platform's ALTER DEFAULT PRIVILEGES ... GRANT ALL ON TABLES TO anon) is
+-- taken back: only the privileges section's list grants them
+-- (ai_intended_privileges(), applied by ai_reset_privileges()).
+DO $$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                             ELSE pg_catalog.quote_ident(a.grantee::pg_catalog.regrole::pg_catalog.text) END AS grantee,
+               o.target
+          FROM (SELECT 'TABLE ' OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, c.relacl, c.relowner
+                  FROM pg_catalog.pg_class c
+                 WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.ai_usage_rollup_project'::pg_catalog.regclass,
+                                                               '@extschema@.ai_usage_purged_project'::pg_catalog.regclass,
+                                                               '@extschema@.ai_usage_purged_project_floor'::pg_catalog.regclass])
+                UNION ALL
+                SELECT 'FUNCTION ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::pg_catalog.text, p.proacl, p.proowner
+                  FROM pg_catalog.pg_proc p
+                 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.ai_rollup_backfill_project(integer)'::pg_catalog.regprocedure) AS o(target, acl, owner),
+               pg_catalog.aclexplode(o.acl) AS a
+         WHERE a.grantee OPERATOR(pg_catalog.<>) o.owner
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', g.target, g.grantee);
+    END LOOP;
+END
+$$;
+-- The group roles' grants on them, as ai_intended_privileges() lists them
+-- (the privileges section below lists the same rows; its
+-- ai_reset_privileges() keeps these): aitrack_reader reads the three
+-- tables; aitrack_admin folds, rebuilds and backfills the project level
+-- and purges into ai_usage_purged_project, as it does the other rollups.
+GRANT SELECT ON TABLE @extschema@.ai_usage_rollup_project, @extschema@.ai_usage_purged_project,
+                      @extschema@.ai_usage_purged_project_floor TO aitrack_reader;
+GRANT INSERT, UPDATE, DELETE ON TABLE @extschema@.ai_usage_rollup_project TO aitrack_admin;
+GRANT INSERT, UPDATE ON TABLE @extschema@.ai_usage_purged_project TO aitrack_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.ai_rollup_backfill_project(integer) TO aitrack_admin;
+
 -- ==== END SECTION: project rollups ====
 
 -- ==== BEGIN SECTION: privileges ====

@@ -635,6 +635,82 @@ SELECT s.calls = (SELECT count(*) FROM ai_call) AS counts_every_call,
   FROM ai_budget_spend s;
 DELETE FROM ai_budget;
 
+-- 1.7 -> 1.8: project rollups
+-- The ledger above gets projects (and calls without one), a fold, and
+-- answers by project in 1.7 (from ai_call).  The update locks ai_call in
+-- SHARE mode (it waits for the recording in flight, whose pending rows have
+-- no project level, and recording waits for it) and ai_upkeep_state for
+-- its new column, for milliseconds: the project level starts empty, nothing
+-- is scanned or rewritten, and it covers nothing yet on this ledger
+-- (project_from infinity); the backfill fills it afterwards, a step per
+-- transaction, and the answers by project stay the same throughout.
+UPDATE ai_call SET project = (ARRAY['up-a', 'up-b', NULL])[1 + id % 3];
+SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "daily-m", "version": "1", "prompt": "p",
+    "response": {}, "input_tokens": 9, "project": "up-a", "created_at": "2026-01-07 08:15+00"}]');
+SELECT ai_rollup_compact() > 0 AS folded;
+CREATE TEMPORARY TABLE by_project_1_7 AS
+SELECT d.dims, s::text AS a
+  FROM (VALUES ('{project}'::text[]), ('{day,project,model}'), ('{project,status}')) d(dims),
+       ai_usage_stats(group_by => d.dims) s;
+CREATE FUNCTION pg_temp.by_project_differing() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM ((TABLE by_project_1_7 EXCEPT ALL
+                           SELECT d.dims, s::text FROM (VALUES ('{project}'::text[]), ('{day,project,model}'),
+                                                               ('{project,status}')) d(dims),
+                                                       ai_usage_stats(group_by => d.dims) s)
+                          UNION ALL
+                          (SELECT d.dims, s::text FROM (VALUES ('{project}'::text[]), ('{day,project,model}'),
+                                                               ('{project,status}')) d(dims),
+                                                       ai_usage_stats(group_by => d.dims) s
+                           EXCEPT ALL TABLE by_project_1_7)) x
+$$;
+CREATE TEMPORARY TABLE answers_1_7 AS SELECT * FROM pg_temp.answers();
+BEGIN;
+ALTER EXTENSION aitrack UPDATE TO '1.8';
+SELECT c.relname, l.mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'
+   AND c.relname IN ('ai_call', 'ai_model', 'ai_model_price', 'ai_usage_rollup',
+                     'ai_usage_rollup_total', 'ai_usage_purged', 'ai_tenant_user',
+                     'ai_usage_rollup_daily', 'ai_upkeep_state')
+   AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
+ ORDER BY 1, 2;
+COMMIT;
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+SELECT project_from, (SELECT count(*) FROM ai_usage_rollup_project) AS project_level_rows,
+       (SELECT count(*) FROM ai_usage_purged_project_floor) AS floor_rows
+  FROM ai_upkeep_state;
+SELECT count(*) AS differing
+  FROM ((TABLE answers_1_7 EXCEPT ALL SELECT * FROM pg_temp.answers())
+        UNION ALL (SELECT * FROM pg_temp.answers() EXCEPT ALL TABLE answers_1_7)) d;
+SELECT pg_temp.by_project_differing() AS by_project_differing;
+-- The backfill, a day per step (the upkeep worker takes a week), the
+-- answers compared after each.
+CREATE TEMPORARY TABLE backfill_steps (step int, days int, project_from timestamptz, differing bigint);
+DO $$
+DECLARE
+    n int := 0;
+    d int;
+BEGIN
+    LOOP
+        n := n + 1;
+        d := ai_rollup_backfill_project(1);
+        INSERT INTO backfill_steps
+        SELECT n, d, s.project_from, pg_temp.by_project_differing() FROM ai_upkeep_state s;
+        EXIT WHEN d = 0 OR n > 400;
+    END LOOP;
+END $$;
+SELECT count(*) AS steps, sum(days) AS days, max(differing) AS most_differing,
+       (SELECT project_from FROM backfill_steps ORDER BY step DESC LIMIT 1) AS project_from
+  FROM backfill_steps;
+SELECT ai_rollup_compact() >= 0 AS folded;
+SELECT pg_temp.by_project_differing() AS by_project_differing;
+-- Recording goes on into the project level.
+SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "daily-m", "version": "1", "prompt": "p",
+    "response": {}, "input_tokens": 11, "project": "up-b"}]');
+SELECT count(*) AS pending_project_rows FROM ai_usage_rollup_project WHERE pending;
+SELECT (SELECT calls FROM ai_usage_stats(group_by => '{}', project => 'up-b')) =
+       (SELECT count(*) FROM ai_call WHERE project = 'up-b') AS up_b_counted;
+
 -- (The \c above dropped the temporary views.)
 DROP VIEW aitrack_objects;
 -- The drop guard holds on the updated extension, in a new session too
