@@ -42,7 +42,7 @@ DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 # reviewed output of both pg_regress and isolationtester.
 #
 # One regression file per feature.
-REGRESS = schema install_schema comments platform record record_metrics attribution validation cascade stats stats_attribution otel privileges \
+REGRESS = schema install_schema comments platform record record_metrics attribution validation cascade stats stats_attribution rollup_project otel privileges \
 	usage_response prices reprice pricing_rules load_prices price_edges \
 	batch retention rebuild rollup_random rollup_daily fast_paths \
 	search_path planted_overloads upgrade \

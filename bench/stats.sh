@@ -9,6 +9,12 @@
 # GROUP BY, percentile_cont), and a check that both answers agree.
 # Targets (1.6): < 10 ms at 10M and at the largest size, >= 200x faster than
 # by hand at 10M (50x below), the largest size within 1.2x of the smallest.
+# 1.8: where ai_call has a project (1.7 on), the calls get one of five
+# projects or none, evenly, and two questions by project are timed the same
+# way against their hand-written SQL: group_by {project}, and group_by
+# {model} with a project filter; where the project level exists (1.8), also
+# the first of them with the level turned off (project_from = infinity, in
+# a transaction rolled back), which is how 1.7 answered it: from ai_call.
 #
 #   bash bench/stats.sh               this part alone, on a cluster of its own
 #   bash bench/run.sh stats           the same through the entry point
@@ -125,20 +131,51 @@ SELECT ts, ts,
                        random() AS r7, random() AS r8, random() AS r9
                   FROM generate_series(:lo::bigint, :hi::bigint) AS j) AS g) AS x;"
 
-# time_queries: median ms of each of the two stats queries, alternating,
-# after one warm-up of each; sets AUS_MS and HAND_MS.
+# 1.8: the questions by project (see the top), and their hand-written SQL.
+STATS_PROJECT_AUS_SQL="SELECT * FROM ai_usage_stats(since => now() - interval '30 days', group_by => '{project}');"
+STATS_PROJECT_HAND_SQL=$(sed -e 's/SELECT m.modelname, m.version,/SELECT c.project,/' \
+                             -e 's/ GROUP BY m.modelname, m.version/ GROUP BY c.project/' \
+                             -e 's/ ORDER BY m.modelname, m.version;/ ORDER BY c.project;/' <<<"$STATS_HAND_SQL")
+STATS_FILTER_AUS_SQL="SELECT * FROM ai_usage_stats(since => now() - interval '30 days', group_by => '{model}', project => 'support');"
+STATS_FILTER_HAND_SQL=$(sed -e "s/ WHERE c.created_at >= now() - interval '30 days'/ WHERE c.created_at >= now() - interval '30 days' AND c.project = 'support'/" \
+                            <<<"$STATS_HAND_SQL")
+# The exact columns of both answers by project, on one snapshot: rows in one
+# and not the other, of how many.
+STATS_PROJECT_CHECK_SQL="WITH a AS MATERIALIZED (
+    SELECT project, calls, errors, input_tokens, output_tokens, cost_usd, first_call, last_call, unpriced_calls
+      FROM ai_usage_stats(since => now() - interval '30 days', group_by => '{project}')
+), h AS MATERIALIZED (
+    SELECT c.project, count(*) AS calls, count(*) FILTER (WHERE c.status IS DISTINCT FROM 'success') AS errors,
+           sum(c.input_tokens) AS input_tokens, sum(c.output_tokens) AS output_tokens, sum(c.cost_usd) AS cost_usd,
+           min(c.created_at) AS first_call, max(c.created_at) AS last_call,
+           count(*) FILTER (WHERE c.cost_usd IS NULL) AS unpriced_calls
+      FROM ai_call c WHERE c.created_at >= now() - interval '30 days' GROUP BY c.project
+)
+SELECT (SELECT count(*) FROM (TABLE a EXCEPT ALL TABLE h) x) + (SELECT count(*) FROM (TABLE h EXCEPT ALL TABLE a) y)
+       || ' differing rows of ' || (SELECT count(*) FROM h);"
+# The projects of the load (where ai_call has the column): five and none.
+STATS_PROJECT_EXPR="(ARRAY['search', 'support', 'billing', 'ads', 'internal', NULL])[1 + (j % 6)::int]"
+
+# time_queries [AUS HAND [PRELUDE]]: median ms of each of two queries (the
+# stats and the hand-written SQL by default), alternating, after one
+# warm-up of each, in one session that first runs PRELUDE untimed; sets
+# AUS_MS and HAND_MS.
 AUS_MS='' HAND_MS='' AUS_RUNS='' HAND_RUNS=''
 time_queries() {
+    local aus_sql=${1:-$STATS_AUS_SQL} hand_sql=${2:-$STATS_HAND_SQL} prelude=${3:-}
     local f=$WORK/stats_timing.sql out=$WORK/stats_timing.out i
     {
+        [[ -z $prelude ]] || echo "$prelude"
         echo '\timing on'
         echo '\o /dev/null'
-        echo "$STATS_AUS_SQL"
-        echo "$STATS_HAND_SQL"
+        echo "$aus_sql"
+        echo "$hand_sql"
         for (( i = 0; i < BENCH_REPEAT; i++ )); do
-            echo "$STATS_AUS_SQL"
-            echo "$STATS_HAND_SQL"
+            echo "$aus_sql"
+            echo "$hand_sql"
         done
+        echo '\timing off'
+        [[ -z $prelude ]] || echo 'ROLLBACK;'
     } | write_file stats_timing.sql >/dev/null
     bpsql -f "$f" >"$out"
     local -a times
@@ -170,6 +207,15 @@ bench_stats() {
     done
 
     reset_calls
+    # 1.7 on: the calls carry a project (or none).
+    local load_sql=$STATS_LOAD_SQL has_project=0 has_level=0
+    if [[ $(bval "SELECT count(*) FROM pg_attribute WHERE attrelid = 'ai_call'::regclass
+                   AND attname = 'project' AND NOT attisdropped") == 1 ]]; then
+        has_project=1
+        load_sql=$(sed -e 's/cache_read_input_tokens, time_to_first_token_ms, cost_source)/cache_read_input_tokens, time_to_first_token_ms, cost_source, project)/' \
+                       -e "s/       'provided'\$/       'provided', $STATS_PROJECT_EXPR/" <<<"$STATS_LOAD_SQL")
+    fi
+    [[ $(bval "SELECT to_regclass('ai_usage_rollup_project') IS NOT NULL") == t ]] && has_level=1
     bpsql -c "INSERT INTO ai_model (modelname, version) VALUES $STATS_MODELS
               ON CONFLICT (modelname, version) DO NOTHING"
     local model_ids
@@ -181,7 +227,7 @@ bench_stats() {
     echo "    load: for each size, the rows it adds, in statements of up to $chunk rows"
     echo "    (psql variables: lo, hi = the rows of this statement, n = rows added for this"
     echo "    size, t_end = now() when that load began, model_ids = 8 ai_model ids):"
-    indent <<<"$STATS_LOAD_SQL"
+    indent <<<"$load_sql"
     echo "    then: VACUUM ANALYZE ai_call; SELECT ai_rollup_compact() if it exists, and VACUUM ANALYZE the rollup tables"
     echo
     echo "    timed with psql \\timing, 1 warm-up then $BENCH_REPEAT runs of each, alternating; median:"
@@ -195,6 +241,7 @@ bench_stats() {
     indent <<<"$STATS_GROUPS_SQL"
 
     local -A timing_others=() aus=() hand=() load_s=() agree=()
+    local -A p_aus=() p_hand=() f_aus=() f_hand=() p_off=() p_agree=()
     local vac_s
 
     for size in "${sizes[@]}"; do
@@ -206,7 +253,7 @@ bench_stats() {
             hi=$(( lo + chunk - 1 < n ? lo + chunk - 1 : n ))
             log "stats: rows $lo..$hi of $n (table size $size)"
             bpsql -v lo="$lo" -v hi="$hi" -v n="$n" -v t_end="$t_end" \
-                  -v model_ids="$model_ids" -f - <<<"$STATS_LOAD_SQL"
+                  -v model_ids="$model_ids" -f - <<<"$load_sql"
         done
         load_s[$size]=$(elapsed "$tl")
         log "stats: VACUUM ANALYZE ai_call"
@@ -223,6 +270,8 @@ bench_stats() {
             if [[ $(bval "SELECT to_regclass('ai_usage_rollup_daily') IS NOT NULL") == t ]]; then
                 bpsql -o /dev/null -c 'VACUUM ANALYZE ai_usage_rollup_daily'
             fi
+            # 1.8: the project level
+            (( has_level == 0 )) || bpsql -o /dev/null -c 'VACUUM ANALYZE ai_usage_rollup_project'
         fi
         loaded=$size
         print_load "$n" "${load_s[$size]}" "$vac_s"
@@ -239,6 +288,27 @@ bench_stats() {
         agree[$size]=$(bval "$STATS_CHECK_SQL")
         echo "  results compared           ${agree[$size]}"
         echo "  last 30 days               $(bval "$STATS_GROUPS_SQL")"
+        if (( has_project == 1 )); then
+            # 1.8: by project, and a project's calls
+            log "stats: timing the questions by project at $size"
+            time_queries "$STATS_PROJECT_AUS_SQL" "$STATS_PROJECT_HAND_SQL"
+            p_aus[$size]=$AUS_MS p_hand[$size]=$HAND_MS
+            echo "  {project}: stats runs      $AUS_RUNS ms"
+            echo "  {project}: by hand runs    $HAND_RUNS ms"
+            time_queries "$STATS_FILTER_AUS_SQL" "$STATS_FILTER_HAND_SQL"
+            f_aus[$size]=$AUS_MS f_hand[$size]=$HAND_MS
+            echo "  project =>: stats runs     $AUS_RUNS ms"
+            echo "  project =>: by hand runs   $HAND_RUNS ms"
+            if (( has_level == 1 )); then
+                time_queries "$STATS_PROJECT_AUS_SQL" "$STATS_PROJECT_HAND_SQL" \
+                    "BEGIN; UPDATE ai_upkeep_state SET project_from = 'infinity';"
+                p_off[$size]=$AUS_MS
+                echo "  {project}, level off       $AUS_RUNS ms (by hand: $HAND_RUNS ms)"
+                echo "  project level rows         $(bval "SELECT count(*) FROM ai_usage_rollup_project")"
+            fi
+            p_agree[$size]=$(bval "$STATS_PROJECT_CHECK_SQL")
+            echo "  {project} compared         ${p_agree[$size]}"
+        fi
     done
 
     sub "results (ms, median of $BENCH_REPEAT after 1 warm-up)"
@@ -248,6 +318,25 @@ bench_stats() {
             "$(calc "${hand[$size]} / ${aus[$size]}")" "${load_s[$size]}" \
             "$([[ ${agree[$size]} == 0\ * ]] && echo yes || echo NO)"
     done
+
+    if (( has_project == 1 )); then
+        sub "by project (ms, median of $BENCH_REPEAT after 1 warm-up)"
+        printf '  %-12s %-22s %12s %14s %10s %10s\n' calls question "stats" "hand-written" "hand/stats" agree
+        for size in "${sizes[@]}"; do
+            printf '  %-12s %-22s %12.1f %14.1f %10s %10s\n' "$size" "group_by {project}" "${p_aus[$size]}" \
+                "${p_hand[$size]}" "$(calc "${p_hand[$size]} / ${p_aus[$size]}")" \
+                "$([[ ${p_agree[$size]} == 0\ * ]] && echo yes || echo NO)"
+            printf '  %-12s %-22s %12.1f %14.1f %10s\n' "$size" "{model}, project =>" "${f_aus[$size]}" \
+                "${f_hand[$size]}" "$(calc "${f_hand[$size]} / ${f_aus[$size]}")"
+            [[ -z ${p_off[$size]:-} ]] ||
+                printf '  %-12s %-22s %12.1f %14.1f %10s\n' "$size" "{project}, level off" "${p_off[$size]}" \
+                    "${p_hand[$size]}" "$(calc "${p_hand[$size]} / ${p_off[$size]}")"
+        done
+        for size in "${sizes[@]}"; do
+            [[ ${p_agree[$size]} == 0\ * ]] ||
+                note_summary stats "by project at $size" "DIFFER: ${p_agree[$size]}"
+        done
+    fi
 
     local small=${sizes[0]} big=${sizes[${#sizes[@]}-1]}
     note_noise stats "${timing_others[*]}"

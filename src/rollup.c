@@ -8,8 +8,16 @@
  * the old ones.  The rows are written in the statement's own transaction,
  * so they commit and roll back with the calls; writers only ever insert,
  * so no two of them wait on the same row.  ai_rollup_compact() folds the
- * pending rows later: it is PL/pgSQL, defined (as of 1.6) in sql/aitrack--1.5--1.6.sql
+ * pending rows later: it is PL/pgSQL, defined (as of 1.8) in sql/aitrack--1.7--1.8.sql
  * (README's "Where each SQL object is defined" lists every object).
+ *
+ * 1.8 (ai_rollup_capture_1_8): each statement also appends pending rows to
+ * the project level, ai_usage_rollup_project, one per (hour, project,
+ * model, call_type, status) it touched, the same way.  A level of its own
+ * rather than a new key of ai_usage_rollup: the update creates it empty
+ * (no index build or rewrite of the big hourly table, whose unique key
+ * would have to change), and recording pays one more heap row and one
+ * index entry per call (written without the executor, as the first).
  */
 #include "aitrack.h"
 
@@ -35,23 +43,41 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 
+/*
+ * The levels the trigger appends pending rows to: the hourly one per user
+ * (1.2), and (1.8) the hourly one per project.  Their rows differ in the
+ * fifth key column only.
+ */
+typedef enum RollupLevel
+{
+	LEVEL_USER,
+	LEVEL_PROJECT,
+	NUM_LEVELS
+} RollupLevel;
+
+static const char *const level_tables[NUM_LEVELS] = {"ai_usage_rollup", "ai_usage_rollup_project"};
+static const char *const level_keys[NUM_LEVELS] = {"user_id", "project"};
+static const Oid level_key_types[NUM_LEVELS] = {UUIDOID, TEXTOID};
+
 typedef struct CapturePlans
 {
 	Oid			schema;
 	int			nsummed;		/* 1.2's summed columns, or 1.5's */
+	bool		project;		/* 1.8: the project level too */
 	bool		truncate_daily; /* the truncate plan empties the daily level */
-	SPIPlanPtr	add_new;		/* + rows of aitrack_new */
-	SPIPlanPtr	remove_old;		/* - rows of aitrack_old */
+	SPIPlanPtr	add_new[NUM_LEVELS];	/* + rows of aitrack_new */
+	SPIPlanPtr	remove_old[NUM_LEVELS]; /* - rows of aitrack_old */
 	SPIPlanPtr	truncate;
-	SPIPlanPtr	one_row;		/* a rollup row from values, for one call */
+	SPIPlanPtr	one_row[NUM_LEVELS];	/* a rollup row from values, for one call */
 } CapturePlans;
 
 /*
  * A rollup row as parameters of one_row: bucket, model_id, call_type,
- * status, user_id, calls, then (sum, count) per summed column, first_call,
- * last_call, latency.
+ * status, user_id (project, on the project level), calls, then (sum, count)
+ * per summed column, first_call, last_call, latency.
  */
 #define ONE_ROW_PARAMS (6 + 2 * AI_ROLLUP_NUM_SUMMED + 3)
+#define PARAM_KEY 4
 
 static CapturePlans capture_plans;
 
@@ -88,14 +114,41 @@ ai_rollup_has_daily_level(Oid schema)
 		getExtensionOfObject(RelationRelationId, state) == extension;
 }
 
+/*
+ * 1.8: has the extension in this schema the project level?  Its tables,
+ * the extension's own, as for the daily level above.  ai_usage_stats()
+ * asks (the rollup trigger knows by its symbol).
+ */
+bool
+ai_rollup_has_project_level(Oid schema)
+{
+	static const char *const tables[] = {
+		"ai_usage_rollup_project", "ai_usage_purged_project", "ai_usage_purged_project_floor"
+	};
+	Oid			extension = get_extension_oid("aitrack", true);
+
+	if (!OidIsValid(extension) || !ai_rollup_has_daily_level(schema))
+		return false;
+	for (int i = 0; i < (int) lengthof(tables); i++)
+	{
+		Oid			relid = get_relname_relid(tables[i], schema);
+
+		if (!OidIsValid(relid) ||
+			getExtensionOfObject(RelationRelationId, relid) != extension)
+			return false;
+	}
+	return true;
+}
+
 /* The columns of a rollup row, named: 1.5 added some after latency. */
 static char *
-rollup_column_list(int nsummed)
+rollup_column_list(int nsummed, RollupLevel level)
 {
 	StringInfoData q;
 
 	initStringInfo(&q);
-	appendStringInfoString(&q, "(bucket, model_id, call_type, status, user_id, pending, calls");
+	appendStringInfo(&q, "(bucket, model_id, call_type, status, %s, pending, calls",
+					 level_keys[level]);
 	for (int i = 0; i < nsummed; i++)
 		appendStringInfo(&q, ", %s, %s_n", ai_rollup_summed_columns[i], ai_rollup_summed_columns[i]);
 	appendStringInfoString(&q, ", first_call, last_call, latency)");
@@ -103,18 +156,19 @@ rollup_column_list(int nsummed)
 }
 
 static char *
-capture_query(const char *nsp, const char *table, bool add, int nsummed)
+capture_query(const char *nsp, const char *table, bool add, int nsummed, RollupLevel level)
 {
 	StringInfoData q;
 	const char *neg = add ? "" : "OPERATOR(pg_catalog.-) ";
 
 	initStringInfo(&q);
 	appendStringInfo(&q,
-					 "INSERT INTO %s.ai_usage_rollup %s"
+					 "INSERT INTO %s.%s %s"
 					 " SELECT pg_catalog.date_trunc('hour', t.created_at, 'UTC'),"
-					 " t.model_id, t.call_type, t.status, t.user_id, true,"
+					 " t.model_id, t.call_type, t.status, t.%s, true,"
 					 " %spg_catalog.count(*)",
-					 nsp, rollup_column_list(nsummed), neg);
+					 nsp, level_tables[level], rollup_column_list(nsummed, level),
+					 level_keys[level], neg);
 	for (int i = 0; i < nsummed; i++)
 		appendStringInfo(&q,
 						 ", %sCOALESCE(pg_catalog.sum(t.%s), 0), %spg_catalog.count(t.%s)",
@@ -136,41 +190,54 @@ capture_query(const char *nsp, const char *table, bool add, int nsummed)
  * a transition table can only be prepared while the trigger has registered
  * it, hence one at a time.
  */
+/* Forget every plan when the schema, the version or the levels change. */
+static void
+reset_capture_plans(Oid schema, int nsummed, bool project)
+{
+	if (capture_plans.schema == schema && capture_plans.nsummed == nsummed &&
+		capture_plans.project == project)
+		return;
+	for (int l = 0; l < NUM_LEVELS; l++)
+	{
+		if (capture_plans.add_new[l])
+			SPI_freeplan(capture_plans.add_new[l]);
+		if (capture_plans.remove_old[l])
+			SPI_freeplan(capture_plans.remove_old[l]);
+		if (capture_plans.one_row[l])
+			SPI_freeplan(capture_plans.one_row[l]);
+	}
+	if (capture_plans.truncate)
+		SPI_freeplan(capture_plans.truncate);
+	memset(&capture_plans, 0, sizeof(capture_plans));
+	capture_plans.schema = schema;
+	capture_plans.nsummed = nsummed;
+	capture_plans.project = project;
+}
+
 static SPIPlanPtr
-get_capture_plan(Oid schema, int nsummed, SPIPlanPtr *plan, const char *table, bool add)
+get_capture_plan(Oid schema, int nsummed, bool project, SPIPlanPtr *plan,
+				 const char *table, bool add, RollupLevel level)
 {
 	const char *nsp;
 
-	if (capture_plans.schema != schema || capture_plans.nsummed != nsummed)
-	{
-		if (capture_plans.add_new)
-			SPI_freeplan(capture_plans.add_new);
-		if (capture_plans.remove_old)
-			SPI_freeplan(capture_plans.remove_old);
-		if (capture_plans.truncate)
-			SPI_freeplan(capture_plans.truncate);
-		if (capture_plans.one_row)
-			SPI_freeplan(capture_plans.one_row);
-		memset(&capture_plans, 0, sizeof(capture_plans));
-		capture_plans.schema = schema;
-		capture_plans.nsummed = nsummed;
-	}
+	reset_capture_plans(schema, nsummed, project);
 	if (*plan != NULL)
 		return *plan;
 
 	nsp = quote_identifier(get_namespace_name(schema));
 	if (table != NULL)
-		*plan = aitrack_prepare_plan(capture_query(nsp, table, add, nsummed), 0, NULL, 0);
+		*plan = aitrack_prepare_plan(capture_query(nsp, table, add, nsummed, level), 0, NULL, 0);
 	else
 	{
-		/* 1.6's daily level too, where the extension has it. */
+		/* 1.6's daily level too, where the extension has it; 1.8's project level. */
 		bool		daily = ai_rollup_has_daily_level(schema);
 
 		*plan = aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_usage_rollup;"
-											  " DELETE FROM %s.ai_usage_rollup_total%s%s",
+											  " DELETE FROM %s.ai_usage_rollup_total%s%s%s",
 											  nsp, nsp,
 											  daily ? "; DELETE FROM " : "",
-											  daily ? psprintf("%s.ai_usage_rollup_daily", nsp) : ""),
+											  daily ? psprintf("%s.ai_usage_rollup_daily", nsp) : "",
+											  project ? psprintf("; DELETE FROM %s.ai_usage_rollup_project", nsp) : ""),
 									 0, NULL, 0);
 		capture_plans.truncate_daily = daily;
 	}
@@ -189,22 +256,22 @@ run_with(SPIPlanPtr plan, Datum *params, const char *nulls)
 static void run(SPIPlanPtr plan);
 
 static SPIPlanPtr
-get_one_row_plan(Oid schema, int nsummed)
+get_one_row_plan(Oid schema, int nsummed, bool project, RollupLevel level)
 {
 	Oid			types[ONE_ROW_PARAMS];
 	StringInfoData q;
 	int			n = 0;
 
 	/* resets on schema or version change */
-	get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false);
-	if (capture_plans.one_row != NULL)
-		return capture_plans.one_row;
+	reset_capture_plans(schema, nsummed, project);
+	if (capture_plans.one_row[level] != NULL)
+		return capture_plans.one_row[level];
 
 	types[n++] = TIMESTAMPTZOID;
 	types[n++] = INT8OID;
 	types[n++] = TEXTOID;
 	types[n++] = TEXTOID;
-	types[n++] = UUIDOID;
+	types[n++] = level_key_types[level];
 	types[n++] = INT8OID;
 	for (int i = 0; i < nsummed; i++)
 	{
@@ -216,13 +283,14 @@ get_one_row_plan(Oid schema, int nsummed)
 	types[n++] = INT4ARRAYOID;
 
 	initStringInfo(&q);
-	appendStringInfo(&q, "INSERT INTO %s.ai_usage_rollup %s VALUES ($1, $2, $3, $4, $5, true",
-					 quote_identifier(get_namespace_name(schema)), rollup_column_list(nsummed));
+	appendStringInfo(&q, "INSERT INTO %s.%s %s VALUES ($1, $2, $3, $4, $5, true",
+					 quote_identifier(get_namespace_name(schema)), level_tables[level],
+					 rollup_column_list(nsummed, level));
 	for (int p = 6; p <= n; p++)
 		appendStringInfo(&q, ", $%d", p);
 	appendStringInfoChar(&q, ')');
-	capture_plans.one_row = aitrack_prepare_plan(q.data, n, types, 0);
-	return capture_plans.one_row;
+	capture_plans.one_row[level] = aitrack_prepare_plan(q.data, n, types, 0);
+	return capture_plans.one_row[level];
 }
 
 static TimestampTz
@@ -247,6 +315,7 @@ typedef struct CallColumns
 	AttrNumber	call_type;
 	AttrNumber	status;
 	AttrNumber	user_id;
+	AttrNumber	project;		/* 1.7 on; read by 1.8's trigger only */
 	AttrNumber	duration_ms;
 	AttrNumber	summed[AI_ROLLUP_NUM_SUMMED];
 } CallColumns;
@@ -266,6 +335,7 @@ get_call_columns(Relation rel)
 		call_columns.call_type = SPI_fnumber(desc, "call_type");
 		call_columns.status = SPI_fnumber(desc, "status");
 		call_columns.user_id = SPI_fnumber(desc, "user_id");
+		call_columns.project = SPI_fnumber(desc, "project");
 		call_columns.duration_ms = SPI_fnumber(desc, "duration_ms");
 		for (int i = 0; i < AI_ROLLUP_NUM_SUMMED; i++)
 			call_columns.summed[i] = SPI_fnumber(desc, ai_rollup_summed_columns[i]);
@@ -309,19 +379,22 @@ typedef struct RollupColumns
 	AttrNumber	param_att[ONE_ROW_PARAMS];	/* attnum of each parameter */
 } RollupColumns;
 
-static RollupColumns rollup_columns;
+/* One per level. */
+static RollupColumns rollup_columns[NUM_LEVELS];
 static bool rollup_callback_registered = false;
 
 static void
 rollup_relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == rollup_columns.relid)
-		rollup_columns.relid = InvalidOid;
+	for (int l = 0; l < NUM_LEVELS; l++)
+		if (relid == InvalidOid || relid == rollup_columns[l].relid)
+			rollup_columns[l].relid = InvalidOid;
 }
 
 static void
-map_rollup_columns(Relation rel, int nsummed)
+map_rollup_columns(Relation rel, int nsummed, RollupLevel level)
 {
+	RollupColumns *cols = &rollup_columns[level];
 	TupleDesc	desc = RelationGetDescr(rel);
 	Oid			types[ONE_ROW_PARAMS];
 	const char *names[ONE_ROW_PARAMS];
@@ -337,8 +410,8 @@ map_rollup_columns(Relation rel, int nsummed)
 	types[n++] = TEXTOID;
 	names[n] = "status";
 	types[n++] = TEXTOID;
-	names[n] = "user_id";
-	types[n++] = UUIDOID;
+	names[n] = level_keys[level];
+	types[n++] = level_key_types[level];
 	names[n] = "calls";
 	types[n++] = INT8OID;
 	for (int i = 0; i < nsummed; i++)
@@ -355,15 +428,15 @@ map_rollup_columns(Relation rel, int nsummed)
 	names[n] = "latency";
 	types[n++] = INT4ARRAYOID;
 
-	rollup_columns.pending = SPI_fnumber(desc, "pending");
-	if (rollup_columns.pending <= 0 ||
-		TupleDescAttr(desc, rollup_columns.pending - 1)->atttypid != BOOLOID)
+	cols->pending = SPI_fnumber(desc, "pending");
+	if (cols->pending <= 0 ||
+		TupleDescAttr(desc, cols->pending - 1)->atttypid != BOOLOID)
 		usable = false;
 	for (int p = 0; p < n; p++)
 	{
 		AttrNumber	att = SPI_fnumber(desc, names[p]);
 
-		rollup_columns.param_att[p] = att;
+		cols->param_att[p] = att;
 		/* A typmod (numeric(3,2), timestamptz(0)) would need the INSERT's coercion. */
 		if (att <= 0 || TupleDescAttr(desc, att - 1)->atttypid != types[p] ||
 			TupleDescAttr(desc, att - 1)->atttypmod != -1)
@@ -375,9 +448,9 @@ map_rollup_columns(Relation rel, int nsummed)
 	if (live != n + 1)
 		usable = false;			/* a column we do not fill */
 
-	rollup_columns.nsummed = nsummed;
-	rollup_columns.usable = usable;
-	rollup_columns.relid = RelationGetRelid(rel);
+	cols->nsummed = nsummed;
+	cols->usable = usable;
+	cols->relid = RelationGetRelid(rel);
 }
 
 /*
@@ -393,9 +466,10 @@ map_rollup_columns(Relation rel, int nsummed)
  * INSERT then raises PostgreSQL's own error).
  */
 static bool
-insert_one_row(Oid schema, int nsummed, Datum *params, const char *nulls)
+insert_one_row(Oid schema, int nsummed, RollupLevel level, Datum *params, const char *nulls)
 {
-	Oid			relid = get_relname_relid("ai_usage_rollup", schema);
+	Oid			relid = get_relname_relid(level_tables[level], schema);
+	RollupColumns *cols = &rollup_columns[level];
 	Relation	rel;
 	TupleDesc	desc;
 	TupleTableSlot *slot;
@@ -416,9 +490,9 @@ insert_one_row(Oid schema, int nsummed, Datum *params, const char *nulls)
 
 	rel = table_open(relid, RowExclusiveLock);
 	desc = RelationGetDescr(rel);
-	if (rollup_columns.relid != relid || rollup_columns.nsummed != nsummed)
-		map_rollup_columns(rel, nsummed);
-	if (!rollup_columns.usable || rel->rd_rel->relkind != RELKIND_RELATION ||
+	if (cols->relid != relid || cols->nsummed != nsummed)
+		map_rollup_columns(rel, nsummed, level);
+	if (!cols->usable || rel->rd_rel->relkind != RELKIND_RELATION ||
 		rel->rd_rel->relispartition || rel->trigdesc != NULL || rel->rd_rules != NULL ||
 		(desc->constr != NULL && desc->constr->num_check > 0))
 	{
@@ -429,11 +503,11 @@ insert_one_row(Oid schema, int nsummed, Datum *params, const char *nulls)
 	slot = table_slot_create(rel, NULL);
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
-	slot->tts_values[rollup_columns.pending - 1] = BoolGetDatum(true);
-	slot->tts_isnull[rollup_columns.pending - 1] = false;
+	slot->tts_values[cols->pending - 1] = BoolGetDatum(true);
+	slot->tts_isnull[cols->pending - 1] = false;
 	for (int p = 0; p < ONE_ROW_PARAMS - 2 * (AI_ROLLUP_NUM_SUMMED - nsummed); p++)
 	{
-		AttrNumber	att = rollup_columns.param_att[p];
+		AttrNumber	att = cols->param_att[p];
 
 		if (nulls[p] == 'n' && TupleDescAttr(desc, att - 1)->attnotnull)
 		{
@@ -469,7 +543,7 @@ insert_one_row(Oid schema, int nsummed, Datum *params, const char *nulls)
  * BY: read the row from the transition table and insert its rollup row.
  */
 static void
-capture_one_row(TriggerData *trigdata, Oid schema, int nsummed, Relation rel,
+capture_one_row(TriggerData *trigdata, Oid schema, int nsummed, bool project, Relation rel,
 				Tuplestorestate *rows, bool add)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -524,14 +598,28 @@ capture_one_row(TriggerData *trigdata, Oid schema, int nsummed, Relation rel,
 	value = COLUMN(cols->duration_ms);
 	params[n] = isnull ? (Datum) 0 : PointerGetDatum(ai_hist_pair(DatumGetInt32(value), add ? 1 : -1));
 	nulls[n++] = isnull ? 'n' : ' ';
-#undef COLUMN
 
-	if (!insert_one_row(schema, nsummed, params, nulls))
+	for (int l = 0; l < (project ? NUM_LEVELS : 1); l++)
 	{
-		/* The general way, through SPI: see insert_one_row(). */
-		connect_for_trigger(trigdata);
-		run_with(get_one_row_plan(schema, nsummed), params, nulls);
+		/* 1.8: the same row on the project level, with the call's project. */
+		if (l == LEVEL_PROJECT)
+		{
+			if (cols->project <= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("ai_call has no column project"),
+						 errhint("The 1.8 rollup trigger needs the columns of 1.7.")));
+			params[PARAM_KEY] = COLUMN(cols->project);
+			nulls[PARAM_KEY] = isnull ? 'n' : ' ';
+		}
+		if (!insert_one_row(schema, nsummed, (RollupLevel) l, params, nulls))
+		{
+			/* The general way, through SPI: see insert_one_row(). */
+			connect_for_trigger(trigdata);
+			run_with(get_one_row_plan(schema, nsummed, project, (RollupLevel) l), params, nulls);
+		}
 	}
+#undef COLUMN
 	ExecDropSingleTupleTableSlot(slot);
 }
 
@@ -543,7 +631,7 @@ run(SPIPlanPtr plan)
 
 /* AFTER INSERT / UPDATE / DELETE / TRUNCATE ... FOR EACH STATEMENT on ai_call. */
 static Datum
-rollup_capture(FunctionCallInfo fcinfo, int nsummed)
+rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TriggerEvent event;
@@ -573,28 +661,41 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed)
 				SPI_freeplan(capture_plans.truncate);
 				capture_plans.truncate = NULL;
 			}
-			run(get_capture_plan(schema, nsummed, &capture_plans.truncate, NULL, false));
+			/* (resets the plans first on a change of schema or version) */
+			reset_capture_plans(schema, nsummed, project);
+			run(get_capture_plan(schema, nsummed, project, &capture_plans.truncate, NULL, false,
+								 LEVEL_USER));
 		}
 		if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
 		{
 			if (tuplestore_tuple_count(trigdata->tg_oldtable) == 1)
-				capture_one_row(trigdata, schema, nsummed, trigdata->tg_relation,
+				capture_one_row(trigdata, schema, nsummed, project, trigdata->tg_relation,
 								trigdata->tg_oldtable, false);
 			else if (tuplestore_tuple_count(trigdata->tg_oldtable) > 1)
 			{
 				connect_for_trigger(trigdata);
-				run(get_capture_plan(schema, nsummed, &capture_plans.remove_old, "aitrack_old", false));
+				for (int l = 0; l < (project ? NUM_LEVELS : 1); l++)
+				{
+					reset_capture_plans(schema, nsummed, project);
+					run(get_capture_plan(schema, nsummed, project, &capture_plans.remove_old[l],
+										 "aitrack_old", false, (RollupLevel) l));
+				}
 			}
 		}
 		if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
 		{
 			if (tuplestore_tuple_count(trigdata->tg_newtable) == 1)
-				capture_one_row(trigdata, schema, nsummed, trigdata->tg_relation,
+				capture_one_row(trigdata, schema, nsummed, project, trigdata->tg_relation,
 								trigdata->tg_newtable, true);
 			else if (tuplestore_tuple_count(trigdata->tg_newtable) > 1)
 			{
 				connect_for_trigger(trigdata);
-				run(get_capture_plan(schema, nsummed, &capture_plans.add_new, "aitrack_new", true));
+				for (int l = 0; l < (project ? NUM_LEVELS : 1); l++)
+				{
+					reset_capture_plans(schema, nsummed, project);
+					run(get_capture_plan(schema, nsummed, project, &capture_plans.add_new[l],
+										 "aitrack_new", true, (RollupLevel) l));
+				}
 			}
 		}
 	}
@@ -620,16 +721,30 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed)
 
 PG_FUNCTION_INFO_V1(ai_rollup_capture_1_2);
 PG_FUNCTION_INFO_V1(ai_rollup_capture_1_5);
+PG_FUNCTION_INFO_V1(ai_rollup_capture_1_8);
 
 Datum
 ai_rollup_capture_1_2(PG_FUNCTION_ARGS)
 {
-	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED_1_2);
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED_1_2, false);
 }
 
 /* 1.5: the rollups sum what is billed apart too. */
 Datum
 ai_rollup_capture_1_5(PG_FUNCTION_ARGS)
 {
-	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED);
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED, false);
+}
+
+/*
+ * 1.8: and the project level.  A symbol of its own, not found in the
+ * catalog: a session that loaded the library of 1.7 must not go on
+ * recording into a 1.8 database without the project level, where the
+ * stats would then miss its calls (it fails instead, "could not find
+ * function", until it reconnects: make install before the update).
+ */
+Datum
+ai_rollup_capture_1_8(PG_FUNCTION_ARGS)
+{
+	return rollup_capture(fcinfo, AI_ROLLUP_NUM_SUMMED, true);
 }

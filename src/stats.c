@@ -60,6 +60,15 @@
  * when no attribution filter is given (see build_attribution_query()).
  */
 #define KEY_ATTRIBUTION	(1u << 30)
+/*
+ * 1.8: a question by project (grouped or filtered) that names no user,
+ * api_key or tag, asked by a caller who may read the project level: the
+ * hours the project level covers from it, the rest from ai_call (see
+ * build_project_query()).  Only where the extension has the level (found
+ * in the catalog: a 1.7 database keeps 1.7's answers, from the same
+ * symbol).
+ */
+#define KEY_PROJECT_LEVEL	(1u << 31)
 
 #define DIMS_ATTRIBUTION	(DIM_PROJECT | DIM_API_KEY | DIM_TAG)
 #define FILTERS_ATTRIBUTION	(7u << (FILTER_SHIFT + NUM_FILTERS_1_5))
@@ -558,6 +567,109 @@ build_attribution_query(Oid schema, uint32 key)
 	return select.data;
 }
 
+/*
+ * 1.8: a question by project from the project level (ai_usage_rollup_project,
+ * pending and folded rows) for the whole hours [P, $8) it covers, P being
+ * ai_upkeep_state.project_from bounded to [$7, $8) and read in the query's
+ * own snapshot (the backfill moves it back as it commits, so the two
+ * sources never overlap or leave a gap); from ai_call, as build_attribution_query()
+ * has it, for [since, P) (the partial hour at the start and the hours not
+ * covered yet) and for [$8, until).  Purged calls count in the whole hours
+ * [$7, $8): those of the hours from F on (ai_usage_purged_project_floor,
+ * the first hour whose purged calls all kept their project) with their
+ * project from ai_usage_purged_project; those of the hours before F
+ * (purged before 1.8) from ai_usage_purged in the group NULL, and not at
+ * all under a project filter, as 1.7 has it.
+ */
+static char *
+build_project_query(Oid schema, uint32 key)
+{
+	const char *nsp = quote_identifier(get_namespace_name(schema));
+	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
+	int			nsummed = AI_ROLLUP_NUM_SUMMED;
+	bool		by_project = (key & (1u << (FILTER_SHIFT + 5))) != 0;
+	/* without since, $7 is -infinity */
+	const char *since = (key & (1u << FILTER_SHIFT)) ? "$1" : "$7";
+	const char *covered =
+		psprintf("COALESCE((SELECT LEAST(GREATEST($7, u.project_from), $8)"
+				 " FROM %s.ai_upkeep_state u LIMIT 1), $8)", nsp);
+	const char *purged_from =
+		psprintf("LEAST(GREATEST($7, COALESCE((SELECT f.complete_from"
+				 " FROM %s.ai_usage_purged_project_floor f LIMIT 1), $7)), $8)", nsp);
+	const char *project_filter = by_project ? " AND %s.project OPERATOR(pg_catalog.=) $11" : "";
+	StringInfoData select;
+	StringInfoData group;
+	int			grouped = 0;
+	bool		first_filter = true;
+
+	initStringInfo(&select);
+	initStringInfo(&group);
+	appendStringInfoString(&select, "SELECT ");
+	add_dimensions(&select, &group, dims, "s.bucket", "$6", "s", &grouped);
+	append_rollup_aggregates(&select, nsp, nsummed);
+	add_attribution_dimensions(&select, &group, key, "s", &grouped);
+
+	/* The calls the project level does not cover. */
+	appendStringInfoString(&select, " FROM (SELECT ");
+	append_call_columns(&select, nsp, nsummed);
+	appendStringInfo(&select,
+					 ", c.project FROM %s.ai_call c"
+					 " WHERE ((c.created_at OPERATOR(pg_catalog.>=) %s"
+					 " AND c.created_at OPERATOR(pg_catalog.<) %s)"
+					 " OR (c.created_at OPERATOR(pg_catalog.>=) $8"
+					 " AND c.created_at OPERATOR(pg_catalog.<) $2))",
+					 nsp, since, covered);
+	appendStringInfo(&select, project_filter, "c");
+	/* The hours it covers. */
+	appendStringInfoString(&select, " UNION ALL SELECT ");
+	append_rollup_columns(&select, "r", false, nsummed);
+	appendStringInfo(&select,
+					 ", r.project FROM %s.ai_usage_rollup_project r"
+					 " WHERE r.bucket OPERATOR(pg_catalog.>=) %s"
+					 " AND r.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
+	appendStringInfo(&select, project_filter, "r");
+	/* Purged calls whose project is known ... */
+	appendStringInfoString(&select, " UNION ALL SELECT ");
+	append_rollup_columns(&select, "q", false, nsummed);
+	appendStringInfo(&select,
+					 ", q.project FROM %s.ai_usage_purged_project q"
+					 " WHERE q.bucket OPERATOR(pg_catalog.>=) %s"
+					 " AND q.bucket OPERATOR(pg_catalog.<) $8", nsp, purged_from);
+	appendStringInfo(&select, project_filter, "q");
+	/* ... and those purged before 1.8, without it. */
+	if (!by_project)
+	{
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "g", false, nsummed);
+		appendStringInfo(&select,
+						 ", NULL::pg_catalog.text FROM %s.ai_usage_purged g"
+						 " WHERE g.bucket OPERATOR(pg_catalog.>=) $7"
+						 " AND g.bucket OPERATOR(pg_catalog.<) %s", nsp, purged_from);
+	}
+	appendStringInfoString(&select, ") s(bucket, model_id, call_type, status, user_id, calls");
+	for (int i = 0; i < nsummed; i++)
+		appendStringInfo(&select, ", %s, %s_n", ai_rollup_summed_columns[i],
+						 ai_rollup_summed_columns[i]);
+	appendStringInfoString(&select, ", first_call, last_call, latency, project)");
+	appendStringInfo(&select, " JOIN %s.ai_model m ON m.id OPERATOR(pg_catalog.=) s.model_id",
+					 nsp);
+
+	/* modelname and call_type (no user: see project_level_allowed()) */
+	for (int f = 2; f < NUM_FILTERS_1_5; f++)
+	{
+		if (!(key & (1 << (FILTER_SHIFT + f))))
+			continue;
+		appendStringInfo(&select, "%s%s", first_filter ? " WHERE " : " AND ",
+						 rollup_filter_clauses[f]);
+		first_filter = false;
+	}
+	if (grouped > 0)
+		appendStringInfo(&select,
+						 " GROUP BY %s HAVING pg_catalog.sum(s.calls) OPERATOR(pg_catalog.>) 0"
+						 " ORDER BY %s", group.data, group.data);
+	return select.data;
+}
+
 static char *
 build_stats_query(Oid schema, uint32 key)
 {
@@ -571,6 +683,8 @@ build_stats_query(Oid schema, uint32 key)
 
 	if (key & KEY_ROLLUP)
 		return build_rollup_query(schema, key);
+	if (key & KEY_PROJECT_LEVEL)
+		return build_project_query(schema, key);
 	if (key & KEY_ATTRIBUTION)
 		return build_attribution_query(schema, key);
 
@@ -816,6 +930,30 @@ daily_allowed(Oid schema, uint32 key, Datum tz)
 }
 
 /*
+ * 1.8: may a question by project come from the project level?  Not when
+ * it names a user, an api_key or a tag (the level has none), nor for a
+ * tenant (it sums over users); only where the extension has the level and
+ * the caller may read it and what goes with it (a role granted 1.7's
+ * tables one by one keeps 1.7's answers, from ai_call).
+ */
+static bool
+project_level_allowed(Oid schema, uint32 key)
+{
+	uint32		not_here = DIM_USER | DIM_API_KEY | DIM_TAG |
+		(1u << (FILTER_SHIFT + 4)) | (1u << (FILTER_SHIFT + 6)) | (1u << (FILTER_SHIFT + 7));
+
+	if ((key & not_here) || !(key & (DIM_PROJECT | (1u << (FILTER_SHIFT + 5)))) ||
+		ai_tenant_mode_active())
+		return false;
+	return ai_rollup_has_project_level(schema) &&
+		may_read(schema, "ai_usage_rollup_project") &&
+		may_read(schema, "ai_usage_purged_project") &&
+		may_read(schema, "ai_usage_purged_project_floor") &&
+		may_read(schema, "ai_upkeep_state") &&
+		may_read(schema, "ai_usage_purged");
+}
+
+/*
  * The whole UTC days inside the whole hours [from_hour, until_hour), or
  * none (both until_hour).
  */
@@ -915,6 +1053,9 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 				if (!(key & FILTERS_ATTRIBUTION))
 					check_read_privilege(schema, "ai_usage_purged");
 				key |= KEY_ATTRIBUTION;
+				/* 1.8: by project alone, from the project level */
+				if (project_level_allowed(schema, key))
+					key |= KEY_PROJECT_LEVEL;
 			}
 			else
 			{

@@ -10,7 +10,8 @@
  * running there.  The worker runs
  * ai_rollup_compact() as the extension's owner, ANALYZEs the rollup tables
  * after a large fold (their planner statistics are what keeps the stats
- * fast), (1.7) clears away expired budget reservations, and exits.
+ * fast), (1.6) fills the daily level and (1.8) the project level after an
+ * update, (1.7) clears away expired budget reservations, and exits.
  *
  * Why this shape:
  *	- dynamic workers need no shared_preload_libraries (a stock server, a
@@ -248,8 +249,10 @@ run_step(const char *activity, UpkeepStep step, const char *nsp, void *arg, int6
 	return ok;
 }
 
-/* Days ai_rollup_backfill_daily() fills per transaction. */
+/* Days ai_rollup_backfill_daily() and ai_rollup_backfill_project() fill per transaction. */
 #define BACKFILL_DAYS 7
+
+static bool has_project_level(const char *nsp);
 
 /*
  * Where the extension lives (it may have been dropped meanwhile): its
@@ -332,9 +335,10 @@ fold(const char *nsp, void *arg)
 	if (analyzed)
 	{
 		pgstat_report_activity(STATE_RUNNING, "aitrack upkeep: ANALYZE the rollups");
-		SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup, %s.ai_usage_rollup_total%s%s",
+		SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup, %s.ai_usage_rollup_total%s%s%s",
 							 nsp, nsp, has_state ? ", " : "",
-							 has_state ? psprintf("%s.ai_usage_rollup_daily", nsp) : ""),
+							 has_state ? psprintf("%s.ai_usage_rollup_daily", nsp) : "",
+							 has_project_level(nsp) ? psprintf(", %s.ai_usage_rollup_project", nsp) : ""),
 					false, 0);
 	}
 	if (has_state)
@@ -370,6 +374,40 @@ static int64
 analyze_daily(const char *nsp, void *arg)
 {
 	SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup_daily", nsp), false, 0);
+	return 0;
+}
+
+/* 1.8: has the extension the project level (its backfill function)? */
+static bool
+has_project_level(const char *nsp)
+{
+	Datum		argv[1] = {CStringGetTextDatum(psprintf("%s.ai_rollup_backfill_project(integer)", nsp))};
+	Oid			argtypes[1] = {TEXTOID};
+	bool		isnull;
+
+	return SPI_execute_with_args("SELECT pg_catalog.to_regprocedure($1) IS NOT NULL",
+								 1, argtypes, argv, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1 &&
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * 1.8: one step of bringing the calls of before the update into the
+ * project level: days recounted (0 when done, or before 1.8).
+ */
+static int64
+backfill_project(const char *nsp, void *arg)
+{
+	if (!has_project_level(nsp))
+		return 0;
+	return first_int8(SPI_execute(psprintf("SELECT %s.ai_rollup_backfill_project(%d::pg_catalog.int4)",
+										   nsp, BACKFILL_DAYS), false, 1));
+}
+
+static int64
+analyze_project(const char *nsp, void *arg)
+{
+	SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup_project", nsp), false, 0);
 	return 0;
 }
 
@@ -455,6 +493,16 @@ ai_upkeep_main(Datum main_arg)
 		}
 		if (days > 0)
 			run_step("aitrack upkeep: ANALYZE the daily level", analyze_daily, nsp, NULL, &result);
+		/* 1.8: the same for the project level, a week per transaction. */
+		days = 0;
+		while (run_step("aitrack upkeep: ai_rollup_backfill_project()", backfill_project, nsp, NULL, &result) &&
+			   result > 0)
+		{
+			days += result;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (days > 0)
+			run_step("aitrack upkeep: ANALYZE the project level", analyze_project, nsp, NULL, &result);
 	}
 
 	run_step("aitrack upkeep: ai_budget_clear_expired()", clear_reservations, nsp, NULL, &result);

@@ -647,9 +647,38 @@ SELECT record_ai_call('gpt-4o', '2024-08-06', 'upgrade', '{}', cost_usd => 0.1,
 CREATE TEMPORARY TABLE status_1_7 AS
 SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status;
 TABLE status_1_7;
+-- 1.7 -> 1.8: project rollups
+-- The ledger above gets projects (and calls without one), a fold, and
+-- answers by project in 1.7 (from ai_call).  The update locks ai_call in
+-- SHARE mode (it waits for the recording in flight, whose pending rows have
+-- no project level, and recording waits for it) and ai_upkeep_state for
+-- its new column, for milliseconds: the project level starts empty, nothing
+-- is scanned or rewritten, and it covers nothing yet on this ledger
+-- (project_from infinity); the backfill fills it afterwards, a step per
+-- transaction, and the answers by project stay the same throughout.
+UPDATE ai_call SET project = (ARRAY['up-a', 'up-b', NULL])[1 + id % 3];
+SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "daily-m", "version": "1", "prompt": "p",
+    "response": {}, "input_tokens": 9, "project": "up-a", "created_at": "2026-01-07 08:15+00"}]');
+SELECT ai_rollup_compact() > 0 AS folded;
+CREATE TEMPORARY TABLE by_project_1_7 AS
+SELECT d.dims, s::text AS a
+  FROM (VALUES ('{project}'::text[]), ('{day,project,model}'), ('{project,status}')) d(dims),
+       ai_usage_stats(group_by => d.dims) s;
+CREATE FUNCTION pg_temp.by_project_differing() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM ((TABLE by_project_1_7 EXCEPT ALL
+                           SELECT d.dims, s::text FROM (VALUES ('{project}'::text[]), ('{day,project,model}'),
+                                                               ('{project,status}')) d(dims),
+                                                       ai_usage_stats(group_by => d.dims) s)
+                          UNION ALL
+                          (SELECT d.dims, s::text FROM (VALUES ('{project}'::text[]), ('{day,project,model}'),
+                                                               ('{project,status}')) d(dims),
+                                                       ai_usage_stats(group_by => d.dims) s
+                           EXCEPT ALL TABLE by_project_1_7)) x
+$$;
 CREATE TEMPORARY TABLE answers_1_7 AS SELECT * FROM pg_temp.answers();
--- ... updated: the budget tables are locked for the update only; 1.7's
--- holds are carried over onto the spend row and the reservations' rows.
+-- The update: the budget tables are locked for it too (ACCESS EXCLUSIVE,
+-- small tables); 1.7's holds are carried over onto the spend rows and the
+-- reservations' rows.
 BEGIN;
 ALTER EXTENSION aitrack UPDATE TO '1.8';
 SELECT c.relname, l.mode
@@ -663,14 +692,46 @@ SELECT c.relname, l.mode
  ORDER BY 1, 2;
 COMMIT;
 SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
+SELECT project_from, (SELECT count(*) FROM ai_usage_rollup_project) AS project_level_rows,
+       (SELECT count(*) FROM ai_usage_purged_project_floor) AS floor_rows
+  FROM ai_upkeep_state;
+SELECT count(*) AS differing
+  FROM ((TABLE answers_1_7 EXCEPT ALL SELECT * FROM pg_temp.answers())
+        UNION ALL (SELECT * FROM pg_temp.answers() EXCEPT ALL TABLE answers_1_7)) d;
+SELECT pg_temp.by_project_differing() AS by_project_differing;
+-- The backfill, a day per step (the upkeep worker takes a week), the
+-- answers compared after each.
+CREATE TEMPORARY TABLE backfill_steps (step int, days int, project_from timestamptz, differing bigint);
+DO $$
+DECLARE
+    n int := 0;
+    d int;
+BEGIN
+    LOOP
+        n := n + 1;
+        d := ai_rollup_backfill_project(1);
+        INSERT INTO backfill_steps
+        SELECT n, d, s.project_from, pg_temp.by_project_differing() FROM ai_upkeep_state s;
+        EXIT WHEN d = 0 OR n > 400;
+    END LOOP;
+END $$;
+SELECT count(*) AS steps, sum(days) AS days, max(differing) AS most_differing,
+       (SELECT project_from FROM backfill_steps ORDER BY step DESC LIMIT 1) AS project_from
+  FROM backfill_steps;
+SELECT ai_rollup_compact() >= 0 AS folded;
+SELECT pg_temp.by_project_differing() AS by_project_differing;
+-- Recording goes on into the project level.
+SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "daily-m", "version": "1", "prompt": "p",
+    "response": {}, "input_tokens": 11, "project": "up-b"}]');
+SELECT count(*) AS pending_project_rows FROM ai_usage_rollup_project WHERE pending;
+SELECT (SELECT calls FROM ai_usage_stats(group_by => '{}', project => 'up-b')) =
+       (SELECT count(*) FROM ai_call WHERE project = 'up-b') AS up_b_counted;
+-- 1.7 -> 1.8: spend control in C, after the update.
 SELECT to_regclass('ai_budget_hold') IS NULL AS holds_table_gone;
 SELECT count(*) AS differing
   FROM ((TABLE status_1_7 EXCEPT ALL SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status)
         UNION ALL (SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status
                    EXCEPT ALL TABLE status_1_7)) d;
-SELECT count(*) AS differing
-  FROM ((TABLE answers_1_7 EXCEPT ALL SELECT * FROM pg_temp.answers())
-        UNION ALL (SELECT * FROM pg_temp.answers() EXCEPT ALL TABLE answers_1_7)) d;
 -- reserved_usd counts the expired reservation until it is cleared away;
 -- what it holds, ai_budget_expired_held(), is taken off wherever it counts.
 SELECT s.reserved_usd, ai_budget_expired_held(s.budget_id, s.scope_value, s.period_start) AS expired
