@@ -46,7 +46,7 @@ REGRESS = schema install_schema comments platform record record_metrics attribut
 	usage_response prices reprice pricing_rules load_prices price_edges \
 	batch retention rebuild rollup_random rollup_daily fast_paths \
 	search_path planted_overloads upgrade \
-	tenants budgets content_policy drop_guard hostile_input
+	tenants budgets budgets_engine content_policy drop_guard hostile_input
 REGRESS_OPTS = --load-extension=btree_gist
 # The suites count pending rollup rows: no background folding in their
 # sessions (src/upkeep.c), whatever the server's setting.  test/t/007_upkeep.pl

@@ -45,6 +45,9 @@ ALTER TABLE @extschema@.ai_budget_reservation
     ADD COLUMN hold_budget_ids     bigint[]      NOT NULL DEFAULT '{}',
     ADD COLUMN hold_scope_values   text[]        NOT NULL DEFAULT '{}',
     ADD COLUMN hold_period_starts  timestamptz[] NOT NULL DEFAULT '{}',
+    -- made by a tenant: it holds nothing against budgets shared with other
+    -- users, also once a budget change makes the holds again
+    ADD COLUMN by_tenant           boolean       NOT NULL DEFAULT false,
     ADD CONSTRAINT ai_budget_reservation_holds_line_up
         CHECK (pg_catalog.cardinality(hold_budget_ids) OPERATOR(pg_catalog.=) pg_catalog.cardinality(hold_scope_values)
                AND pg_catalog.cardinality(hold_budget_ids) OPERATOR(pg_catalog.=) pg_catalog.cardinality(hold_period_starts));
@@ -71,6 +74,28 @@ SELECT x.budget_id, x.scope_value, x.period_start, pg_catalog.sum(x.amount_usd)
   FROM @extschema@.ai_budget_hold x
  GROUP BY 1, 2, 3
 ON CONFLICT (budget_id, scope_value, period_start) DO UPDATE SET reserved_usd = excluded.reserved_usd;
+
+-- What reads the expired reservations (ai_budget_expired_held(), the
+-- clearing) finds them by index, not by a scan of the live ones.
+CREATE INDEX ai_budget_reservation_expires_at_idx ON @extschema@.ai_budget_reservation (expires_at);
+
+-- However a reservation ends (settled, released, cleared, or deleted by an
+-- admin, as 1.7 allows), what it held comes off its spend rows: one
+-- trigger, in C (src/budget_reserve.c), in the one lock order.
+CREATE FUNCTION @extschema@.ai_budget_reservation_ended()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'ai_budget_reservation_ended_1_8'
+LANGUAGE C SECURITY DEFINER;
+REVOKE ALL ON FUNCTION @extschema@.ai_budget_reservation_ended() FROM PUBLIC;
+CREATE TRIGGER ai_budget_reservation_ended
+    AFTER DELETE ON @extschema@.ai_budget_reservation
+    REFERENCING OLD TABLE AS ended_reservations
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ai_budget_reservation_ended();
+CREATE TRIGGER ai_budget_reservation_truncated
+    AFTER TRUNCATE ON @extschema@.ai_budget_reservation
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ai_budget_reservation_ended();
+ALTER TABLE @extschema@.ai_budget_reservation ENABLE ALWAYS TRIGGER ai_budget_reservation_ended;
+ALTER TABLE @extschema@.ai_budget_reservation ENABLE ALWAYS TRIGGER ai_budget_reservation_truncated;
 
 --
 -- How much of a spend row's reserved_usd belongs to reservations past their
@@ -282,6 +307,8 @@ BEGIN
                      CROSS JOIN LATERAL @extschema@.ai_budget_matches(y.user_id, y.project, y.api_key, y.tags, y.modelname) m
                      WHERE m.budget_id OPERATOR(pg_catalog.=) NEW.id
                        AND y.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()
+                       -- (a tenant's holds nothing against a shared budget)
+                       AND NOT (y.by_tenant AND NEW.scope OPERATOR(pg_catalog.<>) 'user')
                      GROUP BY y.id) a
              WHERE x.id OPERATOR(pg_catalog.=) a.id;
         END IF;
@@ -385,17 +412,15 @@ $$;
 CREATE OR REPLACE FUNCTION @extschema@.ai_budget_clear_expired()
 RETURNS bigint
 LANGUAGE plpgsql
+-- (it writes the spend rows, which aitrack_admin may not: EXECUTE is the
+-- grant, as for the other budget functions)
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     now_ts timestamptz := pg_catalog.clock_timestamp();
     seen bigint[];
     n bigint;
-    ids bigint[];
-    vals text[];
-    starts timestamptz[];
-    amounts numeric[];
-    r record;
 BEGIN
     SELECT pg_catalog.array_agg(x.id) INTO seen
       FROM @extschema@.ai_budget_reservation x
@@ -412,30 +437,10 @@ BEGIN
              WHERE x.id OPERATOR(pg_catalog.=) ANY (seen))
       ORDER BY s.budget_id, s.scope_value COLLATE "C", s.period_start
         FOR UPDATE OF s;
-    WITH gone AS (
-        DELETE FROM @extschema@.ai_budget_reservation x
-         WHERE x.id OPERATOR(pg_catalog.=) ANY (seen)
-        RETURNING x.id, x.amount_usd, x.hold_budget_ids, x.hold_scope_values, x.hold_period_starts)
-    SELECT pg_catalog.count(DISTINCT g.id),
-           pg_catalog.array_agg(h.b) FILTER (WHERE h.b IS NOT NULL),
-           pg_catalog.array_agg(h.v) FILTER (WHERE h.b IS NOT NULL),
-           pg_catalog.array_agg(h.p) FILTER (WHERE h.b IS NOT NULL),
-           pg_catalog.array_agg(g.amount_usd) FILTER (WHERE h.b IS NOT NULL)
-      INTO n, ids, vals, starts, amounts
-      FROM gone g
-      LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(g.hold_budget_ids), pg_catalog.unnest(g.hold_scope_values), pg_catalog.unnest(g.hold_period_starts)) AS h(b, v, p) ON true;
-    FOR r IN
-        SELECT u.b, u.v, u.p, pg_catalog.sum(u.a) AS amount
-          FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(vals), pg_catalog.unnest(starts), pg_catalog.unnest(amounts)) AS u(b, v, p, a)
-         GROUP BY u.b, u.v, u.p
-         ORDER BY u.b, u.v COLLATE "C", u.p
-    LOOP
-        UPDATE @extschema@.ai_budget_spend s
-           SET reserved_usd = s.reserved_usd OPERATOR(pg_catalog.-) r.amount
-         WHERE s.budget_id OPERATOR(pg_catalog.=) r.b
-           AND s.scope_value OPERATOR(pg_catalog.=) r.v
-           AND s.period_start OPERATOR(pg_catalog.=) r.p;
-    END LOOP;
+    -- (the trigger ai_budget_reservation_ended takes what they held off)
+    DELETE FROM @extschema@.ai_budget_reservation x
+     WHERE x.id OPERATOR(pg_catalog.=) ANY (seen);
+    GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END;
 $$;
@@ -462,6 +467,30 @@ SELECT b.name AS budget, b.scope, COALESCE(b.scope_value, NULLIF(s.scope_value, 
                                  ELSE s.reserved_usd OPERATOR(pg_catalog.-)
                                       @extschema@.ai_budget_expired_held(s.budget_id, s.scope_value, s.period_start) END AS held) h
  WHERE s.budget_id IS NOT NULL OR b.scope_value IS NOT NULL OR b.scope OPERATOR(pg_catalog.=) 'all';
+
+-- ai_budget_recount() is for aitrack_admin (its EXECUTE grant), who may
+-- not call what it calls: it runs as the extension's owner, as the budget
+-- triggers do (1.7 failed for aitrack_admin).
+ALTER FUNCTION @extschema@.ai_budget_recount() SECURITY DEFINER;
+
+-- A period's end where the zone's DST change falls at midnight (Africa/
+-- Cairo, 1995-04-28: the day starts at 01:00): the start of the local day,
+-- week or month after, not the start plus one period (1.7 ended such a
+-- period an hour late).
+CREATE OR REPLACE FUNCTION @extschema@.ai_budget_period_end(period text, time_zone text, period_start timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN CASE WHEN period OPERATOR(pg_catalog.=) 'lifetime' OR NOT pg_catalog.isfinite(period_start)
+                     OR period_start OPERATOR(pg_catalog.>=) '294276-11-01 00:00+00'::pg_catalog.timestamptz
+                THEN 'infinity'::pg_catalog.timestamptz
+                ELSE pg_catalog.timezone(time_zone,
+                         pg_catalog.date_trunc(period, pg_catalog.timezone(time_zone, period_start))
+                         OPERATOR(pg_catalog.+) ('1 ' OPERATOR(pg_catalog.||) period)::pg_catalog.interval) END;
+END;
+$$;
 
 DROP TABLE @extschema@.ai_budget_hold;
 -- ==== END SECTION: budget engine ====
@@ -1579,5 +1608,11 @@ COMMENT ON FUNCTION @extschema@.ai_budget_count_calls() IS 'Trigger (AFTER INSER
 COMMENT ON FUNCTION @extschema@.ai_budget_reserve(double precision, uuid, text, text, text[], text, interval) IS 'Holds an estimated cost against every budget a call about to be made falls under, and returns the reservation id; refused with SQLSTATE 53400 (budget "NAME" would be exceeded), holding nothing, when a hard budget''s spent + reserved + estimate would pass its limit. Locks each budget''s spend row until the transaction ends; what is held is added to the row''s reserved_usd and listed on the reservation (1.8, in C: src/budget_reserve.c). SECURITY DEFINER (aitrack_writer); a tenant reserves for its own user.';
 COMMENT ON FUNCTION @extschema@.ai_budget_settle(bigint, bigint) IS 'Ends a reservation once its call (call_id, which must exist) is recorded: the call''s real cost was counted when it was recorded; takes what it held off the spend rows. False when the reservation was already gone. SECURITY DEFINER (aitrack_writer). In C from 1.8.';
 COMMENT ON FUNCTION @extschema@.ai_budget_release(bigint) IS 'Ends a reservation without a call, taking what it held off the spend rows; false when it was already gone. SECURITY DEFINER (aitrack_writer); a tenant ends its own user''s only. In C from 1.8.';
-COMMENT ON FUNCTION @extschema@.ai_budget_clear_expired() IS 'Deletes expired reservations (they already hold nothing) and takes what they held off the spend rows (1.8), locking the spend rows first; returns how many. The upkeep worker runs it. SECURITY INVOKER (aitrack_admin).';
+COMMENT ON FUNCTION @extschema@.ai_budget_clear_expired() IS 'Deletes expired reservations (they already hold nothing), locking their spend rows first; what they held comes off the rows (1.8, trigger ai_budget_reservation_ended); returns how many. The upkeep worker runs it. SECURITY DEFINER from 1.8 (EXECUTE: aitrack_admin).';
+COMMENT ON COLUMN @extschema@.ai_budget_reservation.by_tenant IS 'Made by a tenant (1.8): holds nothing against budgets shared with other users.';
+COMMENT ON FUNCTION @extschema@.ai_budget_reservation_ended() IS 'Trigger (AFTER DELETE with OLD TABLE, and AFTER TRUNCATE, per statement, ENABLE ALWAYS) on ai_budget_reservation: takes what the ended reservations held off their spend rows, in lock order (1.8). SECURITY DEFINER. Internal.';
+COMMENT ON TRIGGER ai_budget_reservation_ended ON @extschema@.ai_budget_reservation IS 'What a deleted reservation held comes off its spend rows (ai_budget_reservation_ended()).';
+COMMENT ON TRIGGER ai_budget_reservation_truncated ON @extschema@.ai_budget_reservation IS 'TRUNCATE of the reservations leaves nothing held (ai_budget_reservation_ended()).';
+COMMENT ON FUNCTION @extschema@.ai_budget_recount() IS 'Counts the current period of every budget again from ai_call (thresholds reached marked without a NOTIFY) and returns the number of budgets: after a restore with --disable-triggers or --data-only, and for model budgets after any restore. SECURITY DEFINER from 1.8 (EXECUTE: aitrack_admin).';
+COMMENT ON FUNCTION @extschema@.ai_budget_period_end(text, text, timestamptz) IS 'Start of the period after the one starting at period_start (infinity for lifetime): the next local day, week or month start, DST changes (also at midnight, 1.8) included.';
 -- ==== END SECTION: comments ====

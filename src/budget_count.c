@@ -175,6 +175,55 @@ compare_entries(const void *a, const void *b)
 	return (x->period_start > y->period_start) - (x->period_start < y->period_start);
 }
 
+/*
+ * Sort entries[0..n) into lock order and merge those of one spend row;
+ * returns how many are left.  The survivors' values are copied into into
+ * (a fresh context), so that the caller may drop the context the merged
+ * away ones were made in: what a long statement keeps is one entry per
+ * spend row, not one per call and budget.
+ */
+static int
+merge_entries(CountEntry *entries, int n, MemoryContext into)
+{
+	int			nmerged = 0;
+	/* the sums made while merging: only the survivors' are kept */
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "aitrack budget count merge",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scratch);
+
+	if (n > 1)
+		qsort(entries, n, sizeof(CountEntry), compare_entries);
+	for (int i = 0; i < n; i++)
+	{
+		CountEntry *e = &entries[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (nmerged > 0 && compare_entries(&entries[nmerged - 1], e) == 0)
+		{
+			CountEntry *sum = &entries[nmerged - 1];
+
+			if (e->cost != NULL)
+				sum->cost = sum->cost == NULL ? e->cost :
+					DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(sum->cost),
+														NumericGetDatum(e->cost)));
+			sum->calls += e->calls;
+			sum->unpriced += e->unpriced;
+			continue;
+		}
+		entries[nmerged++] = *e;
+	}
+	MemoryContextSwitchTo(into);
+	for (int i = 0; i < nmerged; i++)
+	{
+		entries[i].scope_value = pstrdup(entries[i].scope_value);
+		if (entries[i].cost != NULL)
+			entries[i].cost = DatumGetNumericCopy(NumericGetDatum(entries[i].cost));
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+	return nmerged;
+}
+
 /* The name of model id, or NULL (a restore loads ai_model after ai_call). */
 static char *
 model_name_of(Datum model_id)
@@ -267,6 +316,14 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 	int			nentries = 0;
 	int			cap = 16;
 	int			nmerged = 0;
+	int			compact_at = 65536;	/* entries before the next merge */
+	MemoryContext values_context;
+	/*
+	 * The budgets as they are now: a reload further down (a nested
+	 * statement) would replace set->budgets, while these stay valid to the
+	 * end of the transaction (budget_cache.c).
+	 */
+	const AiBudget *budgets = set->budgets;
 	Datum		last_model_id = (Datum) 0;
 	char	   *last_model_name = NULL;
 	bool		model_known = false;
@@ -280,6 +337,7 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 	MemoryContextSwitchTo(outer);
 	entries = palloc(sizeof(CountEntry) * cap);
 	call_context = AllocSetContextCreate(outer, "aitrack budget count row", ALLOCSET_SMALL_SIZES);
+	values_context = AllocSetContextCreate(outer, "aitrack budget count values", ALLOCSET_DEFAULT_SIZES);
 
 	tuplestore_select_read_pointer(rows, ptr);
 	tuplestore_rescan(rows);
@@ -329,7 +387,7 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 								   tags_null ? NULL : DatumGetArrayTypeP(tags),
 								   modelname, &matches);
 
-		MemoryContextSwitchTo(outer);
+		MemoryContextSwitchTo(values_context);
 		for (int m = 0; m < nmatches; m++)
 		{
 			CountEntry *e;
@@ -340,7 +398,7 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 				entries = repalloc_huge(entries, sizeof(CountEntry) * cap);
 			}
 			e = &entries[nentries++];
-			e->budget = (int) (matches[m].budget - set->budgets);
+			e->budget = (int) (matches[m].budget - budgets);
 			e->scope_value = pstrdup(matches[m].scope_value);
 			e->period_start = ai_budget_period_start(matches[m].budget, DatumGetTimestampTz(created_at));
 			e->cost = cost_null ? NULL : DatumGetNumericCopy(cost);
@@ -348,36 +406,29 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 			e->unpriced = cost_null ? 1 : 0;
 		}
 		MemoryContextSwitchTo(old);
+
+		/* A long statement (COPY, a restore): keep one entry per row. */
+		if (nentries >= compact_at)
+		{
+			MemoryContext fresh = AllocSetContextCreate(outer, "aitrack budget count values",
+														ALLOCSET_DEFAULT_SIZES);
+
+			nentries = merge_entries(entries, nentries, fresh);
+			MemoryContextDelete(values_context);
+			values_context = fresh;
+			compact_at = Max(65536, 2 * nentries);
+		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextDelete(call_context);
 
 	/* Merged per spend row, in lock order. */
-	if (nentries > 1)
-		qsort(entries, nentries, sizeof(CountEntry), compare_entries);
-	for (int i = 0; i < nentries; i++)
-	{
-		CountEntry *e = &entries[i];
-
-		if (nmerged > 0 && compare_entries(&entries[nmerged - 1], e) == 0)
-		{
-			CountEntry *into = &entries[nmerged - 1];
-
-			if (e->cost != NULL)
-				into->cost = into->cost == NULL ? e->cost :
-					DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(into->cost),
-														NumericGetDatum(e->cost)));
-			into->calls += e->calls;
-			into->unpriced += e->unpriced;
-			continue;
-		}
-		entries[nmerged++] = *e;
-	}
+	nmerged = merge_entries(entries, nentries, values_context);
 
 	for (int i = 0; i < nmerged; i++)
 	{
 		CountEntry *e = &entries[i];
-		const AiBudget *budget = &set->budgets[e->budget];
+		const AiBudget *budget = &budgets[e->budget];
 		Datum		params[6];
 		int			rc;
 		bool		isnull;

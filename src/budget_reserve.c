@@ -27,6 +27,11 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+#include "storage/lmgr.h"
+#include "executor/executor.h"
+#include "commands/trigger.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -48,6 +53,7 @@ typedef struct ReservePlans
 	SPIPlanPtr	insert;			/* the reservation's row */
 	SPIPlanPtr	end;			/* delete it, returning its holds */
 	SPIPlanPtr	unhold;			/* reserved -= amount */
+	SPIPlanPtr	unhold_all;		/* after a TRUNCATE of the reservations */
 	SPIPlanPtr	call_exists;
 } ReservePlans;
 
@@ -64,8 +70,8 @@ prepare_reserve_plans(Oid schema)
 	Oid			attribution_types[4] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID};
 	Oid			hold_types[6] = {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID, BOOLOID, NUMERICOID};
 	Oid			key_types[4] = {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID};
-	Oid			insert_types[10] = {NUMERICOID, UUIDOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
-	TIMESTAMPTZOID, INT8ARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID};
+	Oid			insert_types[11] = {NUMERICOID, UUIDOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
+	TIMESTAMPTZOID, INT8ARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, BOOLOID};
 	Oid			end_types[3] = {INT8OID, BOOLOID, UUIDOID};
 	Oid			id_type[1] = {INT8OID};
 	SPIPlanPtr *plans = (SPIPlanPtr *) &reserve_plans.check_attribution;
@@ -103,16 +109,19 @@ prepare_reserve_plans(Oid schema)
 		SPEND_KEY, nsp), 4, key_types, 0);
 	reserve_plans.insert = aitrack_prepare_plan(psprintf(
 		"INSERT INTO %s.ai_budget_reservation (amount_usd, user_id, project, api_key, tags, modelname,"
-		" expires_at, hold_budget_ids, hold_scope_values, hold_period_starts)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id", nsp), 10, insert_types, 0);
+		" expires_at, hold_budget_ids, hold_scope_values, hold_period_starts, by_tenant)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id", nsp), 11, insert_types, 0);
 	reserve_plans.end = aitrack_prepare_plan(psprintf(
 		"DELETE FROM %s.ai_budget_reservation r WHERE r.id OPERATOR(pg_catalog.=) $1"
 		" AND (NOT $2 OR r.user_id OPERATOR(pg_catalog.=) $3)"
-		" RETURNING r.amount_usd, r.hold_budget_ids, r.hold_scope_values, r.hold_period_starts", nsp),
+		" RETURNING r.id", nsp),
 		3, end_types, 0);
 	reserve_plans.unhold = aitrack_prepare_plan(psprintf(
 		"UPDATE %s.ai_budget_spend s SET reserved_usd = s.reserved_usd OPERATOR(pg_catalog.-) $4"
 		SPEND_KEY, nsp), 4, key_types, 0);
+	reserve_plans.unhold_all = aitrack_prepare_plan(psprintf(
+		"UPDATE %s.ai_budget_spend s SET reserved_usd = 0"
+		" WHERE s.reserved_usd OPERATOR(pg_catalog.<>) 0", nsp), 0, NULL, 0);
 	reserve_plans.call_exists = aitrack_prepare_plan(psprintf(
 		"SELECT FROM %s.ai_call c WHERE c.id OPERATOR(pg_catalog.=) $1", nsp), 1, id_type, 0);
 	reserve_plans.schema = schema;
@@ -218,12 +227,10 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 	bool		has_who;
 	bool		tenant;
 	float8		estimate_usd = PG_ARGISNULL(0) ? 0 : PG_GETARG_FLOAT8(0);
-	Interval	zero = {0};
-	Interval	one_day = {.time = 0,.day = 1,.month = 0};
-	Interval	quarter_hour = {.time = 15 * 60 * USECS_PER_SEC,.day = 0,.month = 0};
+	int64		lasts = 0;
 	Datum		expires_in = PG_ARGISNULL(6) ? (Datum) 0 : PG_GETARG_DATUM(6);
 	Datum		estimate;
-	Datum		until;
+	Datum		until = (Datum) 0;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	const AiBudgetSet *set;
 	AiBudgetMatch *matches;
@@ -232,8 +239,8 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 	Datum	   *hold_values;
 	Datum	   *hold_starts;
 	int			nholds = 0;
-	Datum		params[10];
-	char		nulls[10];
+	Datum		params[11];
+	char		nulls[11];
 	bool		isnull;
 	int64		reservation;
 
@@ -246,9 +253,19 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 				 errdetail("estimate_usd is %s.", PG_ARGISNULL(0) ? "NULL" :
 						   DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(estimate_usd)))),
 				 errhint("Give the most the call can cost: its input tokens and max_tokens at the model's price.")));
-	if (PG_ARGISNULL(6) ||
-		DatumGetBool(DirectFunctionCall2(interval_le, expires_in, IntervalPGetDatum(&zero))) ||
-		DatumGetBool(DirectFunctionCall2(interval_gt, expires_in, IntervalPGetDatum(&one_day))))
+	/*
+	 * The interval added to the clock, then measured: compared as an
+	 * interval, '1000 years -359999 days' would be at most a day (interval
+	 * comparison counts a month as 30 days) and last 5,000.
+	 */
+	if (!PG_ARGISNULL(6))
+	{
+		TimestampTz clock = GetCurrentTimestamp();
+
+		until = DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(clock), expires_in);
+		lasts = DatumGetTimestampTz(until) - clock;
+	}
+	if (PG_ARGISNULL(6) || lasts <= 0 || lasts > USECS_PER_DAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires_in must be more than 0 and at most 1 day"),
@@ -269,7 +286,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 	 * A tenant's reservation holds for 15 minutes at most: long enough for a
 	 * call, too short to keep a shared budget blocked.
 	 */
-	if (tenant && DatumGetBool(DirectFunctionCall2(interval_gt, expires_in, IntervalPGetDatum(&quarter_hour))))
+	if (tenant && lasts > 15 * 60 * USECS_PER_SEC)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a tenant's reservation may last 15 minutes at most"),
@@ -290,8 +307,6 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 
 	/* (double precision, as drivers send a float; kept and summed exactly) */
 	estimate = DirectFunctionCall1(float8_numeric, Float8GetDatum(estimate_usd));
-	until = DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTimestamp()),
-								expires_in);
 
 	set = ai_budget_set(schema);
 	nmatches = ai_budget_match(set, has_who ? DatumGetUUIDP(who) : NULL,
@@ -388,18 +403,20 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 	params[7] = PointerGetDatum(construct_array(hold_ids, nholds, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	params[8] = PointerGetDatum(construct_array(hold_values, nholds, TEXTOID, -1, false, TYPALIGN_INT));
 	params[9] = PointerGetDatum(construct_array(hold_starts, nholds, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	params[10] = BoolGetDatum(tenant);
 	run_plan(reserve_plans.insert, params, nulls, SPI_OK_INSERT_RETURNING);
 	reservation = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	PG_RETURN_INT64(reservation);
 }
 
-/* One spend row a reservation holds, for ending it in lock order. */
+/* One spend row a reservation holds, for taking it off in lock order. */
 typedef struct Hold
 {
 	int64		budget_id;
 	char	   *scope_value;
 	TimestampTz period_start;
+	Numeric		amount;
 } Hold;
 
 static int
@@ -418,9 +435,10 @@ compare_holds(const void *a, const void *b)
 }
 
 /*
- * End a reservation (settled or released): its row deleted, what it held
- * taken back from each spend row.  False when it was gone already, or is
- * another user's and the caller a tenant.
+ * End a reservation (settled or released): its row deleted, and with it
+ * (the trigger ai_budget_reservation_ended) what it held taken off the
+ * spend rows.  False when it was gone already, or is another user's and
+ * the caller a tenant.
  */
 static bool
 end_reservation(Oid schema, bool has_id, Datum id)
@@ -430,22 +448,20 @@ end_reservation(Oid schema, bool has_id, Datum id)
 	bool		tenant;
 	Datum		params[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	HeapTuple	row;
-	TupleDesc	desc;
-	bool		isnull;
-	Datum		amount;
-	Datum	   *ids;
-	Datum	   *values;
-	Datum	   *starts;
-	bool	   *elem_nulls;
-	int			nids;
-	int			nvalues;
-	int			nstarts;
-	Hold	   *holds;
+	Oid			budget_relid = get_relname_relid("ai_budget", schema);
+	bool		found;
 
 	tenant = caller_user(schema, false, (Datum) 0, &who, &has_who);
 	if (!has_id)
 		return false;
+	/*
+	 * ai_budget first, as recording and reserving take it: a transaction
+	 * that releases, then records, must not hold spend rows while it waits
+	 * behind a budget change (ai_budget_changed() locks ai_budget, then the
+	 * spend rows).
+	 */
+	if (OidIsValid(budget_relid))
+		LockRelationOid(budget_relid, AccessShareLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_reserve_plans(schema);
@@ -454,36 +470,122 @@ end_reservation(Oid schema, bool has_id, Datum id)
 	params[2] = who;
 	nulls[2] = has_who ? ' ' : 'n';
 	run_plan(reserve_plans.end, params, nulls, SPI_OK_DELETE_RETURNING);
-	if (SPI_processed == 0)
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
+PG_FUNCTION_INFO_V1(ai_budget_reservation_ended_1_8);
+
+/*
+ * ai_budget_reservation_ended(): AFTER DELETE ... FOR EACH STATEMENT (OLD
+ * TABLE) and AFTER TRUNCATE on ai_budget_reservation.  However reservations
+ * go (settled, released, cleared when expired, or deleted by an admin, as
+ * 1.7 let one), what they held is taken off their spend rows, in the one
+ * lock order; a TRUNCATE leaves nothing held anywhere.
+ */
+Datum
+ai_budget_reservation_ended_1_8(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			schema;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	AttrNumber	amount_att;
+	AttrNumber	ids_att;
+	AttrNumber	values_att;
+	AttrNumber	starts_att;
+	Hold	   *holds;
+	int			nholds = 0;
+	int			cap = 8;
+	int			ptr;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		elog(ERROR, "ai_budget_reservation_ended must be an AFTER ... FOR EACH STATEMENT trigger");
+	schema = RelationGetNamespace(trigdata->tg_relation);
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		prepare_reserve_plans(schema);
+		if (SPI_execute_plan(reserve_plans.unhold_all, NULL, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "SPI_execute_plan failed");
 		SPI_finish();
-		return false;
+		return PointerGetDatum(NULL);
 	}
-	row = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	amount = SPI_getbinval(row, desc, 1, &isnull);
-	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, desc, 2, &isnull)),
-					  INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &elem_nulls, &nids);
-	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, desc, 3, &isnull)),
-					  TEXTOID, -1, false, TYPALIGN_INT, &values, &elem_nulls, &nvalues);
-	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, desc, 4, &isnull)),
-					  TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &starts, &elem_nulls, &nstarts);
-	if (nvalues != nids || nstarts != nids)
-		elog(ERROR, "reservation's holds do not line up");
-	holds = palloc(sizeof(Hold) * Max(nids, 1));
-	for (int i = 0; i < nids; i++)
+	if (!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) || trigdata->tg_oldtable == NULL)
+		elog(ERROR, "ai_budget_reservation_ended needs an OLD TABLE on DELETE");
+	if (tuplestore_tuple_count(trigdata->tg_oldtable) == 0)
+		return PointerGetDatum(NULL);
+
+	desc = RelationGetDescr(trigdata->tg_relation);
+	amount_att = SPI_fnumber(desc, "amount_usd");
+	ids_att = SPI_fnumber(desc, "hold_budget_ids");
+	values_att = SPI_fnumber(desc, "hold_scope_values");
+	starts_att = SPI_fnumber(desc, "hold_period_starts");
+	if (amount_att <= 0 || ids_att <= 0 || values_att <= 0 || starts_att <= 0)
+		elog(ERROR, "ai_budget_reservation lacks its hold columns");
+
+	holds = palloc(sizeof(Hold) * cap);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	ptr = tuplestore_alloc_read_pointer(trigdata->tg_oldtable, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(trigdata->tg_oldtable, ptr);
+	tuplestore_rescan(trigdata->tg_oldtable);
+	while (tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, slot))
 	{
-		holds[i].budget_id = DatumGetInt64(ids[i]);
-		holds[i].scope_value = TextDatumGetCString(values[i]);
-		holds[i].period_start = DatumGetTimestampTz(starts[i]);
-	}
-	if (nids > 1)
-		qsort(holds, nids, sizeof(Hold), compare_holds);
-	for (int i = 0; i < nids; i++)
-	{
-		Datum		key[4];
+		bool		isnull;
+		Datum		amount = slot_getattr(slot, amount_att, &isnull);
+		Datum	   *ids;
+		Datum	   *values;
+		Datum	   *starts;
+		bool	   *elem_nulls;
+		int			nids;
+		int			nvalues;
+		int			nstarts;
 
 		CHECK_FOR_INTERRUPTS();
+		deconstruct_array(DatumGetArrayTypeP(slot_getattr(slot, ids_att, &isnull)),
+						  INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &elem_nulls, &nids);
+		deconstruct_array(DatumGetArrayTypeP(slot_getattr(slot, values_att, &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &values, &elem_nulls, &nvalues);
+		deconstruct_array(DatumGetArrayTypeP(slot_getattr(slot, starts_att, &isnull)),
+						  TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &starts, &elem_nulls, &nstarts);
+		if (nvalues != nids || nstarts != nids)
+			elog(ERROR, "reservation's holds do not line up");
+		for (int i = 0; i < nids; i++)
+		{
+			if (nholds == cap)
+			{
+				cap *= 2;
+				holds = repalloc_huge(holds, sizeof(Hold) * cap);
+			}
+			holds[nholds].budget_id = DatumGetInt64(ids[i]);
+			holds[nholds].scope_value = TextDatumGetCString(values[i]);
+			holds[nholds].period_start = DatumGetTimestampTz(starts[i]);
+			holds[nholds].amount = DatumGetNumericCopy(amount);
+			nholds++;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	if (nholds == 0)
+		return PointerGetDatum(NULL);
+	if (nholds > 1)
+		qsort(holds, nholds, sizeof(Hold), compare_holds);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_reserve_plans(schema);
+	for (int i = 0; i < nholds;)
+	{
+		Datum		key[4];
+		Datum		amount = NumericGetDatum(holds[i].amount);
+		int			j = i + 1;
+
+		CHECK_FOR_INTERRUPTS();
+		/* one update per spend row, what every reservation on it held */
+		for (; j < nholds && compare_holds(&holds[i], &holds[j]) == 0; j++)
+			amount = DirectFunctionCall2(numeric_add, amount, NumericGetDatum(holds[j].amount));
 		key[0] = Int64GetDatum(holds[i].budget_id);
 		key[1] = CStringGetTextDatum(holds[i].scope_value);
 		key[2] = TimestampTzGetDatum(holds[i].period_start);
@@ -491,9 +593,10 @@ end_reservation(Oid schema, bool has_id, Datum id)
 		/* (a row gone with its budget updates nothing) */
 		if (ai_budget_spi_execute(reserve_plans.unhold, key, NULL) != SPI_OK_UPDATE)
 			elog(ERROR, "SPI_execute_snapshot failed");
+		i = j;
 	}
 	SPI_finish();
-	return true;
+	return PointerGetDatum(NULL);
 }
 
 PG_FUNCTION_INFO_V1(ai_budget_release_1_8);
