@@ -680,7 +680,8 @@ sub check_grants
 		push @privs,
 		  'ai_budget_deleted() false',
 		  'ai_budget_expired_held(bigint,text,timestamp with time zone) false',
-		  'ai_budget_invalidate() false';
+		  'ai_budget_invalidate() false',
+		  'ai_budget_reservation_ended() false';
 		# the project level (1.8): no grant is copied onto its tables (the
 		# stats answer by project from ai_call for a role without them);
 		# the backfill is for aitrack_admin
