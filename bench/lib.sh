@@ -227,23 +227,8 @@ _proc_cpu() {   # PID: utime + stime + cutime + cstime, in clock ticks
     echo $(( ${12} + ${13} + ${14} + ${15} ))
 }
 _cpu_now() {    # "busy total ours" in clock ticks
-    local ours pm pid
-    ours=$(_proc_cpu $$)
-    if [[ -n ${CLUSTER_DIR:-} && -f $CLUSTER_DIR/data/postmaster.pid ]]; then
-        pm=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
-        # The backends of a client that just quit are still exiting: wait
-        # (up to 5 s) until the postmaster has reaped them into its cutime.
-        for (( pid = 0; pid < 50; pid++ )); do
-            [[ $(ps -o args= --ppid "$pm" 2>/dev/null) == *" $DB "* ]] || break
-            sleep 0.1
-        done
-        # Children before the postmaster: one reaped in between is then
-        # counted twice, never missed.
-        for pid in $(ps -o pid= --ppid "$pm" 2>/dev/null); do
-            ours=$(( ours + $(_proc_cpu "$pid") ))
-        done
-        ours=$(( ours + $(_proc_cpu "$pm") ))
-    fi
+    local ours
+    ours=$(( $(_proc_cpu $$) + $(server_cpu_ticks) ))
     awk -v ours="$ours" '$1 == "cpu" { busy = $2 + $3 + $4 + $7 + $8 + $9
         print busy, busy + $5 + $6, ours; exit }' /proc/stat
 }
@@ -256,10 +241,14 @@ server_cpu_ticks() {
     local pm pid sum=0
     [[ -n ${CLUSTER_DIR:-} && -f $CLUSTER_DIR/data/postmaster.pid ]] || { echo 0; return; }
     pm=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
+    # The backends of a client that just quit are still exiting: wait (up
+    # to 5 s) until the postmaster has reaped them into its cutime.
     for (( pid = 0; pid < 50; pid++ )); do
         [[ $(ps -o args= --ppid "$pm" 2>/dev/null) == *" $DB "* ]] || break
         sleep 0.1
     done
+    # Children before the postmaster: one reaped in between is then
+    # counted twice, never missed.
     for pid in $(ps -o pid= --ppid "$pm" 2>/dev/null); do
         sum=$(( sum + $(_proc_cpu "$pid") ))
     done

@@ -330,6 +330,15 @@ typedef struct AiBudgetMatch
 	const char *scope_value;	/* '' for 'all' */
 } AiBudgetMatch;
 
+/* A spend row's key, in the one order every writer of spend rows locks them. */
+typedef struct AiSpendKey
+{
+	int64		budget_id;
+	const char *scope_value;
+	TimestampTz period_start;
+} AiSpendKey;
+
+extern int	ai_spend_key_cmp(const AiSpendKey *a, const AiSpendKey *b);
 extern const AiBudgetSet *ai_budget_set(Oid schema);
 extern const char *ai_budget_scope_name(AiBudgetScope scope);
 extern int	ai_budget_spi_execute(SPIPlanPtr plan, Datum *params, const char *nulls);

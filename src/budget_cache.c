@@ -259,6 +259,23 @@ ai_budget_period_start(const AiBudget *budget, TimestampTz at)
 												   PointerGetDatum(budget->time_zone)));
 }
 
+/*
+ * The lock order of spend rows: budget id, scope value byte by byte (SQL
+ * that locks them orders by scope_value COLLATE "C"), period start.
+ */
+int
+ai_spend_key_cmp(const AiSpendKey *a, const AiSpendKey *b)
+{
+	int			c;
+
+	if (a->budget_id != b->budget_id)
+		return a->budget_id < b->budget_id ? -1 : 1;
+	c = strcmp(a->scope_value, b->scope_value);
+	if (c != 0)
+		return c;
+	return (a->period_start > b->period_start) - (a->period_start < b->period_start);
+}
+
 static int
 compare_matches(const void *a, const void *b)
 {

@@ -49,9 +49,8 @@ static CountPlans count_plans;
 /* One call's share of one spend row, then (merged) one spend row's total. */
 typedef struct CountEntry
 {
-	int			budget;			/* index into the set: ordered by id */
-	const char *scope_value;
-	TimestampTz period_start;
+	AiSpendKey	key;
+	int			budget;			/* index into the set */
 	Numeric		cost;			/* NULL: nothing priced */
 	int64		calls;
 	int64		unpriced;
@@ -163,16 +162,7 @@ prepare_count_plans(Oid schema)
 static int
 compare_entries(const void *a, const void *b)
 {
-	const CountEntry *x = a;
-	const CountEntry *y = b;
-	int			c;
-
-	if (x->budget != y->budget)
-		return x->budget < y->budget ? -1 : 1;
-	c = strcmp(x->scope_value, y->scope_value);
-	if (c != 0)
-		return c;
-	return (x->period_start > y->period_start) - (x->period_start < y->period_start);
+	return ai_spend_key_cmp(&((const CountEntry *) a)->key, &((const CountEntry *) b)->key);
 }
 
 /*
@@ -215,7 +205,7 @@ merge_entries(CountEntry *entries, int n, MemoryContext into)
 	MemoryContextSwitchTo(into);
 	for (int i = 0; i < nmerged; i++)
 	{
-		entries[i].scope_value = pstrdup(entries[i].scope_value);
+		entries[i].key.scope_value = pstrdup(entries[i].key.scope_value);
 		if (entries[i].cost != NULL)
 			entries[i].cost = DatumGetNumericCopy(NumericGetDatum(entries[i].cost));
 	}
@@ -285,8 +275,8 @@ send_alerts(const AiBudget *budget, const CountEntry *row, Datum spent, Datum al
 		int			rc;
 
 		mark[0] = Int64GetDatum(budget->id);
-		mark[1] = CStringGetTextDatum(row->scope_value);
-		mark[2] = TimestampTzGetDatum(row->period_start);
+		mark[1] = CStringGetTextDatum(row->key.scope_value);
+		mark[2] = TimestampTzGetDatum(row->key.period_start);
 		mark[3] = PointerGetDatum(construct_array(reached, nreached, INT4OID, 4, true, TYPALIGN_INT));
 		rc = ai_budget_spi_execute(count_plans.mark, mark, NULL);
 		if (rc != SPI_OK_UPDATE)
@@ -399,8 +389,9 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 			}
 			e = &entries[nentries++];
 			e->budget = (int) (matches[m].budget - budgets);
-			e->scope_value = pstrdup(matches[m].scope_value);
-			e->period_start = ai_budget_period_start(matches[m].budget, DatumGetTimestampTz(created_at));
+			e->key.budget_id = matches[m].budget->id;
+			e->key.scope_value = pstrdup(matches[m].scope_value);
+			e->key.period_start = ai_budget_period_start(matches[m].budget, DatumGetTimestampTz(created_at));
 			e->cost = cost_null ? NULL : DatumGetNumericCopy(cost);
 			e->calls = 1;
 			e->unpriced = cost_null ? 1 : 0;
@@ -438,8 +429,8 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 
 		CHECK_FOR_INTERRUPTS();
 		params[0] = Int64GetDatum(budget->id);
-		params[1] = CStringGetTextDatum(e->scope_value);
-		params[2] = TimestampTzGetDatum(e->period_start);
+		params[1] = CStringGetTextDatum(e->key.scope_value);
+		params[2] = TimestampTzGetDatum(e->key.period_start);
 		params[3] = e->cost != NULL ? NumericGetDatum(e->cost) :
 			DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 		params[4] = Int64GetDatum(e->calls);

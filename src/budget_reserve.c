@@ -413,25 +413,14 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 /* One spend row a reservation holds, for taking it off in lock order. */
 typedef struct Hold
 {
-	int64		budget_id;
-	char	   *scope_value;
-	TimestampTz period_start;
+	AiSpendKey	key;
 	Numeric		amount;
 } Hold;
 
 static int
 compare_holds(const void *a, const void *b)
 {
-	const Hold *x = a;
-	const Hold *y = b;
-	int			c;
-
-	if (x->budget_id != y->budget_id)
-		return x->budget_id < y->budget_id ? -1 : 1;
-	c = strcmp(x->scope_value, y->scope_value);
-	if (c != 0)
-		return c;
-	return (x->period_start > y->period_start) - (x->period_start < y->period_start);
+	return ai_spend_key_cmp(&((const Hold *) a)->key, &((const Hold *) b)->key);
 }
 
 /*
@@ -560,9 +549,9 @@ ai_budget_reservation_ended_1_8(PG_FUNCTION_ARGS)
 				cap *= 2;
 				holds = repalloc_huge(holds, sizeof(Hold) * cap);
 			}
-			holds[nholds].budget_id = DatumGetInt64(ids[i]);
-			holds[nholds].scope_value = TextDatumGetCString(values[i]);
-			holds[nholds].period_start = DatumGetTimestampTz(starts[i]);
+			holds[nholds].key.budget_id = DatumGetInt64(ids[i]);
+			holds[nholds].key.scope_value = TextDatumGetCString(values[i]);
+			holds[nholds].key.period_start = DatumGetTimestampTz(starts[i]);
 			holds[nholds].amount = DatumGetNumericCopy(amount);
 			nholds++;
 		}
@@ -586,9 +575,9 @@ ai_budget_reservation_ended_1_8(PG_FUNCTION_ARGS)
 		/* one update per spend row, what every reservation on it held */
 		for (; j < nholds && compare_holds(&holds[i], &holds[j]) == 0; j++)
 			amount = DirectFunctionCall2(numeric_add, amount, NumericGetDatum(holds[j].amount));
-		key[0] = Int64GetDatum(holds[i].budget_id);
-		key[1] = CStringGetTextDatum(holds[i].scope_value);
-		key[2] = TimestampTzGetDatum(holds[i].period_start);
+		key[0] = Int64GetDatum(holds[i].key.budget_id);
+		key[1] = CStringGetTextDatum(holds[i].key.scope_value);
+		key[2] = TimestampTzGetDatum(holds[i].key.period_start);
 		key[3] = amount;
 		/* (a row gone with its budget updates nothing) */
 		if (ai_budget_spi_execute(reserve_plans.unhold, key, NULL) != SPI_OK_UPDATE)
