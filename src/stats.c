@@ -626,23 +626,36 @@ build_project_query(Oid schema, uint32 key)
 	/* The hours it covers. */
 	if (!(key & KEY_DAILY))
 	{
+		/*
+		 * Folded and pending rows apart, each through its (partial) index
+		 * on the hour: a window of a month need not scan the whole level.
+		 */
 		appendStringInfoString(&select, " UNION ALL SELECT ");
 		append_rollup_columns(&select, "r", false, nsummed);
 		appendStringInfo(&select,
 						 ", r.project FROM %s.ai_usage_rollup_project r"
-						 " WHERE r.bucket OPERATOR(pg_catalog.>=) %s"
+						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) %s"
 						 " AND r.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
 		appendStringInfo(&select, project_filter, "r");
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "p", false, nsummed);
+		appendStringInfo(&select,
+						 ", p.project FROM %s.ai_usage_rollup_project p"
+						 " WHERE p.pending AND p.bucket OPERATOR(pg_catalog.>=) %s"
+						 " AND p.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
+		appendStringInfo(&select, project_filter, "p");
 	}
 	else
 	{
 		/*
 		 * The whole UTC days [D, $10) that the daily project level holds
 		 * complete: D is the first day from P on, bounded to [$9, $10)
-		 * (P, and so D, read in the query's own snapshot), from there, with
-		 * the pending rows of the hourly level in those days; the hours
-		 * [P, D) and [max(P, $10), $8) from the hourly level.  When D is
-		 * $10 (no whole day covered) the first and the last part are all.
+		 * (P, and so D, read in the query's own snapshot), from there; the
+		 * folded rows of the hours [P, D) and [max(P, $10), $8) from the
+		 * hourly level, and its pending rows of all of [P, $8).  When D is
+		 * $10 (no whole day covered) the hourly level answers for all.
+		 * Folded and pending rows apart: each has its index on the hour
+		 * (both partial), so neither part scans the whole level.
 		 */
 		const char *days_from =
 			psprintf("COALESCE((SELECT LEAST(GREATEST($9,"
@@ -656,7 +669,7 @@ build_project_query(Oid schema, uint32 key)
 		append_rollup_columns(&select, "r", false, nsummed);
 		appendStringInfo(&select,
 						 ", r.project FROM %s.ai_usage_rollup_project r"
-						 " WHERE r.bucket OPERATOR(pg_catalog.>=) %s"
+						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) %s"
 						 " AND r.bucket OPERATOR(pg_catalog.<) %s", nsp, covered, days_from);
 		appendStringInfo(&select, project_filter, "r");
 		appendStringInfoString(&select, " UNION ALL SELECT ");
@@ -671,13 +684,13 @@ build_project_query(Oid schema, uint32 key)
 		appendStringInfo(&select,
 						 ", p.project FROM %s.ai_usage_rollup_project p"
 						 " WHERE p.pending AND p.bucket OPERATOR(pg_catalog.>=) %s"
-						 " AND p.bucket OPERATOR(pg_catalog.<) $10", nsp, days_from);
+						 " AND p.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
 		appendStringInfo(&select, project_filter, "p");
 		appendStringInfoString(&select, " UNION ALL SELECT ");
 		append_rollup_columns(&select, "r", false, nsummed);
 		appendStringInfo(&select,
 						 ", r.project FROM %s.ai_usage_rollup_project r"
-						 " WHERE r.bucket OPERATOR(pg_catalog.>=) GREATEST(%s, $10)"
+						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) GREATEST(%s, $10)"
 						 " AND r.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
 		appendStringInfo(&select, project_filter, "r");
 	}
