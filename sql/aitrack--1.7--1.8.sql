@@ -1074,7 +1074,11 @@ BEGIN
        AND r.status IS NOT DISTINCT FROM k.status
        AND r.project IS NOT DISTINCT FROM k.project;
     END IF;
-    DELETE FROM @extschema@.ai_usage_rollup_project WHERE NOT pending AND calls = 0;
+    -- (only the hours this fold touched can hold such a group: no scan of
+    -- the whole level on every fold)
+    DELETE FROM @extschema@.ai_usage_rollup_project r
+     WHERE NOT r.pending AND r.calls = 0
+       AND r.bucket = ANY (ARRAY(SELECT DISTINCT k.bucket FROM aitrack_compact_project k));
 
     -- 1.8: the daily project level of every day this fold touched, summed
     -- again from that day's folded hourly rows (so it holds exactly what
@@ -1083,6 +1087,9 @@ BEGIN
     CREATE TEMPORARY TABLE aitrack_compact_project_days ON COMMIT DROP AS
     SELECT DISTINCT date_trunc('day', k.bucket, 'UTC') AS day
       FROM aitrack_compact_project k;
+    -- (a few rows, known to the planner: it reads those days' hours through
+    -- the group key, not the whole level)
+    ANALYZE aitrack_compact_project_days;
     DELETE FROM @extschema@.ai_usage_rollup_project_daily d
      USING aitrack_compact_project_days k
      WHERE d.bucket = k.day;

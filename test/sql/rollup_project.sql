@@ -267,6 +267,9 @@ DELETE FROM ai_call WHERE prompt IN ('prompt 308', 'prompt 309');
 SELECT rp_mismatches() AS mismatches_partly_covered_pending;
 SELECT ai_rollup_compact() > 0 AS compacted;
 SELECT rp_daily_off() AS daily_off;
+-- (groups the deletes emptied are gone from both levels)
+SELECT (SELECT count(*) FROM ai_usage_rollup_project WHERE NOT pending AND calls = 0) AS empty_hourly_groups,
+       (SELECT count(*) FROM ai_usage_rollup_project_daily WHERE calls = 0) AS empty_daily_groups;
 SELECT rp_mismatches() AS mismatches_partly_covered;
 -- Negative control: a sabotaged row of a covered hour shows where the
 -- hourly project level answers (hour buckets, or a day cut) ...
