@@ -14,7 +14,10 @@
 # way against their hand-written SQL: group_by {project}, and group_by
 # {model} with a project filter; where the project level exists (1.8), also
 # the first of them with the level turned off (project_from = infinity, in
-# a transaction rolled back), which is how 1.7 answered it: from ai_call.
+# a transaction rolled back), which is how 1.7 answered it: from ai_call;
+# and where the daily project level exists, the first of them from the
+# hourly project level alone (the daily table taken out of the extension,
+# in a transaction rolled back), which is how 1.8 answered it before it.
 #
 #   bash bench/stats.sh               this part alone, on a cluster of its own
 #   bash bench/run.sh stats           the same through the entry point
@@ -216,6 +219,8 @@ bench_stats() {
                        -e "s/       'provided'\$/       'provided', $STATS_PROJECT_EXPR/" <<<"$STATS_LOAD_SQL")
     fi
     [[ $(bval "SELECT to_regclass('ai_usage_rollup_project') IS NOT NULL") == t ]] && has_level=1
+    local has_daily_level=0
+    [[ $(bval "SELECT to_regclass('ai_usage_rollup_project_daily') IS NOT NULL") == t ]] && has_daily_level=1
     bpsql -c "INSERT INTO ai_model (modelname, version) VALUES $STATS_MODELS
               ON CONFLICT (modelname, version) DO NOTHING"
     local model_ids
@@ -241,7 +246,7 @@ bench_stats() {
     indent <<<"$STATS_GROUPS_SQL"
 
     local -A timing_others=() aus=() hand=() load_s=() agree=()
-    local -A p_aus=() p_hand=() f_aus=() f_hand=() p_off=() p_agree=()
+    local -A p_aus=() p_hand=() f_aus=() f_hand=() p_off=() p_hourly=() p_agree=()
     local vac_s
 
     for size in "${sizes[@]}"; do
@@ -272,6 +277,7 @@ bench_stats() {
             fi
             # 1.8: the project level
             (( has_level == 0 )) || bpsql -o /dev/null -c 'VACUUM ANALYZE ai_usage_rollup_project'
+            (( has_daily_level == 0 )) || bpsql -o /dev/null -c 'VACUUM ANALYZE ai_usage_rollup_project_daily'
         fi
         loaded=$size
         print_load "$n" "${load_s[$size]}" "$vac_s"
@@ -306,6 +312,16 @@ bench_stats() {
                 echo "  {project}, level off       $AUS_RUNS ms (by hand: $HAND_RUNS ms)"
                 echo "  project level rows         $(bval "SELECT count(*) FROM ai_usage_rollup_project")"
             fi
+            if (( has_daily_level == 1 )); then
+                # 1.8: the hourly project level alone, as a database without
+                # the daily one answers (the table out of the extension, in
+                # a transaction rolled back: src/stats.c then ignores it)
+                time_queries "$STATS_PROJECT_AUS_SQL" "$STATS_PROJECT_HAND_SQL" \
+                    "BEGIN; ALTER EXTENSION aitrack DROP TABLE ai_usage_rollup_project_daily;"
+                p_hourly[$size]=$AUS_MS
+                echo "  {project}, hourly only     $AUS_RUNS ms (by hand: $HAND_RUNS ms)"
+                echo "  daily project level rows   $(bval "SELECT count(*) FROM ai_usage_rollup_project_daily")"
+            fi
             p_agree[$size]=$(bval "$STATS_PROJECT_CHECK_SQL")
             echo "  {project} compared         ${p_agree[$size]}"
         fi
@@ -328,6 +344,9 @@ bench_stats() {
                 "$([[ ${p_agree[$size]} == 0\ * ]] && echo yes || echo NO)"
             printf '  %-12s %-22s %12.1f %14.1f %10s\n' "$size" "{model}, project =>" "${f_aus[$size]}" \
                 "${f_hand[$size]}" "$(calc "${f_hand[$size]} / ${f_aus[$size]}")"
+            [[ -z ${p_hourly[$size]:-} ]] ||
+                printf '  %-12s %-22s %12.1f %14.1f %10s\n' "$size" "{project}, hourly only" "${p_hourly[$size]}" \
+                    "${p_hand[$size]}" "$(calc "${p_hand[$size]} / ${p_hourly[$size]}")"
             [[ -z ${p_off[$size]:-} ]] ||
                 printf '  %-12s %-22s %12.1f %14.1f %10s\n' "$size" "{project}, level off" "${p_off[$size]}" \
                     "${p_hand[$size]}" "$(calc "${p_hand[$size]} / ${p_off[$size]}")"

@@ -618,6 +618,67 @@ CREATE INDEX ai_usage_rollup_project_project_idx
     ON @extschema@.ai_usage_rollup_project (project, bucket) WHERE NOT pending;
 
 --
+-- ai_usage_rollup_project_daily: the folded rows of ai_usage_rollup_project
+-- summed per UTC day, so that a question by project over weeks reads a row
+-- per day and group, not one per hour (at a few hundred calls an hour the
+-- hourly project level hardly compresses: most of its groups hold a call or
+-- two).  No pending rows: every day in it holds exactly the sum of that
+-- day's folded hourly rows, whatever the coverage, kept so by whoever
+-- writes them (the fold for the days it touched, the backfill for the days
+-- it recounted, the rebuild, which drops its days, and TRUNCATE of ai_call,
+-- src/rollup.c).  No marker of its own: a day is complete in it when it is
+-- complete in the hourly project level, from project_from on; the pending
+-- rows of the hourly level are read beside it (src/stats.c).  Follows from
+-- ai_call: not dumped.  Starts empty, as the hourly project level does.
+--
+CREATE TABLE @extschema@.ai_usage_rollup_project_daily (
+    bucket                           timestamptz NOT NULL,
+    model_id                         bigint  NOT NULL,
+    call_type                        text,
+    status                           text,
+    project                          text,
+    calls                            bigint  NOT NULL,
+    input_tokens                     bigint  NOT NULL,
+    input_tokens_n                   bigint  NOT NULL,
+    reasoning_tokens                 bigint  NOT NULL,
+    reasoning_tokens_n               bigint  NOT NULL,
+    output_tokens                    bigint  NOT NULL,
+    output_tokens_n                  bigint  NOT NULL,
+    cache_read_input_tokens          bigint  NOT NULL,
+    cache_read_input_tokens_n        bigint  NOT NULL,
+    cache_creation_input_tokens      bigint  NOT NULL,
+    cache_creation_input_tokens_n    bigint  NOT NULL,
+    cost_usd                         numeric NOT NULL,
+    cost_usd_n                       bigint  NOT NULL,
+    duration_ms                      bigint  NOT NULL,
+    duration_ms_n                    bigint  NOT NULL,
+    time_to_first_token_ms           bigint  NOT NULL,
+    time_to_first_token_ms_n         bigint  NOT NULL,
+    cache_creation_1h_input_tokens   bigint  NOT NULL,
+    cache_creation_1h_input_tokens_n bigint  NOT NULL,
+    input_audio_tokens               bigint  NOT NULL,
+    input_audio_tokens_n             bigint  NOT NULL,
+    cache_read_audio_tokens          bigint  NOT NULL,
+    cache_read_audio_tokens_n        bigint  NOT NULL,
+    input_image_tokens               bigint  NOT NULL,
+    input_image_tokens_n             bigint  NOT NULL,
+    output_audio_tokens              bigint  NOT NULL,
+    output_audio_tokens_n            bigint  NOT NULL,
+    output_image_tokens              bigint  NOT NULL,
+    output_image_tokens_n            bigint  NOT NULL,
+    web_search_requests              bigint  NOT NULL,
+    web_search_requests_n            bigint  NOT NULL,
+    first_call                       timestamptz,
+    last_call                        timestamptz,
+    latency                          integer[]
+);
+CREATE UNIQUE INDEX ai_usage_rollup_project_daily_group_key
+    ON @extschema@.ai_usage_rollup_project_daily (bucket, model_id, call_type, status, project)
+    NULLS NOT DISTINCT;
+CREATE INDEX ai_usage_rollup_project_daily_project_idx
+    ON @extschema@.ai_usage_rollup_project_daily (project, bucket);
+
+--
 -- ai_usage_purged_project: the numbers of the calls ai_purge_calls()
 -- removed (from 1.8 on), per UTC hour, model, call_type, status and
 -- project; kept for good and by pg_dump, as ai_usage_purged (which goes on
@@ -689,10 +750,14 @@ SELECT pg_catalog.max(g.bucket) OPERATOR(pg_catalog.+) '1 hour'::pg_catalog.inte
 HAVING pg_catalog.max(g.bucket) IS NOT NULL;
 
 REVOKE ALL ON TABLE @extschema@.ai_usage_rollup_project, @extschema@.ai_usage_purged_project,
-                    @extschema@.ai_usage_purged_project_floor FROM PUBLIC;
+                    @extschema@.ai_usage_purged_project_floor,
+                    @extschema@.ai_usage_rollup_project_daily FROM PUBLIC;
 -- Sums over all users: not for tenants (as ai_usage_rollup_total).
 ALTER TABLE @extschema@.ai_usage_rollup_project ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ai_usage_rollup_project_tenant ON @extschema@.ai_usage_rollup_project
+    USING ((SELECT NOT @extschema@.ai_tenant_mode()));
+ALTER TABLE @extschema@.ai_usage_rollup_project_daily ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ai_usage_rollup_project_daily_tenant ON @extschema@.ai_usage_rollup_project_daily
     USING ((SELECT NOT @extschema@.ai_tenant_mode()));
 ALTER TABLE @extschema@.ai_usage_purged_project ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ai_usage_purged_project_tenant ON @extschema@.ai_usage_purged_project
@@ -1038,7 +1103,40 @@ BEGIN
        AND r.status IS NOT DISTINCT FROM k.status
        AND r.project IS NOT DISTINCT FROM k.project;
     END IF;
-    DELETE FROM @extschema@.ai_usage_rollup_project WHERE NOT pending AND calls = 0;
+    -- (only the hours this fold touched can hold such a group: no scan of
+    -- the whole level on every fold)
+    DELETE FROM @extschema@.ai_usage_rollup_project r
+     WHERE NOT r.pending AND r.calls = 0
+       AND r.bucket = ANY (ARRAY(SELECT DISTINCT k.bucket FROM aitrack_compact_project k));
+
+    -- 1.8: the daily project level of every day this fold touched, summed
+    -- again from that day's folded hourly rows (so it holds exactly what
+    -- they hold; the days before project_from too, which ai_usage_stats()
+    -- does not read from it yet: the backfill sums them again).
+    CREATE TEMPORARY TABLE aitrack_compact_project_days ON COMMIT DROP AS
+    SELECT DISTINCT date_trunc('day', k.bucket, 'UTC') AS day
+      FROM aitrack_compact_project k;
+    -- (a few rows, known to the planner: it reads those days' hours through
+    -- the group key, not the whole level)
+    ANALYZE aitrack_compact_project_days;
+    DELETE FROM @extschema@.ai_usage_rollup_project_daily d
+     USING aitrack_compact_project_days k
+     WHERE d.bucket = k.day;
+    INSERT INTO @extschema@.ai_usage_rollup_project_daily
+           (bucket, model_id, call_type, status, project, calls,
+            input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
+            first_call, last_call, latency)
+    SELECT k.day, p.model_id, p.call_type, p.status, p.project, pg_catalog.sum(p.calls),
+           pg_catalog.sum(p.input_tokens), pg_catalog.sum(p.input_tokens_n), pg_catalog.sum(p.reasoning_tokens), pg_catalog.sum(p.reasoning_tokens_n), pg_catalog.sum(p.output_tokens), pg_catalog.sum(p.output_tokens_n), pg_catalog.sum(p.cache_read_input_tokens), pg_catalog.sum(p.cache_read_input_tokens_n), pg_catalog.sum(p.cache_creation_input_tokens), pg_catalog.sum(p.cache_creation_input_tokens_n), pg_catalog.sum(p.cost_usd), pg_catalog.sum(p.cost_usd_n), pg_catalog.sum(p.duration_ms), pg_catalog.sum(p.duration_ms_n), pg_catalog.sum(p.time_to_first_token_ms), pg_catalog.sum(p.time_to_first_token_ms_n), pg_catalog.sum(p.cache_creation_1h_input_tokens), pg_catalog.sum(p.cache_creation_1h_input_tokens_n), pg_catalog.sum(p.input_audio_tokens), pg_catalog.sum(p.input_audio_tokens_n), pg_catalog.sum(p.cache_read_audio_tokens), pg_catalog.sum(p.cache_read_audio_tokens_n), pg_catalog.sum(p.input_image_tokens), pg_catalog.sum(p.input_image_tokens_n), pg_catalog.sum(p.output_audio_tokens), pg_catalog.sum(p.output_audio_tokens_n), pg_catalog.sum(p.output_image_tokens), pg_catalog.sum(p.output_image_tokens_n), pg_catalog.sum(p.web_search_requests), pg_catalog.sum(p.web_search_requests_n),
+           pg_catalog.min(p.first_call), pg_catalog.max(p.last_call), @extschema@.ai_hist_merge(p.latency)
+      FROM aitrack_compact_project_days k
+      JOIN @extschema@.ai_usage_rollup_project p
+        ON NOT p.pending
+       AND p.bucket >= k.day
+       AND p.bucket < CASE WHEN k.day < '294276-12-31 00:00+00'::timestamptz
+                           THEN k.day + interval '24 hours' ELSE 'infinity'::timestamptz END
+     GROUP BY k.day, p.model_id, p.call_type, p.status, p.project;
+    DROP TABLE aitrack_compact_project_days;
     DROP TABLE aitrack_compact_project;
 
     DROP TABLE aitrack_compact;
@@ -1101,6 +1199,13 @@ BEGIN
              WHERE p.bucket OPERATOR(pg_catalog.>=) day_start
                AND p.bucket OPERATOR(pg_catalog.<) day_end
             RETURNING 1
+        ), gone_project_daily AS (
+            -- ... and its daily rows (no folded hourly row is left to sum;
+            -- the fold sums the day again) ...
+            DELETE FROM @extschema@.ai_usage_rollup_project_daily pd
+             WHERE pd.bucket OPERATOR(pg_catalog.>=) day_start
+               AND pd.bucket OPERATOR(pg_catalog.<) day_end
+            RETURNING 1
         ), added_project AS (
             -- ... and its pending rows from the day's calls, in the same
             -- snapshot (the deleted rows are those of the calls it reads).
@@ -1131,6 +1236,7 @@ BEGIN
              WHERE c.created_at OPERATOR(pg_catalog.>=) day_start
                AND c.created_at OPERATOR(pg_catalog.<) day_end
                AND (SELECT pg_catalog.count(*) FROM gone_project) OPERATOR(pg_catalog.>=) 0
+               AND (SELECT pg_catalog.count(*) FROM gone_project_daily) OPERATOR(pg_catalog.>=) 0
              GROUP BY 1, 2, 3, 4, 5
             RETURNING 1
         )
@@ -1422,6 +1528,26 @@ BEGIN
        -- those it deletes
        AND (SELECT count(*) FROM gone) >= 0
      GROUP BY 1, 2, 3, 4, 5;
+    -- The daily project level of every UTC day these hours touch, summed
+    -- again from the day's folded hourly rows (a day cut by step_from is
+    -- summed again by the next step, which covers the rest of it).
+    DELETE FROM @extschema@.ai_usage_rollup_project_daily d
+     WHERE d.bucket >= date_trunc('day', step_from, 'UTC') AND d.bucket < complete_from;
+    INSERT INTO @extschema@.ai_usage_rollup_project_daily
+           (bucket, model_id, call_type, status, project, calls,
+            input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
+            first_call, last_call, latency)
+    SELECT k.day, p.model_id, p.call_type, p.status, p.project, pg_catalog.sum(p.calls),
+           pg_catalog.sum(p.input_tokens), pg_catalog.sum(p.input_tokens_n), pg_catalog.sum(p.reasoning_tokens), pg_catalog.sum(p.reasoning_tokens_n), pg_catalog.sum(p.output_tokens), pg_catalog.sum(p.output_tokens_n), pg_catalog.sum(p.cache_read_input_tokens), pg_catalog.sum(p.cache_read_input_tokens_n), pg_catalog.sum(p.cache_creation_input_tokens), pg_catalog.sum(p.cache_creation_input_tokens_n), pg_catalog.sum(p.cost_usd), pg_catalog.sum(p.cost_usd_n), pg_catalog.sum(p.duration_ms), pg_catalog.sum(p.duration_ms_n), pg_catalog.sum(p.time_to_first_token_ms), pg_catalog.sum(p.time_to_first_token_ms_n), pg_catalog.sum(p.cache_creation_1h_input_tokens), pg_catalog.sum(p.cache_creation_1h_input_tokens_n), pg_catalog.sum(p.input_audio_tokens), pg_catalog.sum(p.input_audio_tokens_n), pg_catalog.sum(p.cache_read_audio_tokens), pg_catalog.sum(p.cache_read_audio_tokens_n), pg_catalog.sum(p.input_image_tokens), pg_catalog.sum(p.input_image_tokens_n), pg_catalog.sum(p.output_audio_tokens), pg_catalog.sum(p.output_audio_tokens_n), pg_catalog.sum(p.output_image_tokens), pg_catalog.sum(p.output_image_tokens_n), pg_catalog.sum(p.web_search_requests), pg_catalog.sum(p.web_search_requests_n),
+           pg_catalog.min(p.first_call), pg_catalog.max(p.last_call), @extschema@.ai_hist_merge(p.latency)
+      FROM generate_series(date_trunc('day', step_from, 'UTC'), complete_from - interval '1 microsecond',
+                         interval '24 hours') AS k(day)
+      JOIN @extschema@.ai_usage_rollup_project p
+        ON NOT p.pending
+       AND p.bucket >= k.day
+       AND p.bucket < CASE WHEN k.day < '294276-12-31 00:00+00'::timestamptz
+                           THEN k.day + interval '24 hours' ELSE 'infinity'::timestamptz END
+     GROUP BY k.day, p.model_id, p.call_type, p.status, p.project;
     UPDATE @extschema@.ai_upkeep_state
        SET project_from = CASE WHEN step_from <= oldest THEN '-infinity'::timestamptz ELSE step_from END;
     RETURN days;
@@ -1480,6 +1606,7 @@ AS $$
         ('@extschema@.ai_budget_expired_held(bigint, text, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         -- the project level (1.8)
         ('@extschema@.ai_usage_rollup_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
+        ('@extschema@.ai_usage_rollup_project_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
         ('@extschema@.ai_usage_purged_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
         ('@extschema@.ai_usage_purged_project_floor'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
         ('@extschema@.ai_budget_status'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_reader', 'SELECT'),
@@ -1532,6 +1659,9 @@ AS $$
         ('@extschema@.ai_usage_rollup_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
         ('@extschema@.ai_usage_rollup_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
         ('@extschema@.ai_usage_rollup_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
+        ('@extschema@.ai_usage_rollup_project_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
+        ('@extschema@.ai_usage_rollup_project_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
+        ('@extschema@.ai_usage_rollup_project_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
         ('@extschema@.ai_usage_purged_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
         ('@extschema@.ai_usage_purged_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
         -- everyone: pure helpers, and what the row-level security policies call
@@ -1593,6 +1723,26 @@ COMMENT ON PROCEDURE @extschema@.ai_rollup_rebuild(timestamptz, timestamptz) IS 
 COMMENT ON PROCEDURE @extschema@.ai_purge_calls(timestamptz, integer) IS 'Deletes the calls made before older_than, batch_size at a time with a COMMIT after each batch, and moves their numbers to ai_usage_purged and (1.8) by project to ai_usage_purged_project so that ai_usage_stats() still counts them; CALL it outside a transaction block. SECURITY INVOKER: the caller''s privileges apply (aitrack_admin).';
 COMMENT ON FUNCTION @extschema@.ai_rollup_capture() IS 'Trigger function of the ai_call_rollup_* triggers: appends pending ai_usage_rollup and (1.8) ai_usage_rollup_project rows for the calls each statement inserted, updated or deleted (and asks the upkeep worker to fold them once the transaction commits), and empties ai_usage_rollup, ai_usage_rollup_total, ai_usage_rollup_daily and ai_usage_rollup_project on TRUNCATE. SECURITY DEFINER: it writes the rollup tables with the rights of the extension''s owner.';
 COMMENT ON FUNCTION @extschema@.ai_usage_stats(timestamptz, timestamptz, text[], text, text, uuid, text, text, text, text) IS 'Calls, errors, token sums (audio, image, 1-hour cache write and web search counts included), cost in USD and latency in milliseconds (mean, p50, p95, p99) of the calls made from since (inclusive) to until (exclusive), grouped by any of model, modelname, call_type, status, user, project, api_key, tag and one hour, day, week or month bucket cut in time zone tz, and filtered by any of modelname, call_type, user_id, project, api_key and tag (the calls carrying it). 1.7 adds project, api_key and tag: a call with several tags counts once under each, calls without a project, key or tag form the group NULL. Questions naming none of them: whole UTC days come from the daily rollup level (when no user is asked for and buckets, if any, are days or longer in a zone that is always UTC), whole hours from the hourly one. 1.8: questions by project (and model, call_type, status, time) but no user, api_key or tag take whole hours from the project level (ai_usage_rollup_project) from ai_upkeep_state.project_from on, the rest from ai_call; other questions naming project, api_key or tag come from ai_call directly. Purged calls count: by project for the hours from ai_usage_purged_project_floor on (1.8, project questions), otherwise in the NULL groups of project, api_key and tag (their attribution is not kept), and not when filtering by one of them. Rows of type ai_usage_stats_row. SECURITY INVOKER: the caller''s privileges and row-level security apply, so it needs SELECT on ai_call, ai_model, ai_usage_rollup, ai_usage_rollup_total, ai_usage_rollup_daily, ai_usage_purged and ai_upkeep_state (aitrack_reader; for the project level also ai_usage_rollup_project, ai_usage_purged_project and ai_usage_purged_project_floor, else questions by project come from ai_call), and a tenant gets its own user''s calls only.';
+COMMENT ON TABLE @extschema@.ai_usage_rollup_project_daily IS 'aitrack: daily usage per model, call_type, status and project (1.8): the folded rows of ai_usage_rollup_project summed per UTC day, kept by the fold (the days it touched), ai_rollup_backfill_project() (the days it recounted), ai_rollup_rebuild() and TRUNCATE of ai_call; no pending rows. A day is complete in it when it is complete in the hourly project level (from ai_upkeep_state.project_from on). Not dumped.';
+COMMENT ON POLICY ai_usage_rollup_project_daily_tenant ON @extschema@.ai_usage_rollup_project_daily IS 'Closes the daily sums over all users to tenants; sessions that are not a tenant''s are not restricted.';
+-- Its columns: those of the hourly project level, per day.
+DO $$
+DECLARE
+    col record;
+BEGIN
+    FOR col IN
+        SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.ai_usage_rollup_project'::pg_catalog.regclass
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+           AND a.attname OPERATOR(pg_catalog.<>) 'pending'
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.ai_usage_rollup_project_daily.%I IS %L',
+                                  col.attname, col.comment);
+    END LOOP;
+END;
+$$;
+COMMENT ON COLUMN @extschema@.ai_usage_rollup_project_daily.bucket IS 'Start of the UTC day the calls were made in.';
 -- end project rollups (1.8)
 COMMENT ON COLUMN @extschema@.ai_budget_spend.reserved_usd IS 'What the reservations holding this row add up to (1.8), expired ones included until ai_budget_clear_expired() takes them out; what is reserved now is reserved_usd - ai_budget_expired_held().';
 COMMENT ON COLUMN @extschema@.ai_budget_reservation.hold_budget_ids IS 'The budgets of the spend rows this reservation holds (1.8), in line with hold_scope_values and hold_period_starts.';

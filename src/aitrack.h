@@ -284,6 +284,7 @@ extern struct ArrayType *ai_hist_pair(int32 duration_ms, int32 weight);
 extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];
 extern bool ai_rollup_has_daily_level(Oid schema);
 extern bool ai_rollup_has_project_level(Oid schema);
+extern bool ai_rollup_has_project_daily_level(Oid schema);
 
 /* budget_cache.c: the enabled budgets, kept per backend (1.8) */
 typedef enum AiBudgetScope

@@ -65,6 +65,7 @@ typedef struct CapturePlans
 	int			nsummed;		/* 1.2's summed columns, or 1.5's */
 	bool		project;		/* 1.8: the project level too */
 	bool		truncate_daily; /* the truncate plan empties the daily level */
+	bool		truncate_project_daily; /* ... and (1.8) the daily project level */
 	SPIPlanPtr	add_new[NUM_LEVELS];	/* + rows of aitrack_new */
 	SPIPlanPtr	remove_old[NUM_LEVELS]; /* - rows of aitrack_old */
 	SPIPlanPtr	truncate;
@@ -112,6 +113,23 @@ ai_rollup_has_daily_level(Oid schema)
 	return OidIsValid(extension) && OidIsValid(daily) && OidIsValid(state) &&
 		getExtensionOfObject(RelationRelationId, daily) == extension &&
 		getExtensionOfObject(RelationRelationId, state) == extension;
+}
+
+/*
+ * 1.8: has the extension in this schema the daily project level
+ * (ai_usage_rollup_project_daily, the folded project level summed per UTC
+ * day) beside the hourly one?  The extension's own table, as above: a
+ * database that has the hourly project level only reads that.
+ */
+bool
+ai_rollup_has_project_daily_level(Oid schema)
+{
+	Oid			extension = get_extension_oid("aitrack", true);
+	Oid			relid = get_relname_relid("ai_usage_rollup_project_daily", schema);
+
+	return OidIsValid(extension) && OidIsValid(relid) &&
+		getExtensionOfObject(RelationRelationId, relid) == extension &&
+		ai_rollup_has_project_level(schema);
 }
 
 /*
@@ -231,15 +249,18 @@ get_capture_plan(Oid schema, int nsummed, bool project, SPIPlanPtr *plan,
 	{
 		/* 1.6's daily level too, where the extension has it; 1.8's project level. */
 		bool		daily = ai_rollup_has_daily_level(schema);
+		bool		project_daily = project && ai_rollup_has_project_daily_level(schema);
 
 		*plan = aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_usage_rollup;"
-											  " DELETE FROM %s.ai_usage_rollup_total%s%s%s",
+											  " DELETE FROM %s.ai_usage_rollup_total%s%s%s%s",
 											  nsp, nsp,
 											  daily ? "; DELETE FROM " : "",
 											  daily ? psprintf("%s.ai_usage_rollup_daily", nsp) : "",
-											  project ? psprintf("; DELETE FROM %s.ai_usage_rollup_project", nsp) : ""),
+											  project ? psprintf("; DELETE FROM %s.ai_usage_rollup_project", nsp) : "",
+											  project_daily ? psprintf("; DELETE FROM %s.ai_usage_rollup_project_daily", nsp) : ""),
 									 0, NULL, 0);
 		capture_plans.truncate_daily = daily;
+		capture_plans.truncate_project_daily = project_daily;
 	}
 	return *plan;
 }
@@ -656,7 +677,9 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
 			connect_for_trigger(trigdata);
 			/* An update to 1.6 since the plan was made: make it again. */
 			if (capture_plans.truncate != NULL && capture_plans.schema == schema &&
-				capture_plans.truncate_daily != ai_rollup_has_daily_level(schema))
+				(capture_plans.truncate_daily != ai_rollup_has_daily_level(schema) ||
+				 capture_plans.truncate_project_daily !=
+				 (project && ai_rollup_has_project_daily_level(schema))))
 			{
 				SPI_freeplan(capture_plans.truncate);
 				capture_plans.truncate = NULL;

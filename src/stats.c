@@ -48,7 +48,10 @@
 #define KEY_ROLLUP		(1 << 24)
 /* The caller is a tenant: answer from per-user rows only. */
 #define KEY_TENANT		(1 << 25)
-/* 1.6: whole UTC days may come from the daily level (see daily_range()). */
+/*
+ * 1.6: whole UTC days may come from the daily level (see daily_range());
+ * 1.8, with KEY_PROJECT_LEVEL: from the daily project level.
+ */
 #define KEY_DAILY		(1 << 26)
 /* 1.7: the attribution dimensions, which no rollup holds. */
 #define DIM_PROJECT		(1u << 27)
@@ -621,13 +624,76 @@ build_project_query(Oid schema, uint32 key)
 					 nsp, since, covered);
 	appendStringInfo(&select, project_filter, "c");
 	/* The hours it covers. */
-	appendStringInfoString(&select, " UNION ALL SELECT ");
-	append_rollup_columns(&select, "r", false, nsummed);
-	appendStringInfo(&select,
-					 ", r.project FROM %s.ai_usage_rollup_project r"
-					 " WHERE r.bucket OPERATOR(pg_catalog.>=) %s"
-					 " AND r.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
-	appendStringInfo(&select, project_filter, "r");
+	if (!(key & KEY_DAILY))
+	{
+		/*
+		 * Folded and pending rows apart, each through its (partial) index
+		 * on the hour: a window of a month need not scan the whole level.
+		 */
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "r", false, nsummed);
+		appendStringInfo(&select,
+						 ", r.project FROM %s.ai_usage_rollup_project r"
+						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) %s"
+						 " AND r.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
+		appendStringInfo(&select, project_filter, "r");
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "p", false, nsummed);
+		appendStringInfo(&select,
+						 ", p.project FROM %s.ai_usage_rollup_project p"
+						 " WHERE p.pending AND p.bucket OPERATOR(pg_catalog.>=) %s"
+						 " AND p.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
+		appendStringInfo(&select, project_filter, "p");
+	}
+	else
+	{
+		/*
+		 * The whole UTC days [D, $10) that the daily project level holds
+		 * complete: D is the first day from P on, bounded to [$9, $10)
+		 * (P, and so D, read in the query's own snapshot), from there; the
+		 * folded rows of the hours [P, D) and [max(P, $10), $8) from the
+		 * hourly level, and its pending rows of all of [P, $8).  When D is
+		 * $10 (no whole day covered) the hourly level answers for all.
+		 * Folded and pending rows apart: each has its index on the hour
+		 * (both partial), so neither part scans the whole level.
+		 */
+		const char *days_from =
+			psprintf("COALESCE((SELECT LEAST(GREATEST($9,"
+					 " CASE WHEN pg_catalog.date_trunc('day', u.project_from, 'UTC')"
+					 " OPERATOR(pg_catalog.=) u.project_from THEN u.project_from"
+					 " ELSE pg_catalog.date_trunc('day', u.project_from, 'UTC')"
+					 " OPERATOR(pg_catalog.+) '24 hours'::pg_catalog.interval END), $10)"
+					 " FROM %s.ai_upkeep_state u LIMIT 1), $10)", nsp);
+
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "r", false, nsummed);
+		appendStringInfo(&select,
+						 ", r.project FROM %s.ai_usage_rollup_project r"
+						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) %s"
+						 " AND r.bucket OPERATOR(pg_catalog.<) %s", nsp, covered, days_from);
+		appendStringInfo(&select, project_filter, "r");
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "d", false, nsummed);
+		appendStringInfo(&select,
+						 ", d.project FROM %s.ai_usage_rollup_project_daily d"
+						 " WHERE d.bucket OPERATOR(pg_catalog.>=) %s"
+						 " AND d.bucket OPERATOR(pg_catalog.<) $10", nsp, days_from);
+		appendStringInfo(&select, project_filter, "d");
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "p", false, nsummed);
+		appendStringInfo(&select,
+						 ", p.project FROM %s.ai_usage_rollup_project p"
+						 " WHERE p.pending AND p.bucket OPERATOR(pg_catalog.>=) %s"
+						 " AND p.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
+		appendStringInfo(&select, project_filter, "p");
+		appendStringInfoString(&select, " UNION ALL SELECT ");
+		append_rollup_columns(&select, "r", false, nsummed);
+		appendStringInfo(&select,
+						 ", r.project FROM %s.ai_usage_rollup_project r"
+						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) GREATEST(%s, $10)"
+						 " AND r.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
+		appendStringInfo(&select, project_filter, "r");
+	}
 	/* Purged calls whose project is known ... */
 	appendStringInfoString(&select, " UNION ALL SELECT ");
 	append_rollup_columns(&select, "q", false, nsummed);
@@ -954,6 +1020,25 @@ project_level_allowed(Oid schema, uint32 key)
 }
 
 /*
+ * 1.8: may the whole UTC days of a question the project level answers come
+ * from the daily project level?  On the conditions 1.6 sets for the daily
+ * level (no hourly buckets, and buckets of a day or longer only in a zone
+ * that is always UTC), where the extension has it (a database with the
+ * hourly project level alone reads that) and the caller may read it.
+ */
+static bool
+project_daily_allowed(Oid schema, uint32 key, Datum tz)
+{
+	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
+	int			bucket = (dims >> DIM_BUCKET_SHIFT) & 7;
+
+	if (bucket == 1 || (bucket > 1 && !zone_is_always_utc(tz)))
+		return false;
+	return ai_rollup_has_project_daily_level(schema) &&
+		may_read(schema, "ai_usage_rollup_project_daily");
+}
+
+/*
  * The whole UTC days inside the whole hours [from_hour, until_hour), or
  * none (both until_hour).
  */
@@ -1055,7 +1140,12 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 				key |= KEY_ATTRIBUTION;
 				/* 1.8: by project alone, from the project level */
 				if (project_level_allowed(schema, key))
+				{
 					key |= KEY_PROJECT_LEVEL;
+					/* its whole UTC days from the daily project level */
+					if (project_daily_allowed(schema, key, tz))
+						key |= KEY_DAILY;
+				}
 			}
 			else
 			{
@@ -1076,7 +1166,8 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 			params[PARAM_HOURS_FROM] = TimestampTzGetDatum(from_hour);
 			params[PARAM_HOURS_UNTIL] = TimestampTzGetDatum(until_hour);
 			nulls[PARAM_HOURS_FROM] = nulls[PARAM_HOURS_UNTIL] = ' ';
-			if (api >= AITRACK_API_1_5 && !attribution && daily_allowed(schema, key, tz))
+			if ((api >= AITRACK_API_1_5 && !attribution && daily_allowed(schema, key, tz)) ||
+				(key & (KEY_PROJECT_LEVEL | KEY_DAILY)) == (KEY_PROJECT_LEVEL | KEY_DAILY))
 			{
 				TimestampTz from_day;
 				TimestampTz until_day;

@@ -253,6 +253,7 @@ run_step(const char *activity, UpkeepStep step, const char *nsp, void *arg, int6
 #define BACKFILL_DAYS 7
 
 static bool has_project_level(const char *nsp);
+static bool has_project_daily_level(const char *nsp);
 
 /*
  * Where the extension lives (it may have been dropped meanwhile): its
@@ -338,7 +339,10 @@ fold(const char *nsp, void *arg)
 		SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup, %s.ai_usage_rollup_total%s%s%s",
 							 nsp, nsp, has_state ? ", " : "",
 							 has_state ? psprintf("%s.ai_usage_rollup_daily", nsp) : "",
-							 has_project_level(nsp) ? psprintf(", %s.ai_usage_rollup_project", nsp) : ""),
+							 has_project_level(nsp) ?
+							 psprintf(", %s.ai_usage_rollup_project%s", nsp,
+									  has_project_daily_level(nsp) ?
+									  psprintf(", %s.ai_usage_rollup_project_daily", nsp) : "") : ""),
 					false, 0);
 	}
 	if (has_state)
@@ -391,6 +395,20 @@ has_project_level(const char *nsp)
 		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/* 1.8: has the extension the daily project level (its table)? */
+static bool
+has_project_daily_level(const char *nsp)
+{
+	Datum		argv[1] = {CStringGetTextDatum(psprintf("%s.ai_usage_rollup_project_daily", nsp))};
+	Oid			argtypes[1] = {TEXTOID};
+	bool		isnull;
+
+	return SPI_execute_with_args("SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+								 1, argtypes, argv, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1 &&
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 /*
  * 1.8: one step of bringing the calls of before the update into the
  * project level: days recounted (0 when done, or before 1.8).
@@ -407,7 +425,9 @@ backfill_project(const char *nsp, void *arg)
 static int64
 analyze_project(const char *nsp, void *arg)
 {
-	SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup_project", nsp), false, 0);
+	SPI_execute(psprintf("ANALYZE %s.ai_usage_rollup_project%s", nsp,
+						 has_project_daily_level(nsp) ?
+						 psprintf(", %s.ai_usage_rollup_project_daily", nsp) : ""), false, 0);
 	return 0;
 }
 

@@ -63,7 +63,10 @@ INSERT INTO rp_windows VALUES
     ('whole hours', '2025-05-06 03:00+00', '2025-05-08 21:00+00'),
     ('one hour, cut', '2025-05-07 06:05+00', '2025-05-07 06:55+00'),
     ('from a partial hour', '2025-05-05 20:45+00', NULL),
-    ('until a partial hour', NULL, '2025-05-08 12:10+00');
+    ('until a partial hour', NULL, '2025-05-08 12:10+00'),
+    -- (1.8: whole UTC days, alone and between partial days)
+    ('whole days', '2025-05-06 00:00+00', '2025-05-09 00:00+00'),
+    ('days and hours', '2025-05-05 18:00+00', '2025-05-08 07:00+00');
 CREATE TEMP TABLE rp_shapes (s int, dims text[], tz text, f_model text, f_call_type text, f_project text);
 INSERT INTO rp_shapes VALUES
     (1, '{project}', 'UTC', NULL, NULL, NULL),
@@ -76,7 +79,13 @@ INSERT INTO rp_shapes VALUES
     (8, '{project}', 'UTC', 'rp-a', 'chat', NULL),
     (9, '{week,project}', 'Europe/Berlin', NULL, NULL, NULL),
     (10, '{day,project}', 'Asia/Kolkata', NULL, NULL, NULL),
-    (11, '{status}', 'UTC', 'rp-b', NULL, 'gamma');
+    (11, '{status}', 'UTC', 'rp-b', NULL, 'gamma'),
+    -- (1.8: shapes the daily project level answers the whole days of:
+    -- buckets of a day or longer in a zone always UTC, or none)
+    (12, '{day,project}', 'UTC', NULL, NULL, NULL),
+    (13, '{month,project,status}', 'Etc/UTC', NULL, NULL, NULL),
+    (14, '{week}', 'GMT', NULL, NULL, 'alpha'),
+    (15, '{day,project,model}', 'UTC', 'rp-c', NULL, NULL);
 -- In 1.7 (from ai_call): questions by project, kept to compare after the update.
 CREATE FUNCTION pg_temp.answers() RETURNS TABLE (s int, w text, a text) LANGUAGE sql AS $$
     SELECT k.s, w.w, x::text
@@ -94,6 +103,7 @@ ALTER EXTENSION aitrack UPDATE TO '1.8';
 SELECT project_from FROM ai_upkeep_state;
 SELECT complete_from FROM ai_usage_purged_project_floor;
 SELECT count(*) AS project_level_rows FROM ai_usage_rollup_project;
+SELECT count(*) AS project_daily_rows FROM ai_usage_rollup_project_daily;
 SELECT count(*) AS purged_project_rows FROM ai_usage_purged_project;
 SELECT prosrc FROM pg_proc WHERE oid = 'ai_rollup_capture'::regproc;
 --
@@ -191,6 +201,23 @@ CREATE FUNCTION rp_mismatches() RETURNS bigint LANGUAGE sql AS $$
       FROM rp_shapes s, rp_windows w
 $$;
 
+-- 1.8: the daily project level holds, for every UTC day, exactly the sum
+-- of that day's folded hourly rows: the rows that differ (either way).
+CREATE FUNCTION rp_daily_off() RETURNS bigint LANGUAGE sql AS $$
+    WITH d AS (SELECT bucket, model_id, call_type, status, project, calls, input_tokens, input_tokens_n,
+                      output_tokens, output_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n,
+                      web_search_requests_n, first_call, last_call, latency
+                 FROM ai_usage_rollup_project_daily),
+         h AS (SELECT date_trunc('day', bucket, 'UTC'), model_id, call_type, status, project, sum(calls)::bigint,
+                      sum(input_tokens)::bigint, sum(input_tokens_n)::bigint, sum(output_tokens)::bigint,
+                      sum(output_tokens_n)::bigint, sum(cost_usd), sum(cost_usd_n)::bigint,
+                      sum(duration_ms)::bigint, sum(duration_ms_n)::bigint, sum(web_search_requests_n)::bigint,
+                      min(first_call), max(last_call), ai_hist_merge(latency)
+                 FROM ai_usage_rollup_project WHERE NOT pending
+                GROUP BY 1, 2, 3, 4, 5)
+    SELECT count(*) FROM ((TABLE d EXCEPT ALL TABLE h) UNION ALL (TABLE h EXCEPT ALL TABLE d)) x
+$$;
+
 -- The same answers as in 1.7.
 SELECT count(*) AS differing FROM ((TABLE rp_answers_1_7 EXCEPT ALL SELECT * FROM pg_temp.answers())
                                    UNION ALL (SELECT * FROM pg_temp.answers() EXCEPT ALL TABLE rp_answers_1_7)) d;
@@ -217,11 +244,18 @@ UPDATE ai_call SET created_at = created_at + interval '3 hours' WHERE prompt IN 
 DELETE FROM ai_call WHERE prompt IN ('prompt 306', 'prompt 307', 'after 10');
 SELECT count(*) AS pending_project_rows FROM ai_usage_rollup_project WHERE pending;
 SELECT rp_mismatches() AS mismatches_after_writes;
+-- (folded: the days they touched are in the daily project level, not
+-- read yet: nothing is covered)
+SELECT ai_rollup_compact() > 0 AS compacted;
+SELECT count(DISTINCT bucket) AS project_days, rp_daily_off() AS daily_off FROM ai_usage_rollup_project_daily;
+SELECT rp_mismatches() AS mismatches_after_writes_compacted;
 
 -- One step of the backfill: a day, the newest hours with calls.
 SELECT ai_rollup_backfill_project(1) AS days;
 SELECT project_from FROM ai_upkeep_state;
-SELECT ai_rollup_compact() > 0 AS compacted;
+SELECT rp_daily_off() AS daily_off;
+SELECT rp_mismatches() AS mismatches_one_day_covered_pending;
+SELECT ai_rollup_compact() >= 0 AS compacted;
 SELECT rp_mismatches() AS mismatches_one_day_covered;
 -- Writes into a covered hour and into one not covered yet.
 SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "rp-a", "version": "1", "prompt": "covered",
@@ -229,18 +263,63 @@ SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "rp-a", "versio
 SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "rp-a", "version": "1", "prompt": "not covered",
     "response": {}, "input_tokens": 4, "project": "alpha", "created_at": "2025-05-06 12:30+00"}]');
 DELETE FROM ai_call WHERE prompt IN ('prompt 308', 'prompt 309');
+-- (pending, then folded)
+SELECT rp_mismatches() AS mismatches_partly_covered_pending;
 SELECT ai_rollup_compact() > 0 AS compacted;
+SELECT rp_daily_off() AS daily_off;
+-- (groups the deletes emptied are gone from both levels)
+SELECT (SELECT count(*) FROM ai_usage_rollup_project WHERE NOT pending AND calls = 0) AS empty_hourly_groups,
+       (SELECT count(*) FROM ai_usage_rollup_project_daily WHERE calls = 0) AS empty_daily_groups;
 SELECT rp_mismatches() AS mismatches_partly_covered;
--- Negative control: a sabotaged row of a covered hour shows; one of an
--- hour not covered yet does not (the stats read ai_call there).
+-- Negative control: a sabotaged row of a covered hour shows where the
+-- hourly project level answers (hour buckets, or a day cut) ...
 BEGIN;
 UPDATE ai_usage_rollup_project SET calls = calls + 1, input_tokens = input_tokens + 5
  WHERE (bucket, model_id, call_type, status, project) IN
        (SELECT bucket, model_id, call_type, status, project FROM ai_usage_rollup_project
          WHERE NOT pending AND bucket >= (SELECT project_from FROM ai_upkeep_state)
          ORDER BY bucket DESC, model_id, project LIMIT 1);
-SELECT rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS covered_sabotage_detected;
+SELECT rp_compare(NULL, NULL, '{hour,project}', 'UTC') > 0 AS covered_sabotage_detected,
+       rp_compare('2025-05-09 20:00+00', NULL, '{project}', 'UTC') > 0 AS in_a_cut_day_detected,
+       rp_daily_off() AS daily_off;
+-- ... and not where its whole day comes from the daily project level.
+SELECT rp_compare(NULL, NULL, '{project}', 'UTC') AS whole_day_from_daily_mismatches;
 ROLLBACK;
+-- Negative controls (1.8): a sabotaged row of the daily project level
+-- shows in the whole covered days (unbucketed, day buckets in UTC, month
+-- buckets in Etc/UTC), not where the hourly level answers (hour buckets,
+-- a zone not always UTC) ...
+BEGIN;
+UPDATE ai_usage_rollup_project_daily SET calls = calls + 1, input_tokens = input_tokens + 5
+ WHERE ctid IN
+       (SELECT ctid FROM ai_usage_rollup_project_daily
+         WHERE bucket >= (SELECT project_from FROM ai_upkeep_state)
+         ORDER BY bucket DESC, model_id, project, call_type, status LIMIT 1);
+SELECT rp_daily_off() AS daily_off,
+       rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS daily_sabotage_detected,
+       rp_compare(NULL, NULL, '{day,project}', 'UTC') > 0 AS by_day_detected,
+       rp_compare(NULL, NULL, '{month,project,status}', 'Etc/UTC') > 0 AS by_month_detected,
+       rp_compare(NULL, NULL, '{hour,project}', 'UTC') AS by_hour_mismatches,
+       rp_compare(NULL, NULL, '{day,project}', 'Europe/Berlin') AS berlin_mismatches;
+ROLLBACK;
+-- ... nor in a day not complete yet (its hours come from ai_call).
+BEGIN;
+UPDATE ai_usage_rollup_project_daily SET calls = calls + 1
+ WHERE bucket < (SELECT project_from FROM ai_upkeep_state);
+SELECT count(*) > 0 AS sabotaged_days_not_covered FROM ai_usage_rollup_project_daily
+ WHERE bucket < (SELECT project_from FROM ai_upkeep_state);
+SELECT rp_compare(NULL, NULL, '{project}', 'UTC') AS uncovered_day_sabotage_mismatches;
+ROLLBACK;
+-- A pending row of a whole covered day counts beside its daily row; left
+-- out, it shows.
+SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "rp-b", "version": "1", "prompt": "pending in a day",
+    "response": {}, "input_tokens": 5, "duration_ms": 700, "project": "beta", "created_at": "2025-05-09 08:30+00"}]');
+SELECT rp_compare(NULL, NULL, '{project}', 'UTC') AS pending_in_a_day_mismatches;
+BEGIN;
+DELETE FROM ai_usage_rollup_project WHERE pending;
+SELECT rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS pending_left_out_detected;
+ROLLBACK;
+SELECT ai_rollup_compact() > 0 AS compacted;
 BEGIN;
 UPDATE ai_usage_rollup_project SET calls = calls + 1
  WHERE bucket < (SELECT project_from FROM ai_upkeep_state);
@@ -253,6 +332,7 @@ ROLLBACK;
 SELECT ai_rollup_backfill_project(2) AS days;
 SELECT ai_rollup_backfill_project() AS days, ai_rollup_backfill_project() AS then_days;
 SELECT project_from FROM ai_upkeep_state;
+SELECT count(DISTINCT bucket) AS project_days, rp_daily_off() AS daily_off FROM ai_usage_rollup_project_daily;
 SELECT rp_mismatches() AS mismatches_after_backfill;
 SELECT ai_rollup_compact() >= 0 AS compacted;
 SELECT rp_mismatches() AS mismatches_after_backfill_compacted;
@@ -266,14 +346,46 @@ UPDATE ai_usage_rollup_project SET first_call = first_call - interval '1 second'
  WHERE (bucket, model_id, call_type, status, project) IN
        (SELECT bucket, model_id, call_type, status, project FROM ai_usage_rollup_project
          WHERE NOT pending AND calls > 0 AND project IS NOT NULL ORDER BY first_call LIMIT 1);
-SELECT rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS first_call_sabotage_detected;
+SELECT rp_compare(NULL, NULL, '{hour,project}', 'UTC') > 0 AS first_call_sabotage_detected;
 ROLLBACK;
 BEGIN;
 UPDATE ai_usage_rollup_project SET latency = ai_hist_add(latency, ai_hist_of(19000, 5))
  WHERE (bucket, model_id, call_type, status, project) IN
        (SELECT bucket, model_id, call_type, status, project FROM ai_usage_rollup_project
          WHERE NOT pending AND project = 'beta' ORDER BY bucket, model_id LIMIT 1);
-SELECT rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS latency_sabotage_detected;
+SELECT rp_compare(NULL, NULL, '{hour,project}', 'UTC') > 0 AS latency_sabotage_detected;
+ROLLBACK;
+-- The same on the daily project level (every day is covered now).
+BEGIN;
+UPDATE ai_usage_rollup_project_daily SET first_call = first_call - interval '1 second'
+ WHERE ctid IN
+       (SELECT ctid FROM ai_usage_rollup_project_daily
+         WHERE calls > 0 AND project IS NOT NULL ORDER BY first_call, model_id LIMIT 1);
+SELECT rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS daily_first_call_sabotage_detected;
+ROLLBACK;
+BEGIN;
+UPDATE ai_usage_rollup_project_daily SET latency = ai_hist_add(latency, ai_hist_of(19000, 5))
+ WHERE ctid IN
+       (SELECT ctid FROM ai_usage_rollup_project_daily
+         WHERE project = 'beta' AND bucket = '2025-05-07 00:00+00' ORDER BY model_id, call_type, status LIMIT 1);
+SELECT rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS daily_latency_sabotage_detected,
+       rp_compare('2025-05-06 00:00+00', '2025-05-09 00:00+00', '{day,project}', 'UTC') > 0
+           AND rp_compare('2025-05-05 18:00+00', NULL, '{project}', 'UTC') > 0 AS in_a_window_detected;
+ROLLBACK;
+BEGIN;
+DELETE FROM ai_usage_rollup_project_daily
+ WHERE ctid IN
+       (SELECT ctid FROM ai_usage_rollup_project_daily
+         WHERE project = 'gamma' ORDER BY bucket DESC, model_id, call_type, status LIMIT 1);
+SELECT rp_daily_off() AS daily_off, rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS daily_row_lost_detected;
+ROLLBACK;
+-- A database with the hourly project level only (no daily project table
+-- of the extension's own) reads the hourly level: a sabotaged table that
+-- is not the extension's is not read.
+BEGIN;
+ALTER EXTENSION aitrack DROP TABLE ai_usage_rollup_project_daily;
+UPDATE ai_usage_rollup_project_daily SET calls = calls + 1000;
+SELECT rp_mismatches() AS mismatches_hourly_only;
 ROLLBACK;
 SELECT rp_compare(NULL, NULL, '{project}', 'UTC', wrong => 2) > 0 AS purged_left_out_detected,
        rp_compare(NULL, NULL, '{project}', 'UTC') = 0 AS right_reference_agrees;
@@ -305,6 +417,7 @@ SELECT purged_in, count(*) AS purged, count(project) AS with_project,
            AS before_the_floor
   FROM rp_gone GROUP BY 1 ORDER BY 1;
 SELECT sum(calls) AS purged_project_calls, count(DISTINCT project) AS projects FROM ai_usage_purged_project;
+SELECT rp_daily_off() AS daily_off;
 SELECT rp_mismatches() AS mismatches_after_purge;
 -- Negative controls: 1.7's rule (every purged call in the group NULL) no
 -- longer matches; a sabotaged purged row shows.
@@ -341,7 +454,12 @@ UPDATE ai_call SET project = 'zeta' WHERE prompt IN ('prompt 401', 'prompt 402',
 ALTER TABLE ai_call ENABLE TRIGGER ai_call_rollup_update;
 SELECT rp_compare(NULL, NULL, '{project}', 'UTC') > 0 AS behind_detected;
 CALL ai_rollup_rebuild();
+-- (the days rebuilt are out of the daily project level until folded;
+-- their pending rows answer meanwhile)
+SELECT count(*) AS project_daily_rows FROM ai_usage_rollup_project_daily;
+SELECT rp_mismatches() AS mismatches_after_rebuild_pending;
 SELECT ai_rollup_compact() > 0 AS compacted;
+SELECT rp_daily_off() AS daily_off;
 SELECT rp_mismatches() AS mismatches_after_rebuild;
 SELECT n > 3000 AS compared_enough FROM rp_compared;
 
@@ -376,6 +494,7 @@ DROP ROLE regress_rp_tenant;
 SET aitrack.allow_drop = on;
 TRUNCATE ai_call;
 SELECT count(*) AS project_level_rows FROM ai_usage_rollup_project;
+SELECT count(*) AS project_daily_rows FROM ai_usage_rollup_project_daily;
 -- (the purged calls' numbers stay, as ai_usage_purged's do)
 SELECT (SELECT calls FROM ai_usage_stats(group_by => '{}', project => 'alpha')) AS alpha,
        (SELECT count(*) FROM rp_gone WHERE project = 'alpha' AND purged_in = '1.8'
@@ -384,5 +503,5 @@ SELECT (SELECT calls FROM ai_usage_stats(group_by => '{}', project => 'alpha')) 
        (SELECT count(*) FROM rp_gone) AS purged;
 
 DROP TABLE rp_compared;
-DROP FUNCTION rp_compare, rp_ref, rp_mismatches;
+DROP FUNCTION rp_compare, rp_ref, rp_mismatches, rp_daily_off;
 DROP EXTENSION aitrack;

@@ -693,6 +693,7 @@ SELECT c.relname, l.mode
 COMMIT;
 SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aitrack';
 SELECT project_from, (SELECT count(*) FROM ai_usage_rollup_project) AS project_level_rows,
+       (SELECT count(*) FROM ai_usage_rollup_project_daily) AS project_daily_rows,
        (SELECT count(*) FROM ai_usage_purged_project_floor) AS floor_rows
   FROM ai_upkeep_state;
 SELECT count(*) AS differing
@@ -720,6 +721,23 @@ SELECT count(*) AS steps, sum(days) AS days, max(differing) AS most_differing,
   FROM backfill_steps;
 SELECT ai_rollup_compact() >= 0 AS folded;
 SELECT pg_temp.by_project_differing() AS by_project_differing;
+-- The daily project level holds every day's folded hourly project rows,
+-- summed (its steps cut days: each day is summed again by the next).
+SELECT count(*) AS project_daily_differing
+  FROM ((SELECT bucket, model_id, call_type, status, project, calls, cost_usd, first_call, last_call, latency
+           FROM ai_usage_rollup_project_daily
+         EXCEPT ALL
+         SELECT date_trunc('day', bucket, 'UTC'), model_id, call_type, status, project, sum(calls)::bigint,
+                sum(cost_usd), min(first_call), max(last_call), ai_hist_merge(latency)
+           FROM ai_usage_rollup_project WHERE NOT pending GROUP BY 1, 2, 3, 4, 5)
+        UNION ALL
+        (SELECT date_trunc('day', bucket, 'UTC'), model_id, call_type, status, project, sum(calls)::bigint,
+                sum(cost_usd), min(first_call), max(last_call), ai_hist_merge(latency)
+           FROM ai_usage_rollup_project WHERE NOT pending GROUP BY 1, 2, 3, 4, 5
+         EXCEPT ALL
+         SELECT bucket, model_id, call_type, status, project, calls, cost_usd, first_call, last_call, latency
+           FROM ai_usage_rollup_project_daily)) x;
+SELECT count(*) > 0 AS project_days FROM ai_usage_rollup_project_daily;
 -- Recording goes on into the project level.
 SELECT count(*) AS recorded FROM record_ai_calls('[{"modelname": "daily-m", "version": "1", "prompt": "p",
     "response": {}, "input_tokens": 11, "project": "up-b"}]');

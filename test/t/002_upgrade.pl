@@ -467,7 +467,8 @@ SQL
 			(vcmp(extversion($db), '1.6') >= 0 ? (
 				'ai_usage_rollup_daily true ai_usage_rollup_daily_tenant ( SELECT (NOT ai_tenant_mode()))') : ()),
 			(vcmp(extversion($db), '1.8') >= 0 ? (
-				'ai_usage_rollup_project true ai_usage_rollup_project_tenant ( SELECT (NOT ai_tenant_mode()))') : ()),
+				'ai_usage_rollup_project true ai_usage_rollup_project_tenant ( SELECT (NOT ai_tenant_mode()))',
+				'ai_usage_rollup_project_daily true ai_usage_rollup_project_daily_tenant ( SELECT (NOT ai_tenant_mode()))') : ()),
 			'ai_usage_rollup_total true ai_usage_rollup_total_tenant ( SELECT (NOT ai_tenant_mode()))'),
 		"$label: row-level security on ai_call and the rollup tables, a tenant policy each");
 	is($node->safe_psql($db, $stats_all), $old_stats,
@@ -682,14 +683,15 @@ sub check_grants
 		  'ai_budget_expired_held(bigint,text,timestamp with time zone) false',
 		  'ai_budget_invalidate() false',
 		  'ai_budget_reservation_ended() false';
-		# the project level (1.8): no grant is copied onto its tables (the
+		# the project level (1.8; its daily sums too): no grant is copied onto its tables (the
 		# stats answer by project from ai_call for a role without them);
 		# the backfill is for aitrack_admin
 		push @privs,
 		  'ai_rollup_backfill_project(integer) false',
 		  'table ai_usage_purged_project false false',
 		  'table ai_usage_purged_project_floor false false',
-		  'table ai_usage_rollup_project false false';
+		  'table ai_usage_rollup_project false false',
+		  'table ai_usage_rollup_project_daily false false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
