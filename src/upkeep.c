@@ -11,7 +11,9 @@
  * ai_rollup_compact() as the extension's owner, ANALYZEs the rollup tables
  * after a large fold (their planner statistics are what keeps the stats
  * fast), (1.6) fills the daily level and (1.8) the project level after an
- * update, (1.7) clears away expired budget reservations, and exits.
+ * update (and folds again after such a backfill: the commits made
+ * meanwhile found it at work and started none), (1.7) clears away expired
+ * budget reservations, and exits.
  *
  * Why this shape:
  *	- dynamic workers need no shared_preload_libraries (a stock server, a
@@ -459,6 +461,7 @@ ai_upkeep_main(Datum main_arg)
 	char	   *nsp = NULL;
 	int64		result;
 	int64		days = 0;
+	bool		backfilled = false;
 
 	memcpy(&upkeep_owner, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	in_upkeep_worker = true;
@@ -512,7 +515,10 @@ ai_upkeep_main(Datum main_arg)
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (days > 0)
+		{
 			run_step("aitrack upkeep: ANALYZE the daily level", analyze_daily, nsp, NULL, &result);
+			backfilled = true;
+		}
 		/* 1.8: the same for the project level, a week per transaction. */
 		days = 0;
 		while (run_step("aitrack upkeep: ai_rollup_backfill_project()", backfill_project, nsp, NULL, &result) &&
@@ -522,7 +528,17 @@ ai_upkeep_main(Datum main_arg)
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (days > 0)
+		{
 			run_step("aitrack upkeep: ANALYZE the project level", analyze_project, nsp, NULL, &result);
+			backfilled = true;
+		}
+		/*
+		 * The commits made while this worker backfilled kicked one that
+		 * found it at work and left: fold what they appended now, rather
+		 * than at the next commit.
+		 */
+		if (backfilled)
+			run_step("aitrack upkeep: ai_rollup_compact()", fold, nsp, NULL, &result);
 	}
 
 	run_step("aitrack upkeep: ai_budget_clear_expired()", clear_reservations, nsp, NULL, &result);
