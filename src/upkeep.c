@@ -11,9 +11,9 @@
  * ai_rollup_compact() as the extension's owner, ANALYZEs the rollup tables
  * after a large fold (their planner statistics are what keeps the stats
  * fast), (1.6) fills the daily level and (1.8) the project level after an
- * update (and folds again after such a backfill: the commits made
- * meanwhile found it at work and started none), (1.7) clears away expired
- * budget reservations, and exits.
+ * update, (1.7) clears away expired budget reservations, (1.8) folds once
+ * more if pending rows came in meanwhile (their commits found it at work
+ * and started none), and exits.
  *
  * Why this shape:
  *	- dynamic workers need no shared_preload_libraries (a stock server, a
@@ -368,6 +368,14 @@ fold(const char *nsp, void *arg)
 	return folded;
 }
 
+/* Are there pending rollup rows to fold?  (1 or 0, by the pending index) */
+static int64
+pending_rows_left(const char *nsp, void *arg)
+{
+	return first_int8(SPI_execute(psprintf("SELECT EXISTS (SELECT FROM %s.ai_usage_rollup r"
+										   " WHERE r.pending)::pg_catalog.int4", nsp), true, 1));
+}
+
 /* One step of filling the daily level (after an update to 1.6): days filled. */
 static int64
 backfill_daily(const char *nsp, void *arg)
@@ -461,7 +469,7 @@ ai_upkeep_main(Datum main_arg)
 	char	   *nsp = NULL;
 	int64		result;
 	int64		days = 0;
-	bool		backfilled = false;
+	bool		folded;
 
 	memcpy(&upkeep_owner, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	in_upkeep_worker = true;
@@ -501,7 +509,8 @@ ai_upkeep_main(Datum main_arg)
 		proc_exit(0);
 	has_state = result > 0;
 
-	if (run_step("aitrack upkeep: ai_rollup_compact()", fold, nsp, NULL, &result) && has_state)
+	folded = run_step("aitrack upkeep: ai_rollup_compact()", fold, nsp, NULL, &result);
+	if (folded && has_state)
 	{
 		/*
 		 * A transaction per week of days, so that recording, the stats and
@@ -515,10 +524,7 @@ ai_upkeep_main(Datum main_arg)
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (days > 0)
-		{
 			run_step("aitrack upkeep: ANALYZE the daily level", analyze_daily, nsp, NULL, &result);
-			backfilled = true;
-		}
 		/* 1.8: the same for the project level, a week per transaction. */
 		days = 0;
 		while (run_step("aitrack upkeep: ai_rollup_backfill_project()", backfill_project, nsp, NULL, &result) &&
@@ -528,20 +534,20 @@ ai_upkeep_main(Datum main_arg)
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (days > 0)
-		{
 			run_step("aitrack upkeep: ANALYZE the project level", analyze_project, nsp, NULL, &result);
-			backfilled = true;
-		}
-		/*
-		 * The commits made while this worker backfilled kicked one that
-		 * found it at work and left: fold what they appended now, rather
-		 * than at the next commit.
-		 */
-		if (backfilled)
-			run_step("aitrack upkeep: ai_rollup_compact()", fold, nsp, NULL, &result);
 	}
 
 	run_step("aitrack upkeep: ai_budget_clear_expired()", clear_reservations, nsp, NULL, &result);
+
+	/*
+	 * The commits made since the fold (during a backfill, say) started no
+	 * worker: they found this one at work.  Fold what they appended now
+	 * rather than at the next commit, which may not come soon.  (Not after
+	 * a fold that failed: it would fail again.)
+	 */
+	if (folded && run_step("aitrack upkeep: look for pending rows", pending_rows_left, nsp, NULL, &result) &&
+		result > 0)
+		run_step("aitrack upkeep: ai_rollup_compact()", fold, nsp, NULL, &result);
 
 	LockRelease(&tag, ExclusiveLock, true);
 	proc_exit(0);
