@@ -571,6 +571,25 @@ build_attribution_query(Oid schema, uint32 key)
 }
 
 /*
+ * One arm of the project query's UNION ALL: a rollup table's rows in a
+ * range of buckets (bounds as SQL expressions), under the project filter
+ * when there is one.  where is an extra condition on the table (alias.),
+ * or "".
+ */
+static void
+append_project_arm(StringInfo select, const char *nsp, const char *table, const char *alias,
+				   const char *where, const char *from, const char *until,
+				   const char *project_filter, int nsummed)
+{
+	appendStringInfoString(select, " UNION ALL SELECT ");
+	append_rollup_columns(select, alias, false, nsummed);
+	appendStringInfo(select, ", %s.project FROM %s.%s %s WHERE %s%s.bucket OPERATOR(pg_catalog.>=) %s"
+					 " AND %s.bucket OPERATOR(pg_catalog.<) %s",
+					 alias, nsp, table, alias, where, alias, from, alias, until);
+	appendStringInfo(select, project_filter, alias);
+}
+
+/*
  * 1.8: a question by project from the project level (ai_usage_rollup_project,
  * pending and folded rows) for the whole hours [P, $8) it covers, P being
  * ai_upkeep_state.project_from bounded to [$7, $8) and read in the query's
@@ -630,20 +649,10 @@ build_project_query(Oid schema, uint32 key)
 		 * Folded and pending rows apart, each through its (partial) index
 		 * on the hour: a window of a month need not scan the whole level.
 		 */
-		appendStringInfoString(&select, " UNION ALL SELECT ");
-		append_rollup_columns(&select, "r", false, nsummed);
-		appendStringInfo(&select,
-						 ", r.project FROM %s.ai_usage_rollup_project r"
-						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) %s"
-						 " AND r.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
-		appendStringInfo(&select, project_filter, "r");
-		appendStringInfoString(&select, " UNION ALL SELECT ");
-		append_rollup_columns(&select, "p", false, nsummed);
-		appendStringInfo(&select,
-						 ", p.project FROM %s.ai_usage_rollup_project p"
-						 " WHERE p.pending AND p.bucket OPERATOR(pg_catalog.>=) %s"
-						 " AND p.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
-		appendStringInfo(&select, project_filter, "p");
+		append_project_arm(&select, nsp, "ai_usage_rollup_project", "r", "NOT r.pending AND ",
+						   covered, "$8", project_filter, nsummed);
+		append_project_arm(&select, nsp, "ai_usage_rollup_project", "p", "p.pending AND ",
+						   covered, "$8", project_filter, nsummed);
 	}
 	else
 	{
@@ -665,43 +674,18 @@ build_project_query(Oid schema, uint32 key)
 					 " OPERATOR(pg_catalog.+) '24 hours'::pg_catalog.interval END), $10)"
 					 " FROM %s.ai_upkeep_state u LIMIT 1), $10)", nsp);
 
-		appendStringInfoString(&select, " UNION ALL SELECT ");
-		append_rollup_columns(&select, "r", false, nsummed);
-		appendStringInfo(&select,
-						 ", r.project FROM %s.ai_usage_rollup_project r"
-						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) %s"
-						 " AND r.bucket OPERATOR(pg_catalog.<) %s", nsp, covered, days_from);
-		appendStringInfo(&select, project_filter, "r");
-		appendStringInfoString(&select, " UNION ALL SELECT ");
-		append_rollup_columns(&select, "d", false, nsummed);
-		appendStringInfo(&select,
-						 ", d.project FROM %s.ai_usage_rollup_project_daily d"
-						 " WHERE d.bucket OPERATOR(pg_catalog.>=) %s"
-						 " AND d.bucket OPERATOR(pg_catalog.<) $10", nsp, days_from);
-		appendStringInfo(&select, project_filter, "d");
-		appendStringInfoString(&select, " UNION ALL SELECT ");
-		append_rollup_columns(&select, "p", false, nsummed);
-		appendStringInfo(&select,
-						 ", p.project FROM %s.ai_usage_rollup_project p"
-						 " WHERE p.pending AND p.bucket OPERATOR(pg_catalog.>=) %s"
-						 " AND p.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
-		appendStringInfo(&select, project_filter, "p");
-		appendStringInfoString(&select, " UNION ALL SELECT ");
-		append_rollup_columns(&select, "r", false, nsummed);
-		appendStringInfo(&select,
-						 ", r.project FROM %s.ai_usage_rollup_project r"
-						 " WHERE NOT r.pending AND r.bucket OPERATOR(pg_catalog.>=) GREATEST(%s, $10)"
-						 " AND r.bucket OPERATOR(pg_catalog.<) $8", nsp, covered);
-		appendStringInfo(&select, project_filter, "r");
+		append_project_arm(&select, nsp, "ai_usage_rollup_project", "r", "NOT r.pending AND ",
+						   covered, days_from, project_filter, nsummed);
+		append_project_arm(&select, nsp, "ai_usage_rollup_project_daily", "d", "",
+						   days_from, "$10", project_filter, nsummed);
+		append_project_arm(&select, nsp, "ai_usage_rollup_project", "p", "p.pending AND ",
+						   covered, "$8", project_filter, nsummed);
+		append_project_arm(&select, nsp, "ai_usage_rollup_project", "r", "NOT r.pending AND ",
+						   psprintf("GREATEST(%s, $10)", covered), "$8", project_filter, nsummed);
 	}
 	/* Purged calls whose project is known ... */
-	appendStringInfoString(&select, " UNION ALL SELECT ");
-	append_rollup_columns(&select, "q", false, nsummed);
-	appendStringInfo(&select,
-					 ", q.project FROM %s.ai_usage_purged_project q"
-					 " WHERE q.bucket OPERATOR(pg_catalog.>=) %s"
-					 " AND q.bucket OPERATOR(pg_catalog.<) $8", nsp, purged_from);
-	appendStringInfo(&select, project_filter, "q");
+	append_project_arm(&select, nsp, "ai_usage_purged_project", "q", "",
+					   purged_from, "$8", project_filter, nsummed);
 	/* ... and those purged before 1.8, without it. */
 	if (!by_project)
 	{
