@@ -32,7 +32,8 @@ OBJS = \
 	src/check_cache.o \
 	src/budget_cache.o \
 	src/budget_count.o \
-	src/budget_reserve.o
+	src/budget_reserve.o \
+	src/budget_rows.o
 
 DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 

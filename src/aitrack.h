@@ -35,6 +35,8 @@
  *		budget_count.c	the trigger that counts inserted calls against their
  *						budgets, and sends the alerts (1.8)
  *		budget_reserve.c ai_budget_reserve(), _settle() and _release() (1.8)
+ *		budget_rows.c	spend rows changed through the executor's tuple
+ *						routines, not SQL, for the two files above (1.9)
  *
  * One shared library serves every installed version of the extension: a
  * database still on 1.0 calls the *_1_0 entry points, which must keep 1.0's
@@ -340,6 +342,52 @@ typedef struct AiSpendKey
 } AiSpendKey;
 
 extern int	ai_spend_key_cmp(const AiSpendKey *a, const AiSpendKey *b);
+
+/* budget_rows.c: a spend row's change, made without SQL. */
+typedef struct AiSpendRows AiSpendRows;
+
+typedef struct AiSpendChange
+{
+	Numeric		spent;			/* added to spent_usd; NULL: nothing */
+	int64		calls;			/* added to calls */
+	int64		unpriced;		/* added to unpriced_calls */
+	Numeric		reserved;		/* added to reserved_usd; NULL: nothing */
+	Numeric		limit;			/* not NULL: only if spent + reserved stay within */
+	bool		counted;		/* calls counted: updated_at is set */
+} AiSpendChange;
+
+typedef struct AiSpendRowState
+{
+	Numeric		spent;
+	Numeric		reserved;
+	Datum		alerted;		/* alerted_pct, an int4[]; 0 when NULL */
+} AiSpendRowState;
+
+typedef enum AiSpendResult
+{
+	AI_SPEND_CHANGED,
+	AI_SPEND_NO_ROW,
+	AI_SPEND_OVER_LIMIT
+} AiSpendResult;
+
+typedef struct AiReservationRows AiReservationRows;
+
+/* What an ended reservation held: amount_usd and its hold_* arrays. */
+typedef struct AiReservationHolds
+{
+	Numeric		amount;
+	struct ArrayType *budget_ids;
+	struct ArrayType *scope_values;
+	struct ArrayType *period_starts;
+} AiReservationHolds;
+
+extern AiSpendRows *ai_spend_rows_open(Oid schema);
+extern void ai_spend_rows_close(AiSpendRows *rows);
+extern AiSpendResult ai_spend_row_change(AiSpendRows *rows, const AiSpendKey *key,
+										 const AiSpendChange *change, AiSpendRowState *after);
+extern AiReservationRows *ai_reservation_rows_open(Oid schema);
+extern void ai_reservation_rows_close(AiReservationRows *rows);
+extern bool ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReservationHolds *held);
 extern const AiBudgetSet *ai_budget_set(Oid schema);
 extern const char *ai_budget_scope_name(AiBudgetScope scope);
 extern int	ai_budget_spi_execute(SPIPlanPtr plan, Datum *params, const char *nulls);

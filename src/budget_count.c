@@ -319,6 +319,7 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 	bool		model_known = false;
 	MemoryContext call_context;
 	MemoryContext outer = CurrentMemoryContext;
+	AiSpendRows *spend_rows;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -415,6 +416,7 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 
 	/* Merged per spend row, in lock order. */
 	nmerged = merge_entries(entries, nentries, values_context);
+	spend_rows = nmerged > 0 ? ai_spend_rows_open(schema) : NULL;
 
 	for (int i = 0; i < nmerged; i++)
 	{
@@ -435,13 +437,35 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 			DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 		params[4] = Int64GetDatum(e->calls);
 		params[5] = Int64GetDatum(e->unpriced);
-		rc = ai_budget_spi_execute(count_plans.add, params, NULL);
-		if (rc != SPI_OK_UPDATE_RETURNING)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0)
+		if (spend_rows != NULL)
+		{
+			/* the row there (all but a period's first call): no SQL */
+			AiSpendChange change = {0};
+			AiSpendRowState after;
+
+			change.spent = DatumGetNumeric(params[3]);
+			change.calls = e->calls;
+			change.unpriced = e->unpriced;
+			change.counted = true;
+			if (ai_spend_row_change(spend_rows, &e->key, &change, &after) == AI_SPEND_CHANGED)
+			{
+				if (budget->nalerts > 0)
+					send_alerts(budget, e, NumericGetDatum(after.spent), after.alerted);
+				pfree(DatumGetPointer(params[1]));
+				continue;
+			}
+		}
+		else
+		{
+			rc = ai_budget_spi_execute(count_plans.add, params, NULL);
+			if (rc != SPI_OK_UPDATE_RETURNING)
+				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		}
+		if (spend_rows != NULL || SPI_processed == 0)
 		{
 			/* the first call of the row's period */
-			SPI_freetuptable(SPI_tuptable);
+			if (spend_rows == NULL)
+				SPI_freetuptable(SPI_tuptable);
 			rc = ai_budget_spi_execute(count_plans.upsert, params, NULL);
 			if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -456,6 +480,7 @@ count_rows(Oid schema, const AiBudgetSet *set, Relation rel, Tuplestorestate *ro
 		SPI_freetuptable(result);
 		pfree(DatumGetPointer(params[1]));
 	}
+	ai_spend_rows_close(spend_rows);
 	SPI_finish();
 }
 

@@ -243,6 +243,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 	char		nulls[11];
 	bool		isnull;
 	int64		reservation;
+	AiSpendRows *spend_rows;
 
 	tenant = caller_user(schema, !PG_ARGISNULL(1), PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1),
 						 &who, &has_who);
@@ -313,6 +314,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 							   ARG_TEXT(2), ARG_TEXT(3),
 							   PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
 							   ARG_TEXT(5), &matches);
+	spend_rows = nmatches > 0 ? ai_spend_rows_open(schema) : NULL;
 	hold_ids = palloc(sizeof(Datum) * Max(nmatches, 1));
 	hold_values = palloc(sizeof(Datum) * Max(nmatches, 1));
 	hold_starts = palloc(sizeof(Datum) * Max(nmatches, 1));
@@ -362,10 +364,28 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 			 * insertion); the upsert when it found nothing: no row yet, or
 			 * past the limit.
 			 */
-			run_plan(reserve_plans.hold_there, hold, NULL, SPI_OK_UPDATE_RETURNING);
-			if (SPI_processed == 0)
+			AiSpendResult held_there = AI_SPEND_NO_ROW;
+
+			if (spend_rows != NULL)
+			{
+				/* the row there: no SQL (budget_rows.c) */
+				AiSpendKey spend_key = {m->budget->id, m->scope_value, DatumGetTimestampTz(key[2])};
+				AiSpendChange change = {0};
+
+				change.reserved = DatumGetNumeric(estimate);
+				change.limit = m->budget->hard ? m->budget->limit_usd : NULL;
+				held_there = ai_spend_row_change(spend_rows, &spend_key, &change, NULL);
+			}
+			else
+			{
+				run_plan(reserve_plans.hold_there, hold, NULL, SPI_OK_UPDATE_RETURNING);
+				if (SPI_processed > 0)
+					held_there = AI_SPEND_CHANGED;
+			}
+			if (held_there == AI_SPEND_NO_ROW)
 				run_plan(reserve_plans.hold, hold, NULL, SPI_OK_INSERT_RETURNING);
-			if (SPI_processed == 0)
+			if (held_there == AI_SPEND_OVER_LIMIT ||
+				(held_there == AI_SPEND_NO_ROW && SPI_processed == 0))
 			{
 				/*
 				 * Past the limit by what reserved_usd says; the row is locked
@@ -404,6 +424,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 	params[8] = PointerGetDatum(construct_array(hold_values, nholds, TEXTOID, -1, false, TYPALIGN_INT));
 	params[9] = PointerGetDatum(construct_array(hold_starts, nholds, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	params[10] = BoolGetDatum(tenant);
+	ai_spend_rows_close(spend_rows);
 	run_plan(reserve_plans.insert, params, nulls, SPI_OK_INSERT_RETURNING);
 	reservation = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -423,6 +444,93 @@ compare_holds(const void *a, const void *b)
 	return ai_spend_key_cmp(&((const Hold *) a)->key, &((const Hold *) b)->key);
 }
 
+/* Add what one ended reservation held to holds[0..*nholds). */
+static void
+add_holds(Hold **holds, int *nholds, int *cap, const AiReservationHolds *held)
+{
+	Datum	   *ids;
+	Datum	   *values;
+	Datum	   *starts;
+	bool	   *ids_nulls;
+	bool	   *values_nulls;
+	bool	   *starts_nulls;
+	int			nids;
+	int			nvalues;
+	int			nstarts;
+
+	deconstruct_array(held->budget_ids, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &ids, &ids_nulls, &nids);
+	deconstruct_array(held->scope_values, TEXTOID, -1, false, TYPALIGN_INT,
+					  &values, &values_nulls, &nvalues);
+	deconstruct_array(held->period_starts, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &starts, &starts_nulls, &nstarts);
+	if (nvalues != nids || nstarts != nids)
+		elog(ERROR, "reservation's holds do not line up");
+	for (int i = 0; i < nids; i++)
+	{
+		if (*nholds == *cap)
+		{
+			*cap *= 2;
+			*holds = repalloc_huge(*holds, sizeof(Hold) * *cap);
+		}
+		(*holds)[*nholds].key.budget_id = DatumGetInt64(ids[i]);
+		(*holds)[*nholds].key.scope_value = TextDatumGetCString(values[i]);
+		(*holds)[*nholds].key.period_start = DatumGetTimestampTz(starts[i]);
+		(*holds)[*nholds].amount = DatumGetNumericCopy(NumericGetDatum(held->amount));
+		(*nholds)++;
+	}
+	pfree(ids);
+	pfree(values);
+	pfree(starts);
+	pfree(ids_nulls);
+	pfree(values_nulls);
+	pfree(starts_nulls);
+}
+
+/*
+ * Take holds[0..nholds) off their spend rows, one change per row, in the
+ * one lock order.  SPI is connected, the plans prepared.
+ */
+static void
+take_holds_off(Oid schema, Hold *holds, int nholds)
+{
+	AiSpendRows *spend_rows;
+
+	if (nholds > 1)
+		qsort(holds, nholds, sizeof(Hold), compare_holds);
+	spend_rows = ai_spend_rows_open(schema);
+	for (int i = 0; i < nholds;)
+	{
+		Datum		amount = NumericGetDatum(holds[i].amount);
+		int			j = i + 1;
+
+		CHECK_FOR_INTERRUPTS();
+		for (; j < nholds && compare_holds(&holds[i], &holds[j]) == 0; j++)
+			amount = DirectFunctionCall2(numeric_add, amount, NumericGetDatum(holds[j].amount));
+		/* (a row gone with its budget changes nothing) */
+		if (spend_rows != NULL)
+		{
+			AiSpendChange change = {0};
+
+			change.reserved = DatumGetNumeric(DirectFunctionCall1(numeric_uminus, amount));
+			(void) ai_spend_row_change(spend_rows, &holds[i].key, &change, NULL);
+		}
+		else
+		{
+			Datum		key[4];
+
+			key[0] = Int64GetDatum(holds[i].key.budget_id);
+			key[1] = CStringGetTextDatum(holds[i].key.scope_value);
+			key[2] = TimestampTzGetDatum(holds[i].key.period_start);
+			key[3] = amount;
+			if (ai_budget_spi_execute(reserve_plans.unhold, key, NULL) != SPI_OK_UPDATE)
+				elog(ERROR, "SPI_execute_snapshot failed");
+		}
+		i = j;
+	}
+	ai_spend_rows_close(spend_rows);
+}
+
 /*
  * End a reservation (settled or released): its row deleted, and with it
  * (the trigger ai_budget_reservation_ended) what it held taken off the
@@ -439,6 +547,7 @@ end_reservation(Oid schema, bool has_id, Datum id)
 	char		nulls[3] = {' ', ' ', ' '};
 	Oid			budget_relid = get_relname_relid("ai_budget", schema);
 	bool		found;
+	AiReservationRows *reservations;
 
 	tenant = caller_user(schema, false, (Datum) 0, &who, &has_who);
 	if (!has_id)
@@ -454,6 +563,29 @@ end_reservation(Oid schema, bool has_id, Datum id)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_reserve_plans(schema);
+	/*
+	 * Not a tenant: the row deleted without SQL (budget_rows.c), and its
+	 * holds taken off here, as the trigger would.  A tenant's goes through
+	 * SQL: its DELETE must not lock another user's reservation.
+	 */
+	if (!tenant && (reservations = ai_reservation_rows_open(schema)) != NULL)
+	{
+		AiReservationHolds held;
+
+		found = ai_reservation_row_delete(reservations, DatumGetInt64(id), &held);
+		ai_reservation_rows_close(reservations);
+		if (found)
+		{
+			int			nholds = 0;
+			int			cap = 8;
+			Hold	   *holds = palloc(sizeof(Hold) * cap);
+
+			add_holds(&holds, &nholds, &cap, &held);
+			take_holds_off(schema, holds, nholds);
+		}
+		SPI_finish();
+		return found;
+	}
 	params[0] = id;
 	params[1] = BoolGetDatum(tenant);
 	params[2] = who;
@@ -524,66 +656,23 @@ ai_budget_reservation_ended_1_8(PG_FUNCTION_ARGS)
 	while (tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, slot))
 	{
 		bool		isnull;
-		Datum		amount = slot_getattr(slot, amount_att, &isnull);
-		Datum	   *ids;
-		Datum	   *values;
-		Datum	   *starts;
-		bool	   *elem_nulls;
-		int			nids;
-		int			nvalues;
-		int			nstarts;
+		AiReservationHolds held;
 
 		CHECK_FOR_INTERRUPTS();
-		deconstruct_array(DatumGetArrayTypeP(slot_getattr(slot, ids_att, &isnull)),
-						  INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &elem_nulls, &nids);
-		deconstruct_array(DatumGetArrayTypeP(slot_getattr(slot, values_att, &isnull)),
-						  TEXTOID, -1, false, TYPALIGN_INT, &values, &elem_nulls, &nvalues);
-		deconstruct_array(DatumGetArrayTypeP(slot_getattr(slot, starts_att, &isnull)),
-						  TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &starts, &elem_nulls, &nstarts);
-		if (nvalues != nids || nstarts != nids)
-			elog(ERROR, "reservation's holds do not line up");
-		for (int i = 0; i < nids; i++)
-		{
-			if (nholds == cap)
-			{
-				cap *= 2;
-				holds = repalloc_huge(holds, sizeof(Hold) * cap);
-			}
-			holds[nholds].key.budget_id = DatumGetInt64(ids[i]);
-			holds[nholds].key.scope_value = TextDatumGetCString(values[i]);
-			holds[nholds].key.period_start = DatumGetTimestampTz(starts[i]);
-			holds[nholds].amount = DatumGetNumericCopy(amount);
-			nholds++;
-		}
+		held.amount = DatumGetNumeric(slot_getattr(slot, amount_att, &isnull));
+		held.budget_ids = DatumGetArrayTypeP(slot_getattr(slot, ids_att, &isnull));
+		held.scope_values = DatumGetArrayTypeP(slot_getattr(slot, values_att, &isnull));
+		held.period_starts = DatumGetArrayTypeP(slot_getattr(slot, starts_att, &isnull));
+		add_holds(&holds, &nholds, &cap, &held);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	if (nholds == 0)
 		return PointerGetDatum(NULL);
-	if (nholds > 1)
-		qsort(holds, nholds, sizeof(Hold), compare_holds);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_reserve_plans(schema);
-	for (int i = 0; i < nholds;)
-	{
-		Datum		key[4];
-		Datum		amount = NumericGetDatum(holds[i].amount);
-		int			j = i + 1;
-
-		CHECK_FOR_INTERRUPTS();
-		/* one update per spend row, what every reservation on it held */
-		for (; j < nholds && compare_holds(&holds[i], &holds[j]) == 0; j++)
-			amount = DirectFunctionCall2(numeric_add, amount, NumericGetDatum(holds[j].amount));
-		key[0] = Int64GetDatum(holds[i].key.budget_id);
-		key[1] = CStringGetTextDatum(holds[i].key.scope_value);
-		key[2] = TimestampTzGetDatum(holds[i].key.period_start);
-		key[3] = amount;
-		/* (a row gone with its budget updates nothing) */
-		if (ai_budget_spi_execute(reserve_plans.unhold, key, NULL) != SPI_OK_UPDATE)
-			elog(ERROR, "SPI_execute_snapshot failed");
-		i = j;
-	}
+	take_holds_off(schema, holds, nholds);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -6,7 +6,9 @@
 -- compared as an interval; a tenant's reservation holds nothing against a
 -- shared budget, also after a budget change; a period ends at the next
 -- local midnight where DST starts at midnight; a long statement counts
--- exactly (its entries merged as it goes).
+-- exactly (its entries merged as it goes).  1.9: spend rows and
+-- reservations change without SQL (src/budget_rows.c), unless a table has
+-- a trigger of someone else's, whose trigger then fires as before.
 --
 CREATE EXTENSION aitrack;
 SET timezone = 'UTC';
@@ -111,6 +113,64 @@ SELECT count(*) AS differing FROM (
       WHERE b.name = 'per tag'
      EXCEPT
      SELECT t, count(*), COALESCE(sum(c.cost_usd), 0) FROM ai_call c, unnest(c.tags) t GROUP BY 1)) d;
+
+-- 1.9: the direct changes (src/budget_rows.c), and their fallback.  A
+-- reservation around a call, settled: held, counted, taken off, exactly.
+-- (The budget's creation counts the calls above into it: only user d1's
+-- row is looked at.)
+DELETE FROM ai_budget;
+INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('direct', 'user', 'lifetime', 1);
+CREATE FUNCTION e_d1() RETURNS TABLE (spent numeric, reserved numeric, calls bigint)
+LANGUAGE sql AS $$
+    SELECT s.spent_usd, s.reserved_usd, s.calls FROM ai_budget_spend s
+     WHERE s.scope_value = '00000000-0000-0000-0000-0000000000d1'
+$$;
+SET ROLE regress_engine_writer;
+SELECT ai_budget_reserve(0.25, '00000000-0000-0000-0000-0000000000d1') AS r \gset
+RESET ROLE;
+SELECT * FROM e_d1();
+SET ROLE regress_engine_writer;
+SELECT record_ai_call('e-m', '1', 'p', '{}', cost_usd => 0.125,
+                      user_id => '00000000-0000-0000-0000-0000000000d1') AS call \gset
+SELECT ai_budget_settle(:r, :call) AS settled, ai_budget_settle(:r, :call) AS settled_again;
+-- a hard limit: 0.125 spent, 0.875 may be held, not a cent more
+SELECT ai_budget_reserve(0.875001, '00000000-0000-0000-0000-0000000000d1');
+SELECT ai_budget_reserve(0.875, '00000000-0000-0000-0000-0000000000d1') AS r2 \gset
+RESET ROLE;
+SELECT * FROM e_d1();
+SET ROLE regress_engine_writer;
+SELECT ai_budget_release(:r2) AS released, ai_budget_release(:r2) AS released_again;
+RESET ROLE;
+SELECT * FROM e_d1();
+-- A trigger of the user's own on ai_budget_spend: counting and holding go
+-- through SQL, and it fires for each change, as for any UPDATE.
+CREATE FUNCTION e_spend_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'spend row %: spent % reserved %', TG_OP, NEW.spent_usd, NEW.reserved_usd;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER e_spend_seen AFTER UPDATE ON ai_budget_spend FOR EACH ROW EXECUTE FUNCTION e_spend_seen();
+SET ROLE regress_engine_writer;
+SELECT ai_budget_reserve(0.5, '00000000-0000-0000-0000-0000000000d1') AS r3 \gset
+SELECT ai_budget_settle(:r3, record_ai_call('e-m', '1', 'p', '{}', cost_usd => 0.25,
+                        user_id => '00000000-0000-0000-0000-0000000000d1')) AS settled;
+RESET ROLE;
+DROP TRIGGER e_spend_seen ON ai_budget_spend;
+-- ... and one on ai_budget_reservation: the settle's delete goes through
+-- SQL, and it fires.
+CREATE FUNCTION e_reservation_gone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'reservation ended: % USD', OLD.amount_usd;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER e_reservation_gone AFTER DELETE ON ai_budget_reservation FOR EACH ROW EXECUTE FUNCTION e_reservation_gone();
+SET ROLE regress_engine_writer;
+SELECT ai_budget_reserve(0.0625, '00000000-0000-0000-0000-0000000000d1') AS r4 \gset
+SELECT ai_budget_release(:r4) AS released;
+RESET ROLE;
+DROP TRIGGER e_reservation_gone ON ai_budget_reservation;
+SELECT * FROM e_d1();
+SELECT count(*) AS reservations_left FROM ai_budget_reservation;
 
 DELETE FROM ai_budget;
 DELETE FROM ai_tenant_user;

@@ -1,0 +1,454 @@
+/*
+ * budget_rows.c
+ *		Changes to ai_budget_spend rows made straight through the executor's
+ *		tuple routines, not through SQL (1.9): what counting a call, holding
+ *		an estimate and taking a hold off do to a row that is already there;
+ *		and the same for ending a reservation (deleting its row).
+ *
+ * Each of those is "lock the row of this key, add to some of its columns".
+ * Through SPI, every such change was a whole UPDATE statement: the cached
+ * plan checked and locked, an executor started and shut down, a snapshot
+ * pushed; about half of what counting a call against a budget cost.  Here
+ * the row is found through the primary key and locked the way logical
+ * replication's apply worker does it (RelationFindReplTupleByIndex: the
+ * newest version, waiting for a writer in progress), and written with
+ * ExecSimpleRelationUpdate(), which keeps the indexes, the constraints and
+ * the replica identity as an UPDATE would.
+ *
+ * The row lock is the one an UPDATE takes (FOR NO KEY UPDATE), held to the
+ * end of the transaction, so the lock order of spend rows (budget id, scope
+ * value, period start) and everything built on it are as before.  The row
+ * read is the newest committed (or this transaction's own) version, at any
+ * isolation level: under REPEATABLE READ a count no longer fails with a
+ * serialization error when another call counted on the row since the
+ * transaction's snapshot (a counter's sum does not depend on the order).
+ *
+ * A reservation's row is deleted the same way when it is settled or
+ * released.  No statement trigger fires for that delete (the executor's
+ * tuple routines fire row triggers only), so the caller takes what the
+ * reservation held off its spend rows itself, as ai_budget_reservation_ended
+ * does for every other delete.
+ *
+ * What this does not do: make a row (the first call of a period goes
+ * through the SQL upsert, which settles two first calls racing), or change
+ * a table that has row triggers, or spend rows with triggers at all, of
+ * someone else's (they would not fire the way an UPDATE fires them), or
+ * row-level security (the extension's own bookkeeping, as the SQL it
+ * replaces ran as the table's owner; a tenant's reservations end through
+ * SQL, under its policy).  The openers return NULL for a table they cannot
+ * serve, and the callers use SQL.
+ */
+#include "aitrack.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_relation.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* One table open for direct changes, to the end of a statement. */
+typedef struct DirectTable
+{
+	Relation	rel;
+	Oid			pkey;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *search;		/* the key, for the index scan */
+	TupleTableSlot *found;		/* the row as locked */
+	TupleTableSlot *next;		/* its new version */
+	MemoryContext per_row;		/* reset for each row changed */
+} DirectTable;
+
+struct AiSpendRows
+{
+	DirectTable table;
+	AttrNumber	budget_id;
+	AttrNumber	scope_value;
+	AttrNumber	period_start;
+	AttrNumber	spent_usd;
+	AttrNumber	calls;
+	AttrNumber	unpriced_calls;
+	AttrNumber	alerted_pct;
+	AttrNumber	updated_at;
+	AttrNumber	reserved_usd;
+};
+
+struct AiReservationRows
+{
+	DirectTable table;
+	AttrNumber	id;
+	AttrNumber	amount_usd;
+	AttrNumber	hold_budget_ids;
+	AttrNumber	hold_scope_values;
+	AttrNumber	hold_period_starts;
+};
+
+/* The attribute number of column name, or 0. */
+static AttrNumber
+column_of(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->attnum;
+	}
+	return 0;
+}
+
+/*
+ * Is the primary key of rel the columns key[0..nkeys), in that order (and
+ * each of them there)?
+ */
+static bool
+primary_key_is(Relation rel, Oid pkey, const AttrNumber *key, int nkeys)
+{
+	Relation	index;
+	bool		same;
+
+	if (!OidIsValid(pkey))
+		return false;
+	for (int i = 0; i < nkeys; i++)
+		if (key[i] <= 0)
+			return false;
+	index = index_open(pkey, AccessShareLock);
+	same = IndexRelationGetNumberOfKeyAttributes(index) == nkeys;
+	for (int i = 0; same && i < nkeys; i++)
+		same = index->rd_index->indkey.values[i] == key[i];
+	index_close(index, AccessShareLock);
+	return same;
+}
+
+/*
+ * Open table relname of schema for direct changes; false when it cannot
+ * be: it has a trigger other than the statement triggers own_triggers
+ * (NULL-terminated) names, the caller doing their work (no trigger fires as
+ * it would for SQL).
+ */
+static bool
+direct_open(DirectTable *t, Oid schema, const char *relname, const char *const *own_triggers)
+{
+	Oid			relid = get_relname_relid(relname, schema);
+	Relation	rel;
+	bool		usable;
+	RangeTblEntry *rte;
+	List	   *perminfos = NIL;
+
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, RowExclusiveLock);
+	usable = rel->rd_rel->relkind == RELKIND_RELATION;
+	for (int i = 0; usable && rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		const Trigger *trigger = &rel->trigdesc->triggers[i];
+		bool		own = false;
+
+		for (int j = 0; own_triggers != NULL && own_triggers[j] != NULL && !own; j++)
+			own = strcmp(trigger->tgname, own_triggers[j]) == 0;
+		usable = own && !TRIGGER_FOR_ROW(trigger->tgtype);
+	}
+	if (!usable)
+	{
+		table_close(rel, RowExclusiveLock);
+		return false;
+	}
+	t->rel = rel;
+#if PG_VERSION_NUM >= 180000
+	t->pkey = RelationGetPrimaryKeyIndex(rel, false);
+#else
+	t->pkey = RelationGetPrimaryKeyIndex(rel);
+#endif
+
+	/* An executor state of one result relation, as the apply worker's. */
+	t->estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+#if PG_VERSION_NUM >= 180000
+	addRTEPermissionInfo(&perminfos, rte);
+	ExecInitRangeTable(t->estate, list_make1(rte), perminfos, bms_make_singleton(1));
+#elif PG_VERSION_NUM >= 160000
+	addRTEPermissionInfo(&perminfos, rte);
+	ExecInitRangeTable(t->estate, list_make1(rte), perminfos);
+#else
+	(void) perminfos;
+	ExecInitRangeTable(t->estate, list_make1(rte));
+#endif
+	t->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(t->rri, rel, 1, NULL, 0);
+	t->estate->es_opened_result_relations =
+		lappend(t->estate->es_opened_result_relations, t->rri);
+	t->estate->es_output_cid = GetCurrentCommandId(true);
+	ExecOpenIndices(t->rri, false);
+	t->search = table_slot_create(rel, &t->estate->es_tupleTable);
+	t->found = table_slot_create(rel, &t->estate->es_tupleTable);
+	t->next = table_slot_create(rel, &t->estate->es_tupleTable);
+	t->per_row = AllocSetContextCreate(CurrentMemoryContext, "aitrack direct row",
+									   ALLOCSET_SMALL_SIZES);
+	return true;
+}
+
+static void
+direct_close(DirectTable *t)
+{
+	ExecCloseIndices(t->rri);
+	ExecResetTupleTable(t->estate->es_tupleTable, false);
+	FreeExecutorState(t->estate);
+	MemoryContextDelete(t->per_row);
+	/* (the lock stays to the end of the transaction, as SQL's would) */
+	table_close(t->rel, NoLock);
+}
+
+/*
+ * Find the row whose primary key columns key_atts[] have key_values[] and
+ * lock it in mode to the end of the transaction (into t->found): the
+ * newest version, after waiting for a writer in progress.  Called in
+ * t->per_row.
+ */
+static bool
+direct_find(DirectTable *t, const AttrNumber *key_atts, const Datum *key_values, int nkeys,
+			LockTupleMode mode)
+{
+	TupleTableSlot *search = t->search;
+
+	ExecClearTuple(search);
+	for (int i = 0; i < RelationGetDescr(t->rel)->natts; i++)
+		search->tts_isnull[i] = true;
+	for (int i = 0; i < nkeys; i++)
+	{
+		search->tts_values[key_atts[i] - 1] = key_values[i];
+		search->tts_isnull[key_atts[i] - 1] = false;
+	}
+	ExecStoreVirtualTuple(search);
+	if (!RelationFindReplTupleByIndex(t->rel, t->pkey, mode, search, t->found))
+		return false;
+	slot_getallattrs(t->found);
+	return true;
+}
+
+/*
+ * Open ai_budget_spend of schema for direct changes, to the end of the
+ * statement (the caller closes it); NULL when they cannot be made here.
+ */
+AiSpendRows *
+ai_spend_rows_open(Oid schema)
+{
+	AiSpendRows *rows = palloc0(sizeof(AiSpendRows));
+	TupleDesc	desc;
+	AttrNumber	key[3];
+
+	if (!direct_open(&rows->table, schema, "ai_budget_spend", NULL))
+	{
+		pfree(rows);
+		return NULL;
+	}
+	desc = RelationGetDescr(rows->table.rel);
+	rows->budget_id = column_of(desc, "budget_id");
+	rows->scope_value = column_of(desc, "scope_value");
+	rows->period_start = column_of(desc, "period_start");
+	rows->spent_usd = column_of(desc, "spent_usd");
+	rows->calls = column_of(desc, "calls");
+	rows->unpriced_calls = column_of(desc, "unpriced_calls");
+	rows->alerted_pct = column_of(desc, "alerted_pct");
+	rows->updated_at = column_of(desc, "updated_at");
+	rows->reserved_usd = column_of(desc, "reserved_usd");
+	key[0] = rows->budget_id;
+	key[1] = rows->scope_value;
+	key[2] = rows->period_start;
+	if (!primary_key_is(rows->table.rel, rows->table.pkey, key, 3) ||
+		rows->spent_usd <= 0 || rows->calls <= 0 || rows->unpriced_calls <= 0 ||
+		rows->alerted_pct <= 0 || rows->updated_at <= 0 || rows->reserved_usd <= 0)
+	{
+		direct_close(&rows->table);
+		pfree(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+void
+ai_spend_rows_close(AiSpendRows *rows)
+{
+	if (rows == NULL)
+		return;
+	direct_close(&rows->table);
+	pfree(rows);
+}
+
+static Datum
+numeric_plus(Datum a, Numeric b)
+{
+	return DirectFunctionCall2(numeric_add, a, NumericGetDatum(b));
+}
+
+/*
+ * Change the spend row of key as change says, locking it to the end of the
+ * transaction.  AI_SPEND_NO_ROW: there is none (nothing changed, nothing
+ * locked).  AI_SPEND_OVER_LIMIT: change->limit is set and spent + reserved
+ * + change->reserved would pass it (nothing changed; the row stays locked,
+ * and *after has its figures).  *after (when not NULL) gets the row's
+ * figures after the change, copied into the caller's memory context.
+ */
+AiSpendResult
+ai_spend_row_change(AiSpendRows *rows, const AiSpendKey *key, const AiSpendChange *change,
+					AiSpendRowState *after)
+{
+	DirectTable *t = &rows->table;
+	MemoryContext caller = CurrentMemoryContext;
+	int			natts = RelationGetDescr(t->rel)->natts;
+	AiSpendResult result = AI_SPEND_CHANGED;
+	AttrNumber	key_atts[3] = {rows->budget_id, rows->scope_value, rows->period_start};
+	Datum		key_values[3];
+	Datum		spent;
+	Datum		reserved;
+
+	MemoryContextReset(t->per_row);
+	MemoryContextSwitchTo(t->per_row);
+	key_values[0] = Int64GetDatum(key->budget_id);
+	key_values[1] = CStringGetTextDatum(key->scope_value);
+	key_values[2] = TimestampTzGetDatum(key->period_start);
+	if (!direct_find(t, key_atts, key_values, 3, LockTupleNoKeyExclusive))
+	{
+		MemoryContextSwitchTo(caller);
+		return AI_SPEND_NO_ROW;
+	}
+	spent = t->found->tts_values[rows->spent_usd - 1];
+	reserved = t->found->tts_values[rows->reserved_usd - 1];
+
+	if (change->limit != NULL)
+	{
+		Datum		total = numeric_plus(DirectFunctionCall2(numeric_add, spent, reserved),
+										 change->reserved);
+
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, total,
+											  NumericGetDatum(change->limit))) > 0)
+			result = AI_SPEND_OVER_LIMIT;
+	}
+	if (result == AI_SPEND_CHANGED)
+	{
+		TupleTableSlot *next = t->next;
+
+		ExecClearTuple(next);
+		memcpy(next->tts_values, t->found->tts_values, sizeof(Datum) * natts);
+		memcpy(next->tts_isnull, t->found->tts_isnull, sizeof(bool) * natts);
+		if (change->spent != NULL)
+			spent = next->tts_values[rows->spent_usd - 1] = numeric_plus(spent, change->spent);
+		if (change->reserved != NULL)
+			reserved = next->tts_values[rows->reserved_usd - 1] = numeric_plus(reserved, change->reserved);
+		if (change->calls != 0)
+			next->tts_values[rows->calls - 1] =
+				Int64GetDatum(DatumGetInt64(next->tts_values[rows->calls - 1]) + change->calls);
+		if (change->unpriced != 0)
+			next->tts_values[rows->unpriced_calls - 1] =
+				Int64GetDatum(DatumGetInt64(next->tts_values[rows->unpriced_calls - 1]) + change->unpriced);
+		if (change->counted)
+		{
+			next->tts_values[rows->updated_at - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+			next->tts_isnull[rows->updated_at - 1] = false;
+		}
+		ExecStoreVirtualTuple(next);
+		ExecSimpleRelationUpdate(t->rri, t->estate, NULL, t->found, next);
+		/* (what comes next in this command, a second change of the row, sees it) */
+		CommandCounterIncrement();
+	}
+
+	MemoryContextSwitchTo(caller);
+	if (after != NULL)
+	{
+		after->spent = DatumGetNumericCopy(spent);
+		after->reserved = DatumGetNumericCopy(reserved);
+		after->alerted = t->found->tts_isnull[rows->alerted_pct - 1] ? (Datum) 0 :
+			PointerGetDatum(DatumGetArrayTypePCopy(t->found->tts_values[rows->alerted_pct - 1]));
+	}
+	return result;
+}
+
+/*
+ * Open ai_budget_reservation of schema for direct deletes, to the end of
+ * the statement; NULL when they cannot be made here.  Its own statement
+ * triggers (ai_budget_reservation_ended) are allowed: they do not fire for
+ * these deletes, and the caller does their work.
+ */
+AiReservationRows *
+ai_reservation_rows_open(Oid schema)
+{
+	static const char *const own_triggers[] = {"ai_budget_reservation_ended",
+	"ai_budget_reservation_truncated", NULL};
+	AiReservationRows *rows = palloc0(sizeof(AiReservationRows));
+	TupleDesc	desc;
+
+	if (!direct_open(&rows->table, schema, "ai_budget_reservation", own_triggers))
+	{
+		pfree(rows);
+		return NULL;
+	}
+	desc = RelationGetDescr(rows->table.rel);
+	rows->id = column_of(desc, "id");
+	rows->amount_usd = column_of(desc, "amount_usd");
+	rows->hold_budget_ids = column_of(desc, "hold_budget_ids");
+	rows->hold_scope_values = column_of(desc, "hold_scope_values");
+	rows->hold_period_starts = column_of(desc, "hold_period_starts");
+	if (!primary_key_is(rows->table.rel, rows->table.pkey, &rows->id, 1) ||
+		rows->amount_usd <= 0 || rows->hold_budget_ids <= 0 ||
+		rows->hold_scope_values <= 0 || rows->hold_period_starts <= 0)
+	{
+		direct_close(&rows->table);
+		pfree(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+void
+ai_reservation_rows_close(AiReservationRows *rows)
+{
+	if (rows == NULL)
+		return;
+	direct_close(&rows->table);
+	pfree(rows);
+}
+
+/*
+ * Delete reservation id's row; false when there is none.  *held gets what
+ * it held (copied into the caller's memory context), for the caller to take
+ * off the spend rows.
+ */
+bool
+ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReservationHolds *held)
+{
+	DirectTable *t = &rows->table;
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		key = Int64GetDatum(id);
+	TupleTableSlot *found = t->found;
+
+	MemoryContextReset(t->per_row);
+	MemoryContextSwitchTo(t->per_row);
+	if (!direct_find(t, &rows->id, &key, 1, LockTupleExclusive))
+	{
+		MemoryContextSwitchTo(caller);
+		return false;
+	}
+	ExecSimpleRelationDelete(t->rri, t->estate, NULL, found);
+	CommandCounterIncrement();
+	MemoryContextSwitchTo(caller);
+	held->amount = DatumGetNumericCopy(found->tts_values[rows->amount_usd - 1]);
+	held->budget_ids = DatumGetArrayTypePCopy(found->tts_values[rows->hold_budget_ids - 1]);
+	held->scope_values = DatumGetArrayTypePCopy(found->tts_values[rows->hold_scope_values - 1]);
+	held->period_starts = DatumGetArrayTypePCopy(found->tts_values[rows->hold_period_starts - 1]);
+	return true;
+}
