@@ -388,6 +388,8 @@ extern AiSpendResult ai_spend_row_change(AiSpendRows *rows, const AiSpendKey *ke
 extern AiReservationRows *ai_reservation_rows_open(Oid schema);
 extern void ai_reservation_rows_close(AiReservationRows *rows);
 extern bool ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReservationHolds *held);
+extern bool ai_spend_row_lock(AiSpendRows *rows, const AiSpendKey *key);
+extern bool ai_reservation_row_peek(AiReservationRows *rows, int64 id, AiReservationHolds *held);
 extern const AiBudgetSet *ai_budget_set(Oid schema);
 extern const char *ai_budget_scope_name(AiBudgetScope scope);
 extern int	ai_budget_spi_execute(SPIPlanPtr plan, Datum *params, const char *nulls);

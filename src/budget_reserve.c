@@ -487,6 +487,25 @@ add_holds(Hold **holds, int *nholds, int *cap, const AiReservationHolds *held)
 	pfree(starts_nulls);
 }
 
+/* Lock the spend rows of holds[0..nholds), in the one lock order. */
+static void
+lock_held_rows(Oid schema, Hold *holds, int nholds)
+{
+	AiSpendRows *spend_rows = ai_spend_rows_open(schema);
+
+	if (spend_rows == NULL)
+		return;					/* (take_holds_off() goes through SQL, in order) */
+	if (nholds > 1)
+		qsort(holds, nholds, sizeof(Hold), compare_holds);
+	for (int i = 0; i < nholds; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (i == 0 || compare_holds(&holds[i - 1], &holds[i]) != 0)
+			(void) ai_spend_row_lock(spend_rows, &holds[i].key);
+	}
+	ai_spend_rows_close(spend_rows);
+}
+
 /*
  * Take holds[0..nholds) off their spend rows, one change per row, in the
  * one lock order.  SPI is connected, the plans prepared.
@@ -572,8 +591,15 @@ end_reservation(Oid schema, bool has_id, Datum id)
 	{
 		AiReservationHolds held;
 
-		found = ai_reservation_row_delete(reservations, DatumGetInt64(id), &held);
-		ai_reservation_rows_close(reservations);
+		/*
+		 * The spend rows first, then the reservation: the order
+		 * ai_budget_clear_expired() and a settle after recording (which
+		 * counted into the rows) take them in, so that none of them
+		 * deadlocks with this.  What it holds is read unlocked to know
+		 * which rows; it cannot change meanwhile (only ai_budget_changed()
+		 * changes holds, and it waits for the ACCESS SHARE lock above).
+		 */
+		found = ai_reservation_row_peek(reservations, DatumGetInt64(id), &held);
 		if (found)
 		{
 			int			nholds = 0;
@@ -581,8 +607,17 @@ end_reservation(Oid schema, bool has_id, Datum id)
 			Hold	   *holds = palloc(sizeof(Hold) * cap);
 
 			add_holds(&holds, &nholds, &cap, &held);
-			take_holds_off(schema, holds, nholds);
+			lock_held_rows(schema, holds, nholds);
+			found = ai_reservation_row_delete(reservations, DatumGetInt64(id), &held);
+			if (found)
+			{
+				/* (as the locked version says: the same holds) */
+				nholds = 0;
+				add_holds(&holds, &nholds, &cap, &held);
+				take_holds_off(schema, holds, nholds);
+			}
 		}
+		ai_reservation_rows_close(reservations);
 		SPI_finish();
 		return found;
 	}

@@ -53,7 +53,11 @@
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
 #include "utils/array.h"
+#include "common/int.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -147,7 +151,11 @@ direct_open(DirectTable *t, Oid schema, const char *relname, const char *const *
 	RangeTblEntry *rte;
 	List	   *perminfos = NIL;
 
-	if (!OidIsValid(relid))
+	/*
+	 * In a read-only transaction SQL raises the error a write must raise;
+	 * these routines would not check.
+	 */
+	if (!OidIsValid(relid) || XactReadOnly)
 		return false;
 	rel = table_open(relid, RowExclusiveLock);
 	usable = rel->rd_rel->relkind == RELKIND_RELATION;
@@ -200,6 +208,12 @@ direct_open(DirectTable *t, Oid schema, const char *relname, const char *const *
 	t->next = table_slot_create(rel, &t->estate->es_tupleTable);
 	t->per_row = AllocSetContextCreate(CurrentMemoryContext, "aitrack direct row",
 									   ALLOCSET_SMALL_SIZES);
+	/*
+	 * What this command wrote before (a data-modifying CTE beside the
+	 * INSERT that fired the count) must be visible to the lookups, as SQL
+	 * makes it visible to each statement it runs.
+	 */
+	CommandCounterIncrement();
 	return true;
 }
 
@@ -219,26 +233,110 @@ direct_close(DirectTable *t)
  * lock it in mode to the end of the transaction (into t->found): the
  * newest version, after waiting for a writer in progress.  Called in
  * t->per_row.
+ *
+ * The index is scanned with a dirty snapshot, so a version committed after
+ * this transaction's snapshot, or one still being written, is found.  A row
+ * still being inserted is waited for (its inserter may roll back); a row
+ * locked or being updated is left to table_tuple_lock(), which queues
+ * behind the holder on the tuple lock, waits for it, and says whether it
+ * updated or deleted the row, and then the scan is done again for the
+ * newest version.  (As logical replication's RelationFindReplTupleByIndex()
+ * does, without its LOG line for each retry, and with the equality of the
+ * key's own types: the primary key of these tables is plain btree.)
  */
 static bool
 direct_find(DirectTable *t, const AttrNumber *key_atts, const Datum *key_values, int nkeys,
 			LockTupleMode mode)
 {
-	TupleTableSlot *search = t->search;
+	Relation	index = index_open(t->pkey, RowExclusiveLock);
+	ScanKeyData keys[INDEX_MAX_KEYS];
+	SnapshotData dirty;
+	IndexScanDesc scan;
+	bool		found;
+	TupleDesc	desc = RelationGetDescr(t->rel);
 
-	ExecClearTuple(search);
-	for (int i = 0; i < RelationGetDescr(t->rel)->natts; i++)
-		search->tts_isnull[i] = true;
 	for (int i = 0; i < nkeys; i++)
 	{
-		search->tts_values[key_atts[i] - 1] = key_values[i];
-		search->tts_isnull[key_atts[i] - 1] = false;
+		Oid			type = TupleDescAttr(desc, key_atts[i] - 1)->atttypid;
+		RegProcedure eq = type == INT8OID ? F_INT8EQ :
+			type == TEXTOID ? F_TEXTEQ :
+			type == TIMESTAMPTZOID ? F_TIMESTAMP_EQ : InvalidOid;
+
+		if (!OidIsValid(eq))
+			elog(ERROR, "unexpected type %u in the key of \"%s\"", type, RelationGetRelationName(t->rel));
+		ScanKeyInit(&keys[i], i + 1, BTEqualStrategyNumber, eq, key_values[i]);
+		keys[i].sk_collation = index->rd_indcollation[i];
 	}
-	ExecStoreVirtualTuple(search);
-	if (!RelationFindReplTupleByIndex(t->rel, t->pkey, mode, search, t->found))
-		return false;
-	slot_getallattrs(t->found);
-	return true;
+	InitDirtySnapshot(dirty);
+#if PG_VERSION_NUM >= 180000
+	scan = index_beginscan(t->rel, index, &dirty, NULL, nkeys, 0);
+#else
+	scan = index_beginscan(t->rel, index, &dirty, nkeys, 0);
+#endif
+	for (;;)
+	{
+		TM_FailureData failure;
+		TM_Result	result;
+
+		CHECK_FOR_INTERRUPTS();
+		index_rescan(scan, keys, nkeys, NULL, 0);
+		found = index_getnext_slot(scan, ForwardScanDirection, t->found);
+		if (!found)
+			break;
+		if (TransactionIdIsValid(dirty.xmin))
+		{
+			/* still being inserted: wait for the inserter, look again */
+			XactLockTableWait(dirty.xmin, t->rel, &t->found->tts_tid, XLTW_None);
+			continue;
+		}
+		PushActiveSnapshot(GetLatestSnapshot());
+		result = table_tuple_lock(t->rel, &t->found->tts_tid, GetActiveSnapshot(), t->found,
+								  GetCurrentCommandId(false), mode, LockWaitBlock, 0, &failure);
+		PopActiveSnapshot();
+		if (result == TM_Ok)
+			break;
+		if (result != TM_Updated && result != TM_Deleted)
+			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) result,
+				 RelationGetRelationName(t->rel));
+		/* updated or deleted meanwhile: the newest version, if any */
+	}
+	index_endscan(scan);
+	index_close(index, NoLock);
+	if (found)
+		slot_getallattrs(t->found);
+	return found;
+}
+
+/*
+ * The newest version of the row with that key, not locked (into t->found);
+ * false when there is none.  Called in t->per_row.
+ */
+static bool
+direct_peek(DirectTable *t, const AttrNumber *key_atts, const Datum *key_values, int nkeys)
+{
+	Relation	index = index_open(t->pkey, RowExclusiveLock);
+	ScanKeyData keys[INDEX_MAX_KEYS];
+	IndexScanDesc scan;
+	bool		found;
+	Snapshot	latest = RegisterSnapshot(GetLatestSnapshot());
+
+	Assert(nkeys == 1 && TupleDescAttr(RelationGetDescr(t->rel), key_atts[0] - 1)->atttypid == INT8OID);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, key_values[0]);
+#if PG_VERSION_NUM >= 180000
+	scan = index_beginscan(t->rel, index, latest, NULL, nkeys, 0);
+#else
+	scan = index_beginscan(t->rel, index, latest, nkeys, 0);
+#endif
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, t->found);
+	if (found)
+		ExecMaterializeSlot(t->found);
+	index_endscan(scan);
+	index_close(index, NoLock);
+	UnregisterSnapshot(latest);
+	if (found)
+		slot_getallattrs(t->found);
+	return found;
 }
 
 /*
@@ -290,6 +388,19 @@ ai_spend_rows_close(AiSpendRows *rows)
 	pfree(rows);
 }
 
+/* a + b, or the error int8 addition gives */
+static int64
+add_count(int64 a, int64 b)
+{
+	int64		sum;
+
+	if (pg_add_s64_overflow(a, b, &sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("bigint out of range")));
+	return sum;
+}
+
 static Datum
 numeric_plus(Datum a, Numeric b)
 {
@@ -318,6 +429,7 @@ ai_spend_row_change(AiSpendRows *rows, const AiSpendKey *key, const AiSpendChang
 	Datum		reserved;
 
 	MemoryContextReset(t->per_row);
+	ResetPerTupleExprContext(t->estate);
 	MemoryContextSwitchTo(t->per_row);
 	key_values[0] = Int64GetDatum(key->budget_id);
 	key_values[1] = CStringGetTextDatum(key->scope_value);
@@ -352,10 +464,10 @@ ai_spend_row_change(AiSpendRows *rows, const AiSpendKey *key, const AiSpendChang
 			reserved = next->tts_values[rows->reserved_usd - 1] = numeric_plus(reserved, change->reserved);
 		if (change->calls != 0)
 			next->tts_values[rows->calls - 1] =
-				Int64GetDatum(DatumGetInt64(next->tts_values[rows->calls - 1]) + change->calls);
+				Int64GetDatum(add_count(DatumGetInt64(next->tts_values[rows->calls - 1]), change->calls));
 		if (change->unpriced != 0)
 			next->tts_values[rows->unpriced_calls - 1] =
-				Int64GetDatum(DatumGetInt64(next->tts_values[rows->unpriced_calls - 1]) + change->unpriced);
+				Int64GetDatum(add_count(DatumGetInt64(next->tts_values[rows->unpriced_calls - 1]), change->unpriced));
 		if (change->counted)
 		{
 			next->tts_values[rows->updated_at - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
@@ -437,6 +549,7 @@ ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReservationHolds 
 	TupleTableSlot *found = t->found;
 
 	MemoryContextReset(t->per_row);
+	ResetPerTupleExprContext(t->estate);
 	MemoryContextSwitchTo(t->per_row);
 	if (!direct_find(t, &rows->id, &key, 1, LockTupleExclusive))
 	{
@@ -445,6 +558,57 @@ ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReservationHolds 
 	}
 	ExecSimpleRelationDelete(t->rri, t->estate, NULL, found);
 	CommandCounterIncrement();
+	MemoryContextSwitchTo(caller);
+	held->amount = DatumGetNumericCopy(found->tts_values[rows->amount_usd - 1]);
+	held->budget_ids = DatumGetArrayTypePCopy(found->tts_values[rows->hold_budget_ids - 1]);
+	held->scope_values = DatumGetArrayTypePCopy(found->tts_values[rows->hold_scope_values - 1]);
+	held->period_starts = DatumGetArrayTypePCopy(found->tts_values[rows->hold_period_starts - 1]);
+	return true;
+}
+
+/*
+ * Lock the spend row of key to the end of the transaction, changing
+ * nothing; false when there is none.
+ */
+bool
+ai_spend_row_lock(AiSpendRows *rows, const AiSpendKey *key)
+{
+	DirectTable *t = &rows->table;
+	MemoryContext caller = CurrentMemoryContext;
+	AttrNumber	key_atts[3] = {rows->budget_id, rows->scope_value, rows->period_start};
+	Datum		key_values[3];
+	bool		found;
+
+	MemoryContextReset(t->per_row);
+	MemoryContextSwitchTo(t->per_row);
+	key_values[0] = Int64GetDatum(key->budget_id);
+	key_values[1] = CStringGetTextDatum(key->scope_value);
+	key_values[2] = TimestampTzGetDatum(key->period_start);
+	found = direct_find(t, key_atts, key_values, 3, LockTupleNoKeyExclusive);
+	MemoryContextSwitchTo(caller);
+	return found;
+}
+
+/*
+ * What reservation id holds, as its newest committed version says, without
+ * locking it (so that the caller can lock the spend rows first, in the
+ * order everyone locks them); false when there is none.
+ */
+bool
+ai_reservation_row_peek(AiReservationRows *rows, int64 id, AiReservationHolds *held)
+{
+	DirectTable *t = &rows->table;
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		key = Int64GetDatum(id);
+	TupleTableSlot *found = t->found;
+
+	MemoryContextReset(t->per_row);
+	MemoryContextSwitchTo(t->per_row);
+	if (!direct_peek(t, &rows->id, &key, 1))
+	{
+		MemoryContextSwitchTo(caller);
+		return false;
+	}
 	MemoryContextSwitchTo(caller);
 	held->amount = DatumGetNumericCopy(found->tts_values[rows->amount_usd - 1]);
 	held->budget_ids = DatumGetArrayTypePCopy(found->tts_values[rows->hold_budget_ids - 1]);

@@ -172,6 +172,44 @@ DROP TRIGGER e_reservation_gone ON ai_budget_reservation;
 SELECT * FROM e_d1();
 SELECT count(*) AS reservations_left FROM ai_budget_reservation;
 
+-- What an attack review of the direct changes found.  A read-only
+-- transaction cannot end a reservation (the write goes through SQL, which
+-- says so).
+SET ROLE regress_engine_writer;
+SELECT ai_budget_reserve(0.0625, '00000000-0000-0000-0000-0000000000d1') AS r5 \gset
+BEGIN READ ONLY;
+SELECT ai_budget_release(:r5);
+ROLLBACK;
+SELECT ai_budget_release(:r5) AS released;
+RESET ROLE;
+-- A replica identity other than the primary key: the rows are still found.
+CREATE UNIQUE INDEX e_spend_ri ON ai_budget_spend (budget_id, scope_value, period_start);
+ALTER TABLE ai_budget_spend REPLICA IDENTITY USING INDEX e_spend_ri;
+CREATE UNIQUE INDEX e_reservation_ri ON ai_budget_reservation (id);
+ALTER TABLE ai_budget_reservation REPLICA IDENTITY USING INDEX e_reservation_ri;
+SET ROLE regress_engine_writer;
+SELECT ai_budget_release(ai_budget_reserve(0.5, '00000000-0000-0000-0000-0000000000d1')) AS released
+  FROM generate_series(1, 3);
+RESET ROLE;
+SELECT * FROM e_d1();
+ALTER TABLE ai_budget_spend REPLICA IDENTITY DEFAULT;
+ALTER TABLE ai_budget_reservation REPLICA IDENTITY DEFAULT;
+DROP INDEX e_spend_ri, e_reservation_ri;
+-- The spend row written earlier in the same command (a data-modifying
+-- CTE): the count sees it.
+WITH touched AS (UPDATE ai_budget_spend SET alerted_pct = '{}'
+                  WHERE scope_value = '00000000-0000-0000-0000-0000000000d1' RETURNING 1)
+INSERT INTO ai_call (model_id, prompt, response, cost_usd, cost_source, user_id)
+SELECT (SELECT id FROM ai_model WHERE modelname = 'e-m'), 'p', '{}', 0.0625, 'provided',
+       '00000000-0000-0000-0000-0000000000d1' FROM touched;
+SELECT * FROM e_d1();
+-- A count past bigint: the error int8 addition gives, nothing written.
+UPDATE ai_budget_spend SET calls = 9223372036854775807
+ WHERE scope_value = '00000000-0000-0000-0000-0000000000d1';
+SELECT record_ai_call('e-m', '1', 'p', '{}', cost_usd => 1,
+                      user_id => '00000000-0000-0000-0000-0000000000d1');
+SELECT * FROM e_d1();
+
 DELETE FROM ai_budget;
 DELETE FROM ai_tenant_user;
 DROP ROLE regress_engine_admin, regress_engine_writer, regress_engine_tenant;
