@@ -16,8 +16,9 @@
 #
 # Build notes (../shared/citus/README.md): --without-libcurl (no
 # statistics collector), with_llvm=no (no bitcode; halves the build), and
-# on 15.20 headers Citus's own copy of have_createdb_privilege() clashes
-# with the server's, so it is taken out of the copy of the source.
+# where the server's headers declare have_createdb_privilege() (15.20, not
+# 15.18) Citus's own copy of it clashes, so it is taken out of the copy of
+# the source.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -82,9 +83,10 @@ cp -a "$server" "$prefix"
 rm -f "$prefix/.aitrack-built"
 tar -C "$work" -xzf "$tarball"
 src=$(ls -d "$work"/citus-*/)
-if [[ $major == 15 ]]; then
-    # The server's headers declare have_createdb_privilege(); Citus's
-    # compatibility copy for servers before 16 then clashes with it.
+if [[ $major == 15 ]] &&
+   grep -q have_createdb_privilege "$prefix/include/server/commands/dbcommands.h"; then
+    # 15.20's headers declare have_createdb_privilege() (15.18's do not);
+    # Citus's compatibility copy for servers before 16 then clashes with it.
     python3 - "$src/src/include/pg_version_compat.h" <<'PY'
 import re, sys
 path = sys.argv[1]
