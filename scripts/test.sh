@@ -28,6 +28,12 @@
 #   4. on failure print regression.diffs, the isolation diffs and the TAP
 #      logs, and copy them to $REPO/.run/test-artifacts/<server> for a human
 #
+# After the full matrix (no server named; AITRACK_TEST_CITUS=1 forces it,
+# =0 leaves it out) also test/citus/run.sh: aitrack on a Citus coordinator
+# and two workers, PostgreSQL 17 with Citus built once by
+# scripts/citus-build.sh (one test in the summary; a `skipped:` line when
+# there is no Citus source).
+#
 # On a server built with --enable-cassert, the tests listed in
 # AITRACK_CASSERT_SKIP (scripts/cluster.sh) are left out: they reach an
 # assertion of PostgreSQL itself (see there); the release runs keep them.
@@ -209,6 +215,24 @@ report_failures() {
     echo "test.sh: logs and diffs of $AITRACK_PG_LABEL copied to $dest"
 }
 
+# run_citus: test/citus/run.sh (a coordinator and two workers with Citus),
+# one test in the summary; a line says so when Citus cannot be built here.
+run_citus() {
+    local rc=0 started=$SECONDS
+    log "==== citus: test/citus/run.sh ===="
+    bash test/citus/run.sh </dev/null 2>&1 | tee "$AITRACK_RUN/citus.out" || rc=$?
+    if grep -q '^skipped:' "$AITRACK_RUN/citus.out"; then
+        log "==== citus: $(grep '^skipped:' "$AITRACK_RUN/citus.out") ===="
+        return 0
+    fi
+    local failed=
+    if [[ $rc -ne 0 ]]; then failed=test/citus/run.sh; fi
+    SERVER_LABELS+=("citus (17)")
+    SERVER_RESULTS+=("citus (17)|citus|test/citus/run.sh|$failed|1")
+    log "==== citus: $(( SECONDS - started )) s ===="
+    return $rc
+}
+
 # record_results: keep this server's counts for the summary.
 record_results() {
     local suite
@@ -337,4 +361,10 @@ for server in "${servers[@]}"; do
     test_server "$server" || STATUS=1
     record_results
 done
+# The Citus suite, once per run of the full matrix (or AITRACK_TEST_CITUS=1).
+AITRACK_PG_LABEL=
+if [[ ${AITRACK_TEST_CITUS:-} == 1 || ( -z ${AITRACK_TEST_CITUS:-} && $# -eq 0 &&
+      -z ${AITRACK_TEST_SERVERS:-} && -z ${PG_CONFIG:-} ) ]]; then
+    run_citus || STATUS=1
+fi
 exit "$STATUS"
