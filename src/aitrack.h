@@ -36,7 +36,7 @@
  *						budgets, and sends the alerts (1.8)
  *		budget_reserve.c ai_budget_reserve(), _settle() and _release() (1.8)
  *		budget_rows.c	spend rows changed through the executor's tuple
- *						routines, not SQL, for the two files above (1.9)
+ *						routines, not SQL, for the two files above (after 1.8)
  *
  * One shared library serves every installed version of the extension: a
  * database still on 1.0 calls the *_1_0 entry points, which must keep 1.0's

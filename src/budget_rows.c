@@ -1,41 +1,43 @@
 /*
  * budget_rows.c
  *		Changes to ai_budget_spend rows made straight through the executor's
- *		tuple routines, not through SQL (1.9): what counting a call, holding
- *		an estimate and taking a hold off do to a row that is already there;
- *		and the same for ending a reservation (deleting its row).
+ *		tuple routines, not through SQL (the library after 1.8): what
+ *		counting a call, holding an estimate and taking a hold off do to a
+ *		row that is already there; and ending a reservation (deleting its
+ *		row).
  *
  * Each of those is "lock the row of this key, add to some of its columns".
- * Through SPI, every such change was a whole UPDATE statement: the cached
- * plan checked and locked, an executor started and shut down, a snapshot
- * pushed; about half of what counting a call against a budget cost.  Here
- * the row is found through the primary key and locked the way logical
- * replication's apply worker does it (RelationFindReplTupleByIndex: the
- * newest version, waiting for a writer in progress), and written with
- * ExecSimpleRelationUpdate(), which keeps the indexes, the constraints and
- * the replica identity as an UPDATE would.
+ * Here the row is found through the primary key with a dirty snapshot and
+ * locked with table_tuple_lock() (the newest version, after waiting for a
+ * writer in progress; as logical replication's apply worker finds its rows),
+ * and written with ExecSimpleRelationUpdate() or ExecSimpleRelationDelete(),
+ * which keep the indexes, the constraints and the replica identity as SQL
+ * would.  What that buys is concurrency, not speed (SPI's share of the cost
+ * was small; README, Performance):
+ *	- the row read is the newest committed (or this transaction's own)
+ *	  version at any isolation level: under REPEATABLE READ a count that
+ *	  waited for another's no longer fails with a serialization error (a
+ *	  counter's sum does not depend on the order);
+ *	- ending a reservation reads its holds first, unlocked, and locks its
+ *	  spend rows before its own row, the order ai_budget_clear_expired()
+ *	  takes them in, so that the two cannot deadlock.
  *
- * The row lock is the one an UPDATE takes (FOR NO KEY UPDATE), held to the
- * end of the transaction, so the lock order of spend rows (budget id, scope
- * value, period start) and everything built on it are as before.  The row
- * read is the newest committed (or this transaction's own) version, at any
- * isolation level: under REPEATABLE READ a count no longer fails with a
- * serialization error when another call counted on the row since the
- * transaction's snapshot (a counter's sum does not depend on the order).
+ * The row lock is the one an UPDATE takes (FOR NO KEY UPDATE; a DELETE's
+ * for a reservation), held to the end of the transaction, so the lock order
+ * of spend rows (budget id, scope value, period start) and everything built
+ * on it are as before.
  *
- * A reservation's row is deleted the same way when it is settled or
- * released.  No statement trigger fires for that delete (the executor's
- * tuple routines fire row triggers only), so the caller takes what the
- * reservation held off its spend rows itself, as ai_budget_reservation_ended
- * does for every other delete.
+ * No statement trigger fires for these changes (the tuple routines fire row
+ * triggers only), so the caller does what ai_budget_reservation_ended does
+ * for every other delete of a reservation: it takes the holds off itself.
  *
  * What this does not do: make a row (the first call of a period goes
- * through the SQL upsert, which settles two first calls racing), or change
- * a table that has row triggers, or spend rows with triggers at all, of
- * someone else's (they would not fire the way an UPDATE fires them), or
+ * through the SQL upsert, which settles two first calls racing); change a
+ * table with a trigger of someone else's (it would not fire as it does for
+ * SQL); write in a read-only transaction (SQL raises the error); or apply
  * row-level security (the extension's own bookkeeping, as the SQL it
  * replaces ran as the table's owner; a tenant's reservations end through
- * SQL, under its policy).  The openers return NULL for a table they cannot
+ * SQL, under its policy).  The openers return NULL where they cannot
  * serve, and the callers use SQL.
  */
 #include "aitrack.h"
@@ -52,9 +54,9 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
-#include "utils/array.h"
 #include "common/int.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/snapmgr.h"

@@ -6,7 +6,7 @@
 -- compared as an interval; a tenant's reservation holds nothing against a
 -- shared budget, also after a budget change; a period ends at the next
 -- local midnight where DST starts at midnight; a long statement counts
--- exactly (its entries merged as it goes).  1.9: spend rows and
+-- exactly (its entries merged as it goes).  After 1.8: spend rows and
 -- reservations change without SQL (src/budget_rows.c), unless a table has
 -- a trigger of someone else's, whose trigger then fires as before.
 --
@@ -114,7 +114,7 @@ SELECT count(*) AS differing FROM (
      EXCEPT
      SELECT t, count(*), COALESCE(sum(c.cost_usd), 0) FROM ai_call c, unnest(c.tags) t GROUP BY 1)) d;
 
--- 1.9: the direct changes (src/budget_rows.c), and their fallback.  A
+-- After 1.8: the direct changes (src/budget_rows.c), and their fallback.  A
 -- reservation around a call, settled: held, counted, taken off, exactly.
 -- (The budget's creation counts the calls above into it: only user d1's
 -- row is looked at.)
