@@ -31,11 +31,18 @@ FAILED=0
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; FAILED=1; }
 
+# Skipped only when the default source folder has no tarball; a folder
+# named in AITRACK_CITUS_SOURCES must have one.
+SOURCES=${AITRACK_CITUS_SOURCES:-$REPO/../shared/citus}
 shopt -s nullglob
-tarballs=("${AITRACK_CITUS_SOURCES:-$REPO/../shared/citus}"/citus-*.tar.gz)
+tarballs=("$SOURCES"/citus-*.tar.gz)
 shopt -u nullglob
 if (( ${#tarballs[@]} == 0 )); then
-    echo "skipped: no Citus source tarball in ${AITRACK_CITUS_SOURCES:-$REPO/../shared/citus}"
+    if [[ -n ${AITRACK_CITUS_SOURCES:-} ]]; then
+        echo "not ok - no Citus source tarball in AITRACK_CITUS_SOURCES ($SOURCES)"
+        exit 1
+    fi
+    echo "skipped: no Citus source tarball in $SOURCES"
     exit 0
 fi
 if ! PGC=$(bash "$REPO/scripts/citus-build.sh" 17); then
@@ -44,42 +51,51 @@ if ! PGC=$(bash "$REPO/scripts/citus-build.sh" 17); then
 fi
 BIN=$(dirname "$PGC")
 
-run_dir_init
-RUN=$AITRACK_RUN/citus
+# A folder of this run's own (two runs in one checkout must not share one).
+run_dir_init || { echo "not ok - no run folder (scripts/cluster.sh run_dir_init)"; exit 1; }
+RUN=$(mktemp -d "${AITRACK_RUN:?}/citus.XXXXXX") || { echo "not ok - no folder in $AITRACK_RUN"; exit 1; }
+chown postgres "$RUN" || exit 1
+ARTIFACTS=$REPO/.run/test-artifacts/citus
 PORTS=()
+PIDS=()
+# stop_nodes: fast, else immediate, else the postmaster's pid; the folder
+# goes only when no node is left (the logs are kept on failure).
 stop_nodes() {
-    local i
-    for i in 0 1 2; do
-        [[ -f $RUN/n$i/postmaster.pid ]] &&
-            runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n$i" -m fast -w stop >/dev/null 2>&1
+    local i alive=0
+    for i in "${!PIDS[@]}"; do
+        runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n$i" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+            runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n$i" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
+            kill -QUIT "${PIDS[$i]}" 2>/dev/null
+        # (pg_ctl returns when the pid file is gone; the process may take a moment)
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "${PIDS[$i]}" 2>/dev/null || break; sleep 0.5; done
+        if kill -0 "${PIDS[$i]}" 2>/dev/null; then
+            echo "citus: node $i (pid ${PIDS[$i]}) is still running; $RUN kept" >&2
+            alive=1
+        fi
     done
-    rm -rf -- "$RUN"
+    if (( FAILED )); then
+        mkdir -p "$ARTIFACTS" && cp "$RUN"/n*.log "$RUN"/build.log "$ARTIFACTS"/ 2>/dev/null
+    fi
+    (( alive )) || rm -rf -- "$RUN"
     run_dir_cleanup
 }
 trap stop_nodes EXIT
 
 # aitrack into the Citus server, from a copy (the checkout's objects stay
 # those of its own build).
-rm -rf -- "$RUN"
-mkdir -p "$RUN"
-chown postgres "$RUN"
-copy_tree "$RUN/src" >/dev/null
-if ! (cd "$RUN/src" && make -s clean >/dev/null 2>&1 && make -s -j"$(nproc)" PG_CONFIG="$PGC" &&
-      make -s install PG_CONFIG="$PGC") >"$RUN/build.log" 2>&1; then
+copy_tree "$RUN/src" >/dev/null || { echo "not ok - the tree could not be copied"; exit 1; }
+if ! (cd "$RUN/src" && make clean PG_CONFIG="$PGC" && make -j"$(nproc)" PG_CONFIG="$PGC" &&
+      make install PG_CONFIG="$PGC") >"$RUN/build.log" 2>&1; then
     tail -n 40 "$RUN/build.log"
+    FAILED=1
     echo "not ok - aitrack could not be built for $PGC"
     exit 1
 fi
 
-# Three nodes: free ports in the project's range, sockets in $RUN.
-port=${AITRACK_PORTS[0]}
+# Three nodes, sockets in $RUN (so the ports may be those of clusters
+# elsewhere), on the project's first ports.
 for i in 0 1 2; do
-    while [[ -e /tmp/.s.PGSQL.$port || -e $RUN/.s.PGSQL.$port ]] ||
-          (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-        port=$(( port + 1 ))
-    done
-    PORTS+=("$port")
-    port=$(( port + 1 ))
+    PORTS+=("$(( AITRACK_PORTS[0] + 1 + i ))")
     runuser -u postgres -- "$BIN/initdb" -D "$RUN/n$i" -A trust --no-sync >/dev/null
     cat >>"$RUN/n$i/postgresql.conf" <<CONF
 shared_preload_libraries = 'citus'
@@ -90,7 +106,8 @@ max_prepared_transactions = 20
 fsync = off
 CONF
     runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n$i" -l "$RUN/n$i.log" -w start >/dev/null ||
-        { cat "$RUN/n$i.log"; echo "not ok - node $i did not start"; exit 1; }
+        { cat "$RUN/n$i.log"; FAILED=1; echo "not ok - node $i did not start"; exit 1; }
+    PIDS[$i]=$(head -n 1 "$RUN/n$i/postmaster.pid")
 done
 log "coordinator on ${PORTS[0]}, workers on ${PORTS[1]} and ${PORTS[2]} ($BIN)"
 
@@ -129,6 +146,8 @@ DB=citus_limits join
 got=$(DB=citus_limits node 0 -c "SET client_min_messages = error" -c "CREATE EXTENSION aitrack CASCADE")
 expect_error "limit: CREATE EXTENSION on a running cluster fails in Citus's two-phase commit" "$got" \
     "cannot PREPARE a transaction that has operated on temporary objects"
+got=$(DB=citus_limits node 1 -c "CREATE EXTENSION aitrack CASCADE")
+expect_error "limit: a worker of the cluster refuses it" "$got" "operation is not allowed on this node"
 expect "... and leaves aitrack on no node" \
     "$(for i in 0 1 2; do DB=citus_limits node $i -c "SELECT count(*) FROM pg_extension WHERE extname = 'aitrack'"; done | tr '\n' ' ')" "0 0 0 "
 
@@ -152,10 +171,13 @@ got=$(node 0 -c "SELECT count(*) FROM record_ai_calls('[
     {\"modelname\": \"gpt-4o\", \"version\": \"2024-08-06\", \"prompt\": \"a\", \"response\": {}, \"cost_usd\": 0.5},
     {\"modelname\": \"gpt-4o\", \"version\": \"2024-08-06\", \"prompt\": \"b\", \"response\": {}, \"cost_usd\": 0.125}]')")
 expect "record_ai_calls() on the coordinator, two calls" "$got" "2"
-got=$(node 0 -c "INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('all', 'all', 'month', 1)" \
-             -c "SELECT ai_budget_release(ai_budget_reserve(0.125))" \
+node 0 -c "INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('all', 'all', 'month', 1)"
+reservation=$(node 0 -c "SELECT ai_budget_reserve(0.125)")
+got=$(node 0 -c "SELECT spent_usd || ' ' || reserved_usd || ' ' || calls FROM ai_budget_spend")
+expect "a budget counts the calls (its recount), a reservation holds" "$got" "0.875 0.125 3"
+got=$(node 0 -c "SELECT ai_budget_release($reservation)" \
              -c "SELECT spent_usd || ' ' || reserved_usd || ' ' || calls FROM ai_budget_spend")
-expect "a budget counts the calls, a reservation holds and is released" "$got" "t
+expect "... and is released" "$got" "t
 0.875 0.000 3"
 got=$(node 0 -c "SELECT ai_budget_reserve(0.25)")
 expect_error "the hard limit refuses what would pass it" "$got" 'budget "all" would be exceeded'
@@ -165,12 +187,15 @@ expect "nothing is distributed" "$(node 0 -c "SELECT count(*) FROM pg_dist_parti
 expect "the workers' copies stay empty" "$(node 1 -c "SELECT count(*) FROM ai_call")" "0"
 
 # What does not work yet (README, issue 14).
+got=$(node 0 -c "SELECT create_distributed_table('ai_call', 'user_id')")
+expect_error "limit: ai_call cannot be distributed as it has triggers" "$got" \
+    'cannot distribute relation "ai_call" because it has triggers'
 got=$(node 0 -c "SET citus.enable_unsafe_triggers = on" -c "SELECT create_distributed_table('ai_call', 'user_id')")
 expect_error "limit: ai_call cannot be distributed by user_id (its primary key)" "$got" \
     "Distributed relations cannot have UNIQUE, EXCLUDE, or PRIMARY KEY constraints that do not include the partition column"
 
 if (( FAILED )); then
-    echo "citus: some checks failed (server logs: $RUN/n*.log)"
+    echo "citus: some checks failed (server logs kept in $ARTIFACTS)"
     for i in 0 1 2; do tail -n 20 "$RUN/n$i.log"; done
     exit 1
 fi
