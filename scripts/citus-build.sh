@@ -63,17 +63,8 @@ if [[ -f $stamp && $(cat "$stamp") == "$want_stamp" && -x $prefix/bin/pg_config 
     exit 0
 fi
 
-missing=()
-for pkg in "${BUILD_DEPS[@]}"; do
-    [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true) == "install ok installed" ]] ||
-        missing+=("$pkg")
-done
-if (( ${#missing[@]} )); then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq </dev/null >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >&2
-fi
+# (stdout is the pg_config path: the installer's progress goes to stderr)
+bash "$REPO/scripts/apt-missing.sh" "${BUILD_DEPS[@]}"
 
 work=$(mktemp -d /var/tmp/aitrack-citusbuild.XXXXXX)
 trap 'rm -rf -- "$work"' EXIT

@@ -410,6 +410,27 @@ numeric_plus(Datum a, Numeric b)
 }
 
 /*
+ * Find and lock the spend row of key (into rows->table.found), in
+ * rows->table.per_row, which this resets with the executor's per-tuple
+ * memory.  The caller switches back to its own context.
+ */
+static bool
+spend_row_find(AiSpendRows *rows, const AiSpendKey *key)
+{
+	DirectTable *t = &rows->table;
+	AttrNumber	key_atts[3] = {rows->budget_id, rows->scope_value, rows->period_start};
+	Datum		key_values[3];
+
+	MemoryContextReset(t->per_row);
+	ResetPerTupleExprContext(t->estate);
+	MemoryContextSwitchTo(t->per_row);
+	key_values[0] = Int64GetDatum(key->budget_id);
+	key_values[1] = CStringGetTextDatum(key->scope_value);
+	key_values[2] = TimestampTzGetDatum(key->period_start);
+	return direct_find(t, key_atts, key_values, 3, LockTupleNoKeyExclusive);
+}
+
+/*
  * Change the spend row of key as change says, locking it to the end of the
  * transaction.  AI_SPEND_NO_ROW: there is none (nothing changed, nothing
  * locked).  AI_SPEND_OVER_LIMIT: change->limit is set and spent + reserved
@@ -425,18 +446,10 @@ ai_spend_row_change(AiSpendRows *rows, const AiSpendKey *key, const AiSpendChang
 	MemoryContext caller = CurrentMemoryContext;
 	int			natts = RelationGetDescr(t->rel)->natts;
 	AiSpendResult result = AI_SPEND_CHANGED;
-	AttrNumber	key_atts[3] = {rows->budget_id, rows->scope_value, rows->period_start};
-	Datum		key_values[3];
 	Datum		spent;
 	Datum		reserved;
 
-	MemoryContextReset(t->per_row);
-	ResetPerTupleExprContext(t->estate);
-	MemoryContextSwitchTo(t->per_row);
-	key_values[0] = Int64GetDatum(key->budget_id);
-	key_values[1] = CStringGetTextDatum(key->scope_value);
-	key_values[2] = TimestampTzGetDatum(key->period_start);
-	if (!direct_find(t, key_atts, key_values, 3, LockTupleNoKeyExclusive))
+	if (!spend_row_find(rows, key))
 	{
 		MemoryContextSwitchTo(caller);
 		return AI_SPEND_NO_ROW;
@@ -538,6 +551,21 @@ ai_reservation_rows_close(AiReservationRows *rows)
 }
 
 /*
+ * What the reservation row in rows->table.found holds, copied into the
+ * current memory context.
+ */
+static void
+holds_of_found(AiReservationRows *rows, AiReservationHolds *held)
+{
+	TupleTableSlot *found = rows->table.found;
+
+	held->amount = DatumGetNumericCopy(found->tts_values[rows->amount_usd - 1]);
+	held->budget_ids = DatumGetArrayTypePCopy(found->tts_values[rows->hold_budget_ids - 1]);
+	held->scope_values = DatumGetArrayTypePCopy(found->tts_values[rows->hold_scope_values - 1]);
+	held->period_starts = DatumGetArrayTypePCopy(found->tts_values[rows->hold_period_starts - 1]);
+}
+
+/*
  * Delete reservation id's row; false when there is none.  *held gets what
  * it held (copied into the caller's memory context), for the caller to take
  * off the spend rows.
@@ -561,10 +589,7 @@ ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReservationHolds 
 	ExecSimpleRelationDelete(t->rri, t->estate, NULL, found);
 	CommandCounterIncrement();
 	MemoryContextSwitchTo(caller);
-	held->amount = DatumGetNumericCopy(found->tts_values[rows->amount_usd - 1]);
-	held->budget_ids = DatumGetArrayTypePCopy(found->tts_values[rows->hold_budget_ids - 1]);
-	held->scope_values = DatumGetArrayTypePCopy(found->tts_values[rows->hold_scope_values - 1]);
-	held->period_starts = DatumGetArrayTypePCopy(found->tts_values[rows->hold_period_starts - 1]);
+	holds_of_found(rows, held);
 	return true;
 }
 
@@ -575,18 +600,9 @@ ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReservationHolds 
 bool
 ai_spend_row_lock(AiSpendRows *rows, const AiSpendKey *key)
 {
-	DirectTable *t = &rows->table;
 	MemoryContext caller = CurrentMemoryContext;
-	AttrNumber	key_atts[3] = {rows->budget_id, rows->scope_value, rows->period_start};
-	Datum		key_values[3];
-	bool		found;
+	bool		found = spend_row_find(rows, key);
 
-	MemoryContextReset(t->per_row);
-	MemoryContextSwitchTo(t->per_row);
-	key_values[0] = Int64GetDatum(key->budget_id);
-	key_values[1] = CStringGetTextDatum(key->scope_value);
-	key_values[2] = TimestampTzGetDatum(key->period_start);
-	found = direct_find(t, key_atts, key_values, 3, LockTupleNoKeyExclusive);
 	MemoryContextSwitchTo(caller);
 	return found;
 }
@@ -602,7 +618,6 @@ ai_reservation_row_peek(AiReservationRows *rows, int64 id, AiReservationHolds *h
 	DirectTable *t = &rows->table;
 	MemoryContext caller = CurrentMemoryContext;
 	Datum		key = Int64GetDatum(id);
-	TupleTableSlot *found = t->found;
 
 	MemoryContextReset(t->per_row);
 	MemoryContextSwitchTo(t->per_row);
@@ -612,9 +627,6 @@ ai_reservation_row_peek(AiReservationRows *rows, int64 id, AiReservationHolds *h
 		return false;
 	}
 	MemoryContextSwitchTo(caller);
-	held->amount = DatumGetNumericCopy(found->tts_values[rows->amount_usd - 1]);
-	held->budget_ids = DatumGetArrayTypePCopy(found->tts_values[rows->hold_budget_ids - 1]);
-	held->scope_values = DatumGetArrayTypePCopy(found->tts_values[rows->hold_scope_values - 1]);
-	held->period_starts = DatumGetArrayTypePCopy(found->tts_values[rows->hold_period_starts - 1]);
+	holds_of_found(rows, held);
 	return true;
 }
