@@ -33,7 +33,8 @@ OBJS = \
 	src/budget_cache.o \
 	src/budget_count.o \
 	src/budget_reserve.o \
-	src/budget_rows.o
+	src/budget_rows.o \
+	src/budget_memory.o
 
 DATA = $(wildcard sql/aitrack--*.sql) $(wildcard aitrack--*.control)
 

@@ -24,6 +24,7 @@ _PG_init(void)
 	drop_guard_init();
 	upkeep_init();
 	check_cache_init();
+	budget_memory_init();
 	/* Nothing else may define aitrack.* settings; a typo is an error. */
 	MarkGUCPrefixReserved("aitrack");
 }

@@ -35,6 +35,7 @@
  *		budget_count.c	the trigger that counts inserted calls against their
  *						budgets, and sends the alerts (1.8)
  *		budget_reserve.c ai_budget_reserve(), _settle() and _release() (1.8)
+ *		budget_memory.c	reservations held in shared memory (1.9)
  *		budget_rows.c	spend rows changed through the executor's tuple
  *						routines, not SQL, for the two files above (after 1.8)
  *
@@ -391,6 +392,34 @@ extern bool ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReser
 extern bool ai_spend_row_lock(AiSpendRows *rows, const AiSpendKey *key);
 extern bool ai_reservation_row_peek(AiReservationRows *rows, int64 id, AiReservationHolds *held);
 extern const AiBudgetSet *ai_budget_set(Oid schema);
+/* budget_rows.c: a spend row read, not locked (1.9) */
+extern bool ai_spend_row_read(Oid schema, const AiSpendKey *key, Numeric *spent, Numeric *reserved);
+
+/* budget_memory.c: reservations held in shared memory (1.9) */
+#define AI_MEMORY_SCOPE_MAX 64	/* scope values this long or longer stay in the table */
+#define AI_MEMORY_HOLDS_MAX 6	/* as many budgets at most, per reservation */
+
+typedef enum AiReservationsPlace
+{
+	AI_RESERVATIONS_TABLE,
+	AI_RESERVATIONS_MEMORY
+} AiReservationsPlace;
+
+typedef enum AiMemoryEnd
+{
+	AI_MEMORY_UNKNOWN,
+	AI_MEMORY_ENDING,
+	AI_MEMORY_BUSY
+} AiMemoryEnd;
+
+extern void budget_memory_init(void);
+extern Oid	ai_memory_install(Oid schema);
+extern bool ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, int64 amount,
+						   const AiSpendKey *keys, int nkeys, int64 *held_before);
+extern void ai_memory_unhold(Oid install, int64 id);
+extern AiMemoryEnd ai_memory_end(Oid install, int64 id);
+extern Datum ai_nano_numeric(int64 nano);
+
 extern const char *ai_budget_scope_name(AiBudgetScope scope);
 extern int	ai_budget_spi_execute(SPIPlanPtr plan, Datum *params, const char *nulls);
 extern TimestampTz ai_budget_period_start(const AiBudget *budget, TimestampTz at);

@@ -212,6 +212,88 @@ refuse(const AiBudgetMatch *m, Datum spent, Datum held, Datum estimate)
 
 #define ARG_TEXT(n) (PG_ARGISNULL(n) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(n)))
 
+/* The largest estimate held in memory (nano-USD in a bigint, summed). */
+#define MEMORY_ESTIMATE_MAX 1e9
+
+/* estimate (numeric USD) in nano-USD, rounded up: what a memory hold holds */
+static int64
+estimate_nano(Datum estimate)
+{
+	Datum		scaled = DirectFunctionCall2(numeric_mul, estimate,
+											 DirectFunctionCall1(int8_numeric, Int64GetDatum(1000000000)));
+
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8, DirectFunctionCall1(numeric_ceil, scaled)));
+}
+
+/*
+ * Reserve in shared memory (budget_memory.c; aitrack.budget_reservations
+ * = memory): the hold is put in memory first, where every other
+ * reservation sees it, then each hard budget is checked against what its
+ * spend row says now plus what the others held in memory when this one
+ * was added.  A settle commits (its call counted) before it takes its hold
+ * off, so a hold gone before this one went in has its call in the row read
+ * after: nothing is missed, and what a settle in flight holds may count
+ * twice for a moment (a refusal near the limit, never an overshoot).  Two
+ * reservations checked at once near the limit may both be refused where
+ * one would have fitted.  False, holding nothing, where memory has no room
+ * (the caller reserves in the table).
+ */
+static bool
+reserve_in_memory(Oid schema, Oid install, const AiBudgetMatch *matches, int nmatches,
+				  Datum estimate, TimestampTz now, TimestampTz until, int64 *id)
+{
+	AiSpendKey	keys[AI_MEMORY_HOLDS_MAX];
+	int64		held_before[AI_MEMORY_HOLDS_MAX];
+	int64		amount = estimate_nano(estimate);
+
+	if (nmatches > AI_MEMORY_HOLDS_MAX)
+		return false;
+	for (int i = 0; i < nmatches; i++)
+	{
+		keys[i].budget_id = matches[i].budget->id;
+		keys[i].scope_value = matches[i].scope_value;
+		keys[i].period_start = ai_budget_period_start(matches[i].budget, now);
+		if (strlen(keys[i].scope_value) >= AI_MEMORY_SCOPE_MAX)
+			return false;
+	}
+	*id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(install)));
+	if (!ai_memory_hold(install, *id, until, amount, keys, nmatches, held_before))
+		return false;
+	for (int i = 0; i < nmatches; i++)
+	{
+		const AiBudgetMatch *m = &matches[i];
+		Numeric		spent;
+		Numeric		reserved;
+		Datum		held;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!m->budget->hard)
+			continue;
+		ai_spend_row_read(schema, &keys[i], &spent, &reserved);
+		held = DirectFunctionCall2(numeric_add, NumericGetDatum(reserved), ai_nano_numeric(held_before[i]));
+		if (fits(NumericGetDatum(spent), held, estimate, m->budget->limit_usd))
+			continue;
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(reserved),
+											  DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))) != 0)
+		{
+			/* the table's expired reservations hold nothing */
+			Datum		key[4] = {Int64GetDatum(keys[i].budget_id), CStringGetTextDatum(keys[i].scope_value),
+			TimestampTzGetDatum(keys[i].period_start), estimate};
+			Datum		row_spent;
+			Datum		row_held;
+
+			row_state(key, &row_spent, &row_held);
+			held = DirectFunctionCall2(numeric_add, row_held, ai_nano_numeric(held_before[i]));
+			if (fits(row_spent, held, estimate, m->budget->limit_usd))
+				continue;
+			spent = DatumGetNumeric(row_spent);
+		}
+		ai_memory_unhold(install, *id);
+		refuse(m, NumericGetDatum(spent), held, estimate);
+	}
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(ai_budget_reserve_1_8);
 
 /*
@@ -244,6 +326,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int64		reservation;
 	AiSpendRows *spend_rows;
+	Oid			install;
 
 	tenant = caller_user(schema, !PG_ARGISNULL(1), PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1),
 						 &who, &has_who);
@@ -314,6 +397,15 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 							   ARG_TEXT(2), ARG_TEXT(3),
 							   PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
 							   ARG_TEXT(5), &matches);
+	/* held in shared memory, where the setting says so and it can be */
+	if (!tenant && estimate_usd <= MEMORY_ESTIMATE_MAX &&
+		OidIsValid(install = ai_memory_install(schema)) &&
+		reserve_in_memory(schema, install, matches, nmatches, estimate, now,
+						  DatumGetTimestampTz(until), &reservation))
+	{
+		SPI_finish();
+		PG_RETURN_INT64(reservation);
+	}
 	spend_rows = nmatches > 0 ? ai_spend_rows_open(schema) : NULL;
 	hold_ids = palloc(sizeof(Datum) * Max(nmatches, 1));
 	hold_values = palloc(sizeof(Datum) * Max(nmatches, 1));
@@ -567,10 +659,28 @@ end_reservation(Oid schema, bool has_id, Datum id)
 	Oid			budget_relid = get_relname_relid("ai_budget", schema);
 	bool		found;
 	AiReservationRows *reservations;
+	Oid			install;
 
 	tenant = caller_user(schema, false, (Datum) 0, &who, &has_who);
 	if (!has_id)
 		return false;
+	/*
+	 * Held in shared memory (not a tenant's: those are in the table): ended
+	 * when this transaction commits.  One another transaction in progress
+	 * made or is ending is not this one's to end.
+	 */
+	if (!tenant && OidIsValid(install = ai_memory_install(schema)))
+	{
+		switch (ai_memory_end(install, DatumGetInt64(id)))
+		{
+			case AI_MEMORY_ENDING:
+				return true;
+			case AI_MEMORY_BUSY:
+				return false;
+			case AI_MEMORY_UNKNOWN:
+				break;
+		}
+	}
 	/*
 	 * ai_budget first, as recording and reserving take it: a transaction
 	 * that releases, then records, must not hold spend rows while it waits

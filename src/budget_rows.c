@@ -630,3 +630,88 @@ ai_reservation_row_peek(AiReservationRows *rows, int64 id, AiReservationHolds *h
 	holds_of_found(rows, held);
 	return true;
 }
+
+/*
+ * The spent and reserved figures of the spend row of key as committed now
+ * (a snapshot taken here), not locked; false (and zeros) when there is
+ * none.  For a reservation held in memory (1.9), which writes nothing: its
+ * check reads the row after its hold is in memory, so a settle that took
+ * its own hold off before that is seen here with its call counted
+ * (budget_memory.c).  As the SQL it stands for, this reads the table as
+ * its owner, with no row-level security.
+ */
+bool
+ai_spend_row_read(Oid schema, const AiSpendKey *key, Numeric *spent, Numeric *reserved)
+{
+	Oid			relid = get_relname_relid("ai_budget_spend", schema);
+	Relation	rel;
+	Relation	index;
+	Oid			pkey;
+	TupleDesc	desc;
+	AttrNumber	atts[5];
+	ScanKeyData keys[3];
+	Datum		values[3];
+	RegProcedure eqs[3] = {F_INT8EQ, F_TEXTEQ, F_TIMESTAMP_EQ};
+	Oid			types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+	Snapshot	snapshot;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+
+	*spent = *reserved = DatumGetNumeric(DirectFunctionCall1(int4_numeric, Int32GetDatum(0)));
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	atts[0] = column_of(desc, "budget_id");
+	atts[1] = column_of(desc, "scope_value");
+	atts[2] = column_of(desc, "period_start");
+	atts[3] = column_of(desc, "spent_usd");
+	atts[4] = column_of(desc, "reserved_usd");
+#if PG_VERSION_NUM >= 180000
+	pkey = RelationGetPrimaryKeyIndex(rel, false);
+#else
+	pkey = RelationGetPrimaryKeyIndex(rel);
+#endif
+	if (!primary_key_is(rel, pkey, atts, 3) || atts[3] <= 0 || atts[4] <= 0)
+		elog(ERROR, "ai_budget_spend lacks its primary key or its columns");
+	for (int i = 0; i < 3; i++)
+		if (TupleDescAttr(desc, atts[i] - 1)->atttypid != types[i])
+			elog(ERROR, "unexpected type in the key of ai_budget_spend");
+	values[0] = Int64GetDatum(key->budget_id);
+	values[1] = CStringGetTextDatum(key->scope_value);
+	values[2] = TimestampTzGetDatum(key->period_start);
+	index = index_open(pkey, AccessShareLock);
+	for (int i = 0; i < 3; i++)
+	{
+		ScanKeyInit(&keys[i], i + 1, BTEqualStrategyNumber, eqs[i], values[i]);
+		keys[i].sk_collation = index->rd_indcollation[i];
+	}
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	slot = table_slot_create(rel, NULL);
+#if PG_VERSION_NUM >= 180000
+	scan = index_beginscan(rel, index, snapshot, NULL, 3, 0);
+#else
+	scan = index_beginscan(rel, index, snapshot, 3, 0);
+#endif
+	index_rescan(scan, keys, 3, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+	{
+		bool		isnull;
+		Datum		s = slot_getattr(slot, atts[3], &isnull);
+		Datum		r;
+
+		if (!isnull)
+			*spent = DatumGetNumericCopy(s);
+		r = slot_getattr(slot, atts[4], &isnull);
+		if (!isnull)
+			*reserved = DatumGetNumericCopy(r);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}

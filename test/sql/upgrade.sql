@@ -765,6 +765,25 @@ SELECT ai_budget_settle(:live_reservation,
 SELECT spent_usd, reserved_usd, calls, remaining_usd FROM ai_budget_status WHERE budget = 'upgrade each user';
 SELECT ai_budget_reserve(0.7, '00000000-0000-0000-0000-0000000000a1') > 0 AS fits_exactly;
 SELECT ai_budget_reserve(0.01, '00000000-0000-0000-0000-0000000000a1');
+-- 1.8 -> 1.9: reservations in memory.  Nothing of the tables changes; the
+-- figures are the same after, a reservation 1.8 made in the table ends
+-- under 1.9, and with aitrack.budget_reservations at its default ('table')
+-- nothing is held in memory.
+SELECT r.id AS table_reservation FROM ai_budget_reservation r WHERE r.amount_usd = 0.7 \gset
+CREATE TEMP TABLE status_1_8 AS
+SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status;
+ALTER EXTENSION aitrack UPDATE TO '1.9';
+SELECT count(*) AS differing
+  FROM ((TABLE status_1_8 EXCEPT ALL SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status)
+        UNION ALL (SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status
+                   EXCEPT ALL TABLE status_1_8)) d;
+SELECT current_setting('aitrack.budget_reservations') AS reservations_in,
+       (SELECT count(*) FROM ai_budget_memory_reservations()) AS in_memory,
+       ai_budget_memory_held(b.id, '00000000-0000-0000-0000-0000000000a1', date_trunc('month', now(), 'Etc/UTC')) AS memory_held
+  FROM ai_budget b WHERE b.name = 'upgrade each user';
+SELECT budget, reserved_usd FROM ai_budget_check(0.1, '00000000-0000-0000-0000-0000000000a1');
+SELECT ai_budget_release(:table_reservation) AS released;
+SELECT spent_usd, reserved_usd, remaining_usd FROM ai_budget_status WHERE budget = 'upgrade each user';
 DELETE FROM ai_call WHERE prompt = 'upgrade';
 DELETE FROM ai_budget;
 DELETE FROM ai_budget_reservation;
