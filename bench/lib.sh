@@ -483,6 +483,8 @@ ALTER SYSTEM SET checkpoint_timeout = '30min';
 ALTER SYSTEM SET synchronous_commit = off;
 ALTER SYSTEM SET autovacuum = on;
 ALTER SYSTEM SET fsync = $BENCH_FSYNC;
+-- (1.9: the shared memory of reservations held in memory, on every version)
+ALTER SYSTEM SET shared_preload_libraries = 'aitrack';
 SQL
     if ! as_pg pg_ctl -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
             -w -t 120 restart >/dev/null; then
