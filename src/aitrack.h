@@ -419,6 +419,7 @@ extern bool ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, int64 
 extern void ai_memory_unhold(Oid install, int64 id);
 extern AiMemoryEnd ai_memory_end(Oid install, int64 id);
 extern Datum ai_nano_numeric(int64 nano);
+extern const char *ai_memory_effective(void);
 
 extern const char *ai_budget_scope_name(AiBudgetScope scope);
 extern int	ai_budget_spi_execute(SPIPlanPtr plan, Datum *params, const char *nulls);

@@ -564,6 +564,17 @@ ai_memory_install(Oid schema)
 	return install;
 }
 
+/* Where reservations go, as ai_settings() shows it. */
+const char *
+ai_memory_effective(void)
+{
+	if (reservations_setting != AI_RESERVATIONS_MEMORY)
+		return "table";
+	if (!store_preloaded && PG_VERSION_NUM < 170000)
+		return "table (no shared memory for it: shared_preload_libraries = 'aitrack' is needed before PostgreSQL 17)";
+	return "memory";
+}
+
 static void
 fill_key(MemKey *mk, Oid install, const AiSpendKey *key)
 {

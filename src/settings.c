@@ -55,6 +55,8 @@ ai_settings_1_4(PG_FUNCTION_ARGS)
 	add_row(rsinfo, "aitrack.allow_drop",
 			GetConfigOption("aitrack.allow_drop", true, false),
 			"on: DROP EXTENSION, TRUNCATE and ALTER EXTENSION ... DROP may delete recorded data");
+	add_row(rsinfo, "aitrack.budget_reservations", ai_memory_effective(),
+			"where ai_budget_reserve() keeps reservations (1.9): table (ai_budget_reservation) or memory (shared memory, lost on restart; a server setting)");
 	add_row(rsinfo, "aitrack.store_content", ai_store_content_effective(),
 			"what record_ai_call keeps of prompts and responses: what ALTER ROLE/DATABASE stored, with PostgreSQL's precedence; a session's own value can only make it stricter");
 	add_row(rsinfo, "aitrack.tenant",
