@@ -557,6 +557,7 @@ sub check_grants
 	my $v16 = vcmp($version, '1.6') >= 0;
 	my $v17 = vcmp($version, '1.7') >= 0;
 	my $v18 = vcmp($version, '1.8') >= 0;
+	my $v19 = vcmp($version, '1.9') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -692,6 +693,14 @@ sub check_grants
 		  'table ai_usage_purged_project_floor false false',
 		  'table ai_usage_rollup_project false false',
 		  'table ai_usage_rollup_project_daily false false';
+	}
+	if ($v19)
+	{
+		# reservations in memory: for readers and admins, not for a role
+		# granted 1.0's objects one by one
+		push @privs,
+		  'ai_budget_memory_held(bigint,text,timestamp with time zone) false',
+		  'ai_budget_memory_reservations() false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
