@@ -14,9 +14,9 @@
 -- ai_budget_reserve() holds its estimate in shared memory instead of
 -- ai_budget_reservation and the spend row, and ai_budget_settle() and
 -- ai_budget_release() end it there.  What such reservations hold on a
--- spend row, unexpired: 0 when none (or the setting is 'table', or this
--- server has no shared memory for it, or a tenant asks: a tenant's own
--- reservations are always in the table, and others' are not its business).
+-- spend row, unexpired: 0 when none (or this server has no shared memory
+-- for them); a tenant learns it for its own user's row of a user budget
+-- only, as it sees that row only.
 CREATE FUNCTION @extschema@.ai_budget_memory_held(budget_id bigint, scope_value text, period_start timestamptz)
 RETURNS numeric
 AS 'MODULE_PATHNAME', 'ai_budget_memory_held_1_9'
@@ -239,6 +239,6 @@ SELECT @extschema@.ai_reset_privileges();
 -- ==== END SECTION: privileges ====
 
 -- ==== BEGIN SECTION: comments ====
-COMMENT ON FUNCTION @extschema@.ai_budget_memory_held(bigint, text, timestamptz) IS 'What the unexpired reservations held in shared memory (aitrack.budget_reservations = memory, 1.9) hold on the spend row of (budget_id, scope_value, period_start), in USD; 0 when there are none, when reservations are kept in the table, and for a tenant.';
+COMMENT ON FUNCTION @extschema@.ai_budget_memory_held(bigint, text, timestamptz) IS 'What the unexpired reservations held in shared memory (aitrack.budget_reservations = memory, 1.9) hold on the spend row of (budget_id, scope_value, period_start), in USD; 0 when there are none. A tenant learns it for its own user''s row of a user budget only.';
 COMMENT ON FUNCTION @extschema@.ai_budget_memory_reservations() IS 'The reservations of this database''s aitrack held in shared memory now (1.9): id, amount_usd (rounded up to the nano-USD), expires_at, state (held, being made: its transaction is in progress, ending: a settle or release is), holds (how many spend rows it holds). Expired ones are listed until swept out. Lost when the server restarts.';
 -- ==== END SECTION: comments ====

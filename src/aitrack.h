@@ -396,8 +396,12 @@ extern const AiBudgetSet *ai_budget_set(Oid schema);
 extern bool ai_spend_row_read(Oid schema, const AiSpendKey *key, Numeric *spent, Numeric *reserved);
 
 /* budget_memory.c: reservations held in shared memory (1.9) */
-#define AI_MEMORY_SCOPE_MAX 64	/* scope values this long or longer stay in the table */
-#define AI_MEMORY_HOLDS_MAX 6	/* as many budgets at most, per reservation */
+#define AI_MEMORY_HOLDS_MAX 16	/* budgets one reservation held in memory holds, at most */
+
+#ifndef HAVE_INT128
+#error "aitrack needs a 128-bit integer type (what memory holds is summed in it)"
+#endif
+typedef int128 AiNano;			/* nano-USD */
 
 typedef enum AiReservationsPlace
 {
@@ -409,16 +413,19 @@ typedef enum AiMemoryEnd
 {
 	AI_MEMORY_UNKNOWN,
 	AI_MEMORY_ENDING,
-	AI_MEMORY_BUSY
+	AI_MEMORY_BUSY,
+	AI_MEMORY_NOT_YOURS
 } AiMemoryEnd;
 
 extern void budget_memory_init(void);
-extern Oid	ai_memory_install(Oid schema);
-extern bool ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, int64 amount,
-						   const AiSpendKey *keys, int nkeys, int64 *held_before);
+extern Oid	ai_memory_install(Oid schema, bool for_new);
+extern bool ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, AiNano amount,
+						   const AiSpendKey *keys, int nkeys, bool by_tenant,
+						   const pg_uuid_t *user, AiNano *held_before);
 extern void ai_memory_unhold(Oid install, int64 id);
-extern AiMemoryEnd ai_memory_end(Oid install, int64 id);
-extern Datum ai_nano_numeric(int64 nano);
+extern AiMemoryEnd ai_memory_end(Oid install, int64 id, bool tenant, const pg_uuid_t *user);
+extern AiNano ai_memory_held(Oid install, const AiSpendKey *key);
+extern Datum ai_nano_numeric(AiNano nano);
 extern const char *ai_memory_effective(void);
 
 extern const char *ai_budget_scope_name(AiBudgetScope scope);

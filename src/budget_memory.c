@@ -53,6 +53,8 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #if PG_VERSION_NUM >= 170000
@@ -64,6 +66,7 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #define MEM_SLOTS			8192	/* table size: reservations */
 #define MEM_SLOTS_LIVE		6144	/* at most this many at once */
@@ -76,8 +79,9 @@ typedef struct MemKey
 	Oid			install;
 	int64		budget_id;
 	TimestampTz period_start;
-	uint8		scope_len;
-	char		scope[AI_MEMORY_SCOPE_MAX];	/* zero-padded, not terminated */
+	uint64		scope_hash;		/* of the scope value: two values whose hashes
+								 * collide would share their holds (counted
+								 * twice: a refusal, never an overshoot) */
 } MemKey;
 
 typedef struct MemKeyEntry
@@ -85,7 +89,7 @@ typedef struct MemKeyEntry
 	bool		used;
 	uint32		hash;
 	int32		refs;			/* slots holding this key */
-	int64		held;			/* what they hold, nano-USD */
+	AiNano		held;			/* what they hold, nano-USD */
 	MemKey		key;
 } MemKeyEntry;
 
@@ -105,7 +109,10 @@ typedef struct MemSlot
 	Oid			install;
 	int64		id;
 	TimestampTz expires_at;
-	int64		amount;			/* nano-USD */
+	AiNano		amount;			/* nano-USD */
+	VirtualTransactionId ender; /* SLOT_ENDING: the transaction ending it */
+	bool		by_tenant;		/* made by a tenant, for user: */
+	pg_uuid_t	user;
 	int			nkeys;
 	MemKey		keys[AI_MEMORY_HOLDS_MAX];
 } MemSlot;
@@ -537,20 +544,39 @@ held_function_exists(Oid schema)
 }
 
 /*
- * The install reservations of schema are held under (its id sequence), or
- * InvalidOid when they are not held in memory: the setting is 'table', the
- * server has no store, or the installed version predates 1.9 (its status
- * view would not show them).
+ * The store, if this backend can reach it: preloaded, attached already, or
+ * (the setting 'memory') attached now.  With 'table' and no store attached
+ * on PostgreSQL 17's DSM registry, none is created for nothing.
+ */
+static MemStore *
+reachable_store(void)
+{
+	if (RecoveryInProgress())
+		return NULL;
+	if (store != NULL || reservations_setting == AI_RESERVATIONS_MEMORY)
+		return memory_store();
+	return NULL;
+}
+
+/*
+ * The install reservations of schema are held under in memory (its id
+ * sequence), or InvalidOid: the server has no store within reach, or the
+ * installed version predates 1.9 (its status view would not show them).
+ * for_new: for a new reservation, which also needs the setting 'memory';
+ * otherwise (ending one, reading what memory holds) memory is looked at
+ * whatever the setting, so that one held before the setting went back to
+ * 'table' still ends and still counts.
  */
 Oid
-ai_memory_install(Oid schema)
+ai_memory_install(Oid schema, bool for_new)
 {
 	static Oid	known_schema = InvalidOid;
 	static Oid	known_install = InvalidOid;
 	Oid			install;
 
-	if (reservations_setting != AI_RESERVATIONS_MEMORY || RecoveryInProgress() ||
-		memory_store() == NULL)
+	if (for_new && reservations_setting != AI_RESERVATIONS_MEMORY)
+		return InvalidOid;
+	if (reachable_store() == NULL)
 		return InvalidOid;
 	install = get_relname_relid("ai_budget_reservation_id_seq", schema);
 	if (!OidIsValid(install))
@@ -578,43 +604,37 @@ ai_memory_effective(void)
 static void
 fill_key(MemKey *mk, Oid install, const AiSpendKey *key)
 {
-	size_t		len = strlen(key->scope_value);
-
-	Assert(len < AI_MEMORY_SCOPE_MAX);
 	memset(mk, 0, sizeof(MemKey));
 	mk->db = MyDatabaseId;
 	mk->install = install;
 	mk->budget_id = key->budget_id;
 	mk->period_start = key->period_start;
-	mk->scope_len = (uint8) len;
-	memcpy(mk->scope, key->scope_value, len);
+	mk->scope_hash = hash_bytes_extended((const unsigned char *) key->scope_value,
+										 strlen(key->scope_value), 0);
 }
 
 /*
  * Hold amount (nano-USD) against keys[0..nkeys) as reservation id, until
- * expires_at; held_before[i] gets what the others hold on keys[i] (the
- * expired swept out first).  False, holding nothing, when the store has no
- * room (the caller keeps the reservation in the table).
+ * expires_at (by_tenant: a tenant's, for user); held_before[i] gets what
+ * the others hold on keys[i] (the expired swept out first).  False, holding
+ * nothing, when the store is full.
  */
 bool
-ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, int64 amount,
-			   const AiSpendKey *keys, int nkeys, int64 *held_before)
+ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, AiNano amount,
+			   const AiSpendKey *keys, int nkeys, bool by_tenant, const pg_uuid_t *user,
+			   AiNano *held_before)
 {
 	MemStore   *s = memory_store();
-	MemKey	   *mkeys = palloc(sizeof(MemKey) * Max(nkeys, 1));
+	MemKey		mkeys[AI_MEMORY_HOLDS_MAX];
 	uint32		hash = slot_hash(MyDatabaseId, install, id);
 	int			fresh = 0;
 	int			i;
 	MemSlot    *slot;
 
 	if (s == NULL || nkeys > AI_MEMORY_HOLDS_MAX)
-		return false;
+		elog(ERROR, "aitrack: no reservation store, or too many holds");
 	for (int k = 0; k < nkeys; k++)
-	{
-		if (strlen(keys[k].scope_value) >= AI_MEMORY_SCOPE_MAX)
-			return false;
 		fill_key(&mkeys[k], install, &keys[k]);
-	}
 	/* room for what may be added before anything is (nothing to undo) */
 	if (npending == pending_cap)
 	{
@@ -627,20 +647,10 @@ ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, int64 amount,
 	for (int k = 0; k < nkeys; k++)
 	{
 		int			e = key_find(s, &mkeys[k], key_hash(&mkeys[k]));
-		int64		sum;
 
 		if (e < 0)
-		{
 			fresh++;
-			held_before[k] = 0;
-		}
-		else
-			held_before[k] = s->keys[e].held;
-		if (pg_add_s64_overflow(held_before[k], amount, &sum))
-		{
-			LWLockRelease(&s->lock);
-			return false;
-		}
+		held_before[k] = e < 0 ? 0 : s->keys[e].held;
 	}
 	if (s->nslots >= MEM_SLOTS_LIVE || s->nkeys + fresh > MEM_KEYS_LIVE)
 	{
@@ -665,6 +675,11 @@ ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, int64 amount,
 	slot->id = id;
 	slot->expires_at = expires_at;
 	slot->amount = amount;
+	slot->by_tenant = by_tenant;
+	if (user != NULL)
+		slot->user = *user;
+	else
+		memset(&slot->user, 0, sizeof(pg_uuid_t));
 	slot->nkeys = nkeys;
 	memcpy(slot->keys, mkeys, sizeof(MemKey) * nkeys);
 	s->nslots++;
@@ -672,7 +687,6 @@ ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, int64 amount,
 		s->next_expiry = expires_at;
 	pending_add(PENDING_MADE, install, id, 0);	/* (room made above: no palloc) */
 	LWLockRelease(&s->lock);
-	pfree(mkeys);
 	return true;
 }
 
@@ -700,12 +714,19 @@ ai_memory_unhold(Oid install, int64 id)
 
 /*
  * End reservation id, when this transaction commits: AI_MEMORY_ENDING (it
- * is marked), AI_MEMORY_BUSY (another transaction in progress made it or
- * is ending it; or this one is already), AI_MEMORY_UNKNOWN (not held in
+ * is marked), AI_MEMORY_BUSY (another transaction in progress made it, or
+ * this one ended it already), AI_MEMORY_NOT_YOURS (a tenant's caller, and
+ * not its own tenant's reservation), AI_MEMORY_UNKNOWN (not held in
  * memory: the caller looks in the table).
+ *
+ * One another transaction is ending is waited for, as the row lock of a
+ * DELETE would be (VirtualXactLock(): a heavyweight lock wait, so that a
+ * cycle of them is a deadlock PostgreSQL detects); then it is gone if that
+ * one committed, held again if it rolled back.  (The end is done or undone
+ * by the transaction callbacks, before the transaction's locks go.)
  */
 AiMemoryEnd
-ai_memory_end(Oid install, int64 id)
+ai_memory_end(Oid install, int64 id, bool tenant, const pg_uuid_t *user)
 {
 	MemStore   *s = memory_store();
 	AiMemoryEnd result;
@@ -716,39 +737,57 @@ ai_memory_end(Oid install, int64 id)
 		pending_add(PENDING_ENDING, install, id, 0);
 		npending--;
 	}
-	LWLockAcquire(&s->lock, LW_EXCLUSIVE);
-	i = slot_find(s, install, id);
-	if (i < 0)
-		result = AI_MEMORY_UNKNOWN;
-	else if (!(s->slots[i].state == SLOT_LIVE ||
-			   (s->slots[i].state == SLOT_MADE && s->slots[i].owner == MyProcPid)))
-		result = AI_MEMORY_BUSY;	/* another's in progress, or ended here already */
-	else
+	for (;;)
 	{
-		/*
-		 * (One made in this transaction too: its end is undone with the
-		 * subtransaction that ended it, and it is the maker's again.)
-		 */
-		pending_add(PENDING_ENDING, install, id, s->slots[i].state);
-		s->slots[i].state = SLOT_ENDING;
-		s->slots[i].owner = MyProcPid;
-		result = AI_MEMORY_ENDING;
+		VirtualTransactionId ender;
+
+		CHECK_FOR_INTERRUPTS();
+		LWLockAcquire(&s->lock, LW_EXCLUSIVE);
+		i = slot_find(s, install, id);
+		if (i < 0)
+			result = AI_MEMORY_UNKNOWN;
+		else if (tenant && !(s->slots[i].by_tenant && user != NULL &&
+							 memcmp(&s->slots[i].user, user, sizeof(pg_uuid_t)) == 0))
+			result = AI_MEMORY_NOT_YOURS;
+		else if (s->slots[i].state == SLOT_ENDING && s->slots[i].owner != MyProcPid)
+		{
+			/* another's end in progress: wait for its transaction, look again */
+			ender = s->slots[i].ender;
+			LWLockRelease(&s->lock);
+			VirtualXactLock(ender, true);
+			continue;
+		}
+		else if (!(s->slots[i].state == SLOT_LIVE ||
+				   (s->slots[i].state == SLOT_MADE && s->slots[i].owner == MyProcPid)))
+			result = AI_MEMORY_BUSY;	/* another's being made, or ended here already */
+		else
+		{
+			/*
+			 * (One made in this transaction too: its end is undone with the
+			 * subtransaction that ended it, and it is the maker's again.)
+			 */
+			pending_add(PENDING_ENDING, install, id, s->slots[i].state);
+			s->slots[i].state = SLOT_ENDING;
+			s->slots[i].owner = MyProcPid;
+			GET_VXID_FROM_PGPROC(s->slots[i].ender, *MyProc);
+			result = AI_MEMORY_ENDING;
+		}
+		LWLockRelease(&s->lock);
+		return result;
 	}
-	LWLockRelease(&s->lock);
-	return result;
 }
 
 /* What the unexpired reservations hold on key, nano-USD (0: none, or no store). */
-static int64
-memory_held(Oid install, const AiSpendKey *key)
+AiNano
+ai_memory_held(Oid install, const AiSpendKey *key)
 {
 	MemStore   *s = memory_store();
 	MemKey		mk;
 	int			e;
-	int64		held = 0;
+	AiNano		held = 0;
 	TimestampTz now = GetCurrentTimestamp();
 
-	if (s == NULL || strlen(key->scope_value) >= AI_MEMORY_SCOPE_MAX)
+	if (s == NULL)
 		return 0;
 	fill_key(&mk, install, key);
 	LWLockAcquire(&s->lock, now >= s->next_expiry ? LW_EXCLUSIVE : LW_SHARED);
@@ -763,22 +802,33 @@ memory_held(Oid install, const AiSpendKey *key)
 
 /* nano-USD as numeric, exactly */
 Datum
-ai_nano_numeric(int64 nano)
+ai_nano_numeric(AiNano nano)
 {
-	char		buf[64];
-	int			len;
-	uint64		whole;
-	uint64		frac;
+	char		digits[64];
+	char		buf[72];
+	int			n = 0;
+	int			len = 0;
 	bool		negative = nano < 0;
-	uint64		magnitude = negative ? (uint64) (-(nano + 1)) + 1 : (uint64) nano;
 
-	whole = magnitude / 1000000000;
-	frac = magnitude % 1000000000;
-	len = snprintf(buf, sizeof(buf), "%s" UINT64_FORMAT ".%09llu", negative ? "-" : "", whole,
-				   (unsigned long long) frac);
-	while (len > 0 && buf[len - 1] == '0')
+	/* the digits, lowest first, at least ten (a zero before the point) */
+	do
+	{
+		int			d = (int) (nano % 10);
+
+		digits[n++] = '0' + (d < 0 ? -d : d);
+		nano /= 10;
+	} while (nano != 0 || n < 10);
+	if (negative)
+		buf[len++] = '-';
+	while (n > 9)
+		buf[len++] = digits[--n];
+	buf[len++] = '.';
+	while (n > 0)
+		buf[len++] = digits[--n];
+	buf[len] = '\0';
+	while (buf[len - 1] == '0')
 		buf[--len] = '\0';
-	if (len > 0 && buf[len - 1] == '.')
+	if (buf[len - 1] == '.')
 		buf[--len] = '\0';
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
 							   Int32GetDatum(-1));
@@ -802,14 +852,31 @@ ai_budget_memory_held_1_9(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
-	install = get_relname_relid("ai_budget_reservation_id_seq", schema);
-	if (!OidIsValid(install) || reservations_setting != AI_RESERVATIONS_MEMORY ||
-		RecoveryInProgress() || ai_tenant_session(&tenant_role) || memory_store() == NULL)
+	install = ai_memory_install(schema, false);
+	if (!OidIsValid(install))
 		PG_RETURN_DATUM(ai_nano_numeric(0));
 	key.budget_id = PG_GETARG_INT64(0);
 	key.scope_value = TextDatumGetCString(PG_GETARG_DATUM(1));
 	key.period_start = PG_GETARG_TIMESTAMPTZ(2);
-	PG_RETURN_DATUM(ai_nano_numeric(memory_held(install, &key)));
+	/*
+	 * A tenant learns what is held for its own user on a user budget, as
+	 * it sees that user's spend rows, and nothing else.
+	 */
+	if (ai_tenant_session(&tenant_role))
+	{
+		const AiBudgetSet *set = ai_budget_set(schema);
+		Datum		own;
+		bool		mine = false;
+
+		if (ai_tenant_user(schema, tenant_role, &own) &&
+			strcmp(key.scope_value, DatumGetCString(DirectFunctionCall1(uuid_out, own))) == 0)
+			for (int i = 0; i < set->nbudgets; i++)
+				if (set->budgets[i].id == key.budget_id)
+					mine = set->budgets[i].scope == AI_BUDGET_USER;
+		if (!mine)
+			PG_RETURN_DATUM(ai_nano_numeric(0));
+	}
+	PG_RETURN_DATUM(ai_nano_numeric(ai_memory_held(install, &key)));
 }
 
 PG_FUNCTION_INFO_V1(ai_budget_memory_reservations_1_9);
@@ -832,8 +899,8 @@ ai_budget_memory_reservations_1_9(PG_FUNCTION_ARGS)
 	Oid			tenant_role;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (!OidIsValid(install) || reservations_setting != AI_RESERVATIONS_MEMORY ||
-		RecoveryInProgress() || ai_tenant_session(&tenant_role) || (s = memory_store()) == NULL)
+	if (!OidIsValid(install) || ai_tenant_session(&tenant_role) ||
+		!OidIsValid(ai_memory_install(schema, false)) || (s = memory_store()) == NULL)
 		return (Datum) 0;
 	/* copied out under the lock, returned after it */
 	copy = palloc(sizeof(MemSlot) * MEM_SLOTS_LIVE);

@@ -212,17 +212,17 @@ refuse(const AiBudgetMatch *m, Datum spent, Datum held, Datum estimate)
 
 #define ARG_TEXT(n) (PG_ARGISNULL(n) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(n)))
 
-/* The largest estimate held in memory (nano-USD in a bigint, summed). */
-#define MEMORY_ESTIMATE_MAX 1e9
-
-/* estimate (numeric USD) in nano-USD, rounded up: what a memory hold holds */
-static int64
+/* estimate (numeric USD, under 1e12) in nano-USD, rounded up: what a memory hold holds */
+static AiNano
 estimate_nano(Datum estimate)
 {
-	Datum		scaled = DirectFunctionCall2(numeric_mul, estimate,
-											 DirectFunctionCall1(int8_numeric, Int64GetDatum(1000000000)));
+	Datum		whole = DirectFunctionCall1(numeric_floor, estimate);
+	Datum		fraction = DirectFunctionCall2(numeric_sub, estimate, whole);
+	Datum		nanos = DirectFunctionCall2(numeric_mul, fraction,
+											DirectFunctionCall1(int8_numeric, Int64GetDatum(1000000000)));
 
-	return DatumGetInt64(DirectFunctionCall1(numeric_int8, DirectFunctionCall1(numeric_ceil, scaled)));
+	return (AiNano) DatumGetInt64(DirectFunctionCall1(numeric_int8, whole)) * 1000000000 +
+		DatumGetInt64(DirectFunctionCall1(numeric_int8, DirectFunctionCall1(numeric_ceil, nanos)));
 }
 
 /*
@@ -235,33 +235,72 @@ estimate_nano(Datum estimate)
  * after: nothing is missed, and what a settle in flight holds may count
  * twice for a moment (a refusal near the limit, never an overshoot).  Two
  * reservations checked at once near the limit may both be refused where
- * one would have fitted.  False, holding nothing, where memory has no room
- * (the caller reserves in the table).
+ * one would have fitted.
+ *
+ * Every reservation goes to memory while the setting says so (one in the
+ * table would not see what memory holds, nor memory what it holds while its
+ * transaction is in progress): where memory cannot take it, it is refused.
+ * A tenant's holds only its user's budgets, as in the table, and is
+ * refused by a shared budget only once that is used up.
  */
-static bool
+static int64
 reserve_in_memory(Oid schema, Oid install, const AiBudgetMatch *matches, int nmatches,
-				  Datum estimate, TimestampTz now, TimestampTz until, int64 *id)
+				  Datum estimate, TimestampTz now, TimestampTz until, bool tenant,
+				  const pg_uuid_t *user)
 {
 	AiSpendKey	keys[AI_MEMORY_HOLDS_MAX];
-	int64		held_before[AI_MEMORY_HOLDS_MAX];
-	int64		amount = estimate_nano(estimate);
+	const AiBudgetMatch *held_matches[AI_MEMORY_HOLDS_MAX];
+	AiNano		held_before[AI_MEMORY_HOLDS_MAX];
+	AiNano		amount = estimate_nano(estimate);
+	int			nkeys = 0;
+	int64		id;
 
-	if (nmatches > AI_MEMORY_HOLDS_MAX)
-		return false;
-	for (int i = 0; i < nmatches; i++)
-	{
-		keys[i].budget_id = matches[i].budget->id;
-		keys[i].scope_value = matches[i].scope_value;
-		keys[i].period_start = ai_budget_period_start(matches[i].budget, now);
-		if (strlen(keys[i].scope_value) >= AI_MEMORY_SCOPE_MAX)
-			return false;
-	}
-	*id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(install)));
-	if (!ai_memory_hold(install, *id, until, amount, keys, nmatches, held_before))
-		return false;
 	for (int i = 0; i < nmatches; i++)
 	{
 		const AiBudgetMatch *m = &matches[i];
+		AiSpendKey	key = {m->budget->id, m->scope_value, ai_budget_period_start(m->budget, now)};
+
+		CHECK_FOR_INTERRUPTS();
+		if (tenant && m->budget->scope != AI_BUDGET_USER)
+		{
+			/* (as in the table: refused only once used up, without figures) */
+			Datum		row_key[4] = {Int64GetDatum(key.budget_id), CStringGetTextDatum(key.scope_value),
+			TimestampTzGetDatum(key.period_start), estimate};
+			Datum		spent;
+			Datum		held;
+
+			if (!m->budget->hard)
+				continue;
+			row_state(row_key, &spent, &held);
+			held = DirectFunctionCall2(numeric_add, held, ai_nano_numeric(ai_memory_held(install, &key)));
+			if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+												  DirectFunctionCall2(numeric_add, spent, held),
+												  NumericGetDatum(m->budget->limit_usd))) >= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+						 errmsg("budget \"%s\" would be exceeded", m->budget->name),
+						 errhint("Make the call later, or ask for the budget to be raised.")));
+			continue;
+		}
+		if (nkeys == AI_MEMORY_HOLDS_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a reservation held in memory can hold at most %d budgets", AI_MEMORY_HOLDS_MAX),
+					 errdetail("This call falls under %d budgets.", nmatches),
+					 errhint("Reserve with fewer tags, or set aitrack.budget_reservations to 'table'.")));
+		held_matches[nkeys] = m;
+		keys[nkeys++] = key;
+	}
+	id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(install)));
+	if (!ai_memory_hold(install, id, until, amount, keys, nkeys, tenant, user, held_before))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many reservations held in memory"),
+				 errdetail("Shared memory holds at most 6144 reservations at once, for the whole server."),
+				 errhint("Settle or release reservations, give them a shorter expires_in, or set aitrack.budget_reservations to 'table'.")));
+	for (int i = 0; i < nkeys; i++)
+	{
+		const AiBudgetMatch *m = held_matches[i];
 		Numeric		spent;
 		Numeric		reserved;
 		Datum		held;
@@ -288,10 +327,15 @@ reserve_in_memory(Oid schema, Oid install, const AiBudgetMatch *matches, int nma
 				continue;
 			spent = DatumGetNumeric(row_spent);
 		}
-		ai_memory_unhold(install, *id);
+		ai_memory_unhold(install, id);
+		if (tenant)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("budget \"%s\" would be exceeded", m->budget->name),
+					 errhint("Make the call later, or ask for the budget to be raised.")));
 		refuse(m, NumericGetDatum(spent), held, estimate);
 	}
-	return true;
+	return id;
 }
 
 PG_FUNCTION_INFO_V1(ai_budget_reserve_1_8);
@@ -397,12 +441,12 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 							   ARG_TEXT(2), ARG_TEXT(3),
 							   PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
 							   ARG_TEXT(5), &matches);
-	/* held in shared memory, where the setting says so and it can be */
-	if (!tenant && estimate_usd <= MEMORY_ESTIMATE_MAX &&
-		OidIsValid(install = ai_memory_install(schema)) &&
-		reserve_in_memory(schema, install, matches, nmatches, estimate, now,
-						  DatumGetTimestampTz(until), &reservation))
+	/* held in shared memory, where the setting says so and there is some */
+	if (OidIsValid(install = ai_memory_install(schema, true)))
 	{
+		reservation = reserve_in_memory(schema, install, matches, nmatches, estimate, now,
+										DatumGetTimestampTz(until), tenant,
+										has_who ? DatumGetUUIDP(who) : NULL);
 		SPI_finish();
 		PG_RETURN_INT64(reservation);
 	}
@@ -665,17 +709,19 @@ end_reservation(Oid schema, bool has_id, Datum id)
 	if (!has_id)
 		return false;
 	/*
-	 * Held in shared memory (not a tenant's: those are in the table): ended
-	 * when this transaction commits.  One another transaction in progress
-	 * made or is ending is not this one's to end.
+	 * Held in shared memory: ended when this transaction commits (looked
+	 * for whatever the setting is now).  One another transaction in
+	 * progress made is not this one's to end, nor another tenant's (or a
+	 * non-tenant's) for a tenant, as the table's rows would be invisible.
 	 */
-	if (!tenant && OidIsValid(install = ai_memory_install(schema)))
+	if (OidIsValid(install = ai_memory_install(schema, false)))
 	{
-		switch (ai_memory_end(install, DatumGetInt64(id)))
+		switch (ai_memory_end(install, DatumGetInt64(id), tenant, has_who ? DatumGetUUIDP(who) : NULL))
 		{
 			case AI_MEMORY_ENDING:
 				return true;
 			case AI_MEMORY_BUSY:
+			case AI_MEMORY_NOT_YOURS:
 				return false;
 			case AI_MEMORY_UNKNOWN:
 				break;

@@ -12,12 +12,16 @@
 #     savepoint) undoes a reserve or an end; another session cannot end a
 #     reservation whose transaction is in progress; PREPARE TRANSACTION is
 #     refused; an expired one holds nothing;
-#   - what stays in the table: a tenant's reservation, a scope value of 64
-#     characters or more, an estimate over 1e9 USD, and every reservation
-#     once memory is full (6,144);
+#   - every reservation goes to memory (long scope values, huge estimates,
+#     tenants, who hold only their own user's budgets there and see only
+#     what is held for it); more than 16 budgets, or memory full (6,144),
+#     is refused with a message, never put in the table;
+#   - two ends of one reservation take turns (the second waits for the
+#     first's transaction);
 #   - a restart loses what memory held (the documented price): a settle
 #     afterwards returns false, and its call is counted all the same;
-#   - the setting back at 'table': reservations go to the table again.
+#   - the setting back at 'table': new reservations go to the table, those
+#     in memory still count and still end.
 # Then, without shared_preload_libraries: on PostgreSQL 17 and later the DSM
 # registry gives the memory; before 17 reservations stay in the table.
 use strict;
@@ -171,31 +175,71 @@ sql(qq{SELECT ai_budget_reserve(0.5, '$user', expires_in => '1 millisecond'); SE
 is(sql(qq{SELECT reserved_usd FROM ai_budget_check(0.1, '$user')}), '0', 'an expired reservation holds nothing');
 is(sql(q{SELECT count(*) FROM ai_budget_memory_reservations()}), '0', 'and was swept out');
 
-# what stays in the table
+# every reservation goes to memory: long scope values, huge estimates,
+# tenants; where memory cannot take one, it is refused (a reservation in
+# the table would not see what memory holds)
 sql(q{INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('projects', 'project', 'month', 10)});
-my $long = 'p' x 64;
+my $long = 'p' x 200;
 sql(qq{SELECT ai_budget_reserve(0.1, project => '$long'); SELECT ai_budget_reserve(2e9)});
-is(sql(q{SELECT string_agg(amount_usd::text, ',' ORDER BY id) FROM ai_budget_reservation}), '0.1,2000000000',
-	'a scope value of 64 characters and an estimate over 1e9 USD: in the table');
-sql(q{DELETE FROM ai_budget_reservation});
+is(sql(q{SELECT (SELECT count(*) FROM ai_budget_reservation) || ' ' ||
+               (SELECT string_agg(amount_usd::text, ',' ORDER BY id) FROM ai_budget_memory_reservations())}),
+	'0 0.1,2000000000', 'a scope value of 200 characters and an estimate of 2e9 USD: in memory');
+is(sql(qq{SELECT reserved_usd FROM ai_budget_check(project => '$long') WHERE budget = 'projects'}), '0.1',
+	'and counted for that project');
+sql(q{SELECT count(ai_budget_release(id)) FROM ai_budget_memory_reservations()});
 sql(qq{
 CREATE ROLE app_tenant LOGIN IN ROLE aitrack_tenant;
 INSERT INTO ai_tenant_user (role, user_id) VALUES ('app_tenant', '$user');
 });
-$node->safe_psql('postgres', q{SELECT ai_budget_reserve(0.1)}, extra_params => [ '-U', 'app_tenant' ]);
-is(sql(q{SELECT count(*) || ' ' || bool_and(by_tenant) FROM ai_budget_reservation}), '1 true',
-	"a tenant's reservation: in the table");
-sql(q{DELETE FROM ai_budget_reservation});
+sub tenant_sql { return $node->safe_psql('postgres', $_[0], extra_params => [ '-U', 'app_tenant' ]); }
+my $tenant_r = tenant_sql(q{SELECT ai_budget_reserve(0.3)});
+my $app_r = sql(qq{SELECT ai_budget_reserve(0.2, '$user')});
+is(sql(q{SELECT (SELECT count(*) FROM ai_budget_reservation) || ' ' || (SELECT count(*) FROM ai_budget_memory_reservations())}),
+	'0 2', "a tenant's reservation: in memory too");
+is(tenant_sql(q{SELECT reserved_usd FROM ai_budget_check(0.1)}), '0.5',
+	"the tenant sees what is held for its own user (its own and the application's)");
+($ok, $stdout, $stderr) = $node->psql('postgres', q{SELECT ai_budget_reserve(0.6)}, extra_params => [ '-U', 'app_tenant' ]);
+like($stderr, qr/budget "each user" would be exceeded/, "the tenant's reservation counts what memory holds: refused");
+is(tenant_sql(qq{SELECT ai_budget_release($app_r)}), 'f', "a tenant cannot end the application's reservation");
+is(sql(qq{SELECT ai_budget_release($tenant_r)}), 't', "the application can end the tenant's");
+is(sql(qq{SELECT ai_budget_release($app_r)}), 't', 'and its own');
+sql(q{INSERT INTO ai_budget (name, scope, period, limit_usd) SELECT 'tags', 'tag', 'month', 10});
+($ok, $stdout, $stderr) = $node->psql('postgres',
+	q{SELECT ai_budget_reserve(0.1, tags => (SELECT array_agg('t' || i) FROM generate_series(1, 17) i))});
+like($stderr, qr/a reservation held in memory can hold at most 16 budgets/, 'more than 16 budgets: refused, saying why');
+sql(q{DELETE FROM ai_budget WHERE name = 'tags'});
 is(sql(q{
-DO $$ BEGIN FOR i IN 1..6145 LOOP PERFORM ai_budget_reserve(0.0001, project => 'fill'); END LOOP; END $$;
-SELECT (SELECT count(*) FROM ai_budget_memory_reservations()) || ' ' || (SELECT count(*) FROM ai_budget_reservation)}),
-	'6144 1', 'memory full (6,144): the next reservation goes to the table');
-is(sql(q{SELECT reserved_usd FROM ai_budget_check(project => 'fill') WHERE budget = 'projects'}), '0.6145',
-	'what both hold is counted');
+DO $$ BEGIN FOR i IN 1..6144 LOOP PERFORM ai_budget_reserve(0.0001, project => 'fill'); END LOOP; END $$;
+SELECT count(*) FROM ai_budget_memory_reservations()}), '6144', 'memory holds 6,144 reservations');
+($ok, $stdout, $stderr) = $node->psql('postgres', q{SELECT ai_budget_reserve(0.0001, project => 'fill')});
+like($stderr, qr/too many reservations held in memory/, 'memory full: the next is refused, saying why');
+is(sql(q{SELECT (SELECT count(*) FROM ai_budget_reservation) || ' ' || reserved_usd
+           FROM ai_budget_check(project => 'fill') WHERE budget = 'projects'}), '0 0.6144',
+	'nothing went to the table');
+sql(q{SELECT count(ai_budget_release(id)) FROM ai_budget_memory_reservations()});
+
+# two ends of one reservation take turns: the second waits for the first,
+# and ends it when the first rolls back
+$r = sql(qq{SELECT ai_budget_reserve(0.1, '$user')});
+my ($a_in, $a_out, $a_err) = ("BEGIN;\nSELECT 'a=' || ai_budget_release($r);\n", '', '');
+my $a = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-A', '-t', '-h', $node->host, '-p', $node->port, '-d', 'postgres' ],
+	'<', \$a_in, '>', \$a_out, '2>', \$a_err, IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+$a->pump until $a_out =~ /a=t/;
+my ($b_in, $b_out, $b_err) = ("SELECT 'b=' || ai_budget_release($r);\n\\q\n", '', '');
+my $b = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-A', '-t', '-h', $node->host, '-p', $node->port, '-d', 'postgres' ],
+	'<', \$b_in, '>', \$b_out, '2>', \$b_err, IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+$b->pump while length $b_in;
+$node->poll_query_until('postgres', q{SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'virtualxid' AND NOT granted)});
+is($b_out, '', 'the second end waits for the first');
+$a_in .= "ROLLBACK;\n\\q\n";
+$a->finish;
+$b->finish;
+like($b_out, qr/b=t/, 'and ends it, the first having rolled back');
+is(sql(q{SELECT count(*) FROM ai_budget_memory_reservations()}), '0', 'gone');
 
 # a restart loses what memory held
-sql(q{SELECT count(ai_budget_release(id)) FROM ai_budget_memory_reservations();
-      DELETE FROM ai_budget_reservation});
 $r = sql(qq{SELECT ai_budget_reserve(0.2, '$user')});
 $node->restart;
 is(sql(q{SELECT count(*) FROM ai_budget_memory_reservations()}), '0', 'a restart: memory holds nothing');
@@ -204,12 +248,16 @@ is(sql(qq{SELECT ai_budget_settle($r, record_ai_call('budget-m', '1', 'p', 'null
 	'f', 'a settle after the restart: false');
 is(sql(q{SELECT spent_usd FROM ai_budget_status WHERE budget = 'each user'}), '0.5', 'and the call counted');
 
-# back to the table
+# back to the table: new reservations go there, those in memory still end
+# and still count
+my $before = sql(qq{SELECT ai_budget_reserve(0.1, '$user')});
 sql(q{ALTER SYSTEM SET aitrack.budget_reservations = 'table'; SELECT pg_reload_conf()});
 $node->poll_query_until('postgres', q{SELECT current_setting('aitrack.budget_reservations') = 'table'});
 sql(qq{SELECT ai_budget_reserve(0.1, '$user')});
 is(sql(q{SELECT (SELECT count(*) FROM ai_budget_reservation) || ' ' || (SELECT count(*) FROM ai_budget_memory_reservations())}),
-	'1 0', "the setting at 'table': in the table again");
+	'1 1', "the setting at 'table': a new one in the table, the one before still in memory");
+is(sql(qq{SELECT reserved_usd FROM ai_budget_check(0, '$user')}), '0.2', 'both count');
+is(sql(qq{SELECT ai_budget_release($before)}), 't', 'the one in memory ends');
 sql(q{DELETE FROM ai_budget_reservation; ALTER SYSTEM RESET aitrack.budget_reservations});
 
 # ---- without shared_preload_libraries ---------------------------------
