@@ -419,7 +419,16 @@ typedef enum AiMemoryEnd
 
 extern void budget_memory_init(void);
 extern Oid	ai_memory_install(Oid schema, bool for_new);
-extern bool ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, AiNano amount,
+typedef enum AiMemoryHold
+{
+	AI_HOLD_DONE,
+	AI_HOLD_NO_SLOT,
+	AI_HOLD_NO_KEY,
+	AI_HOLD_TENANT_FULL
+} AiMemoryHold;
+
+extern int	ai_memory_purge_stale(Oid install);
+extern AiMemoryHold ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, AiNano amount,
 						   const AiSpendKey *keys, int nkeys, bool by_tenant,
 						   const pg_uuid_t *user, AiNano *held_before);
 extern void ai_memory_unhold(Oid install, int64 id);

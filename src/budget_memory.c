@@ -55,6 +55,7 @@
 #include "storage/ipc.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
+#include "catalog/pg_database.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #if PG_VERSION_NUM >= 170000
@@ -70,8 +71,9 @@
 
 #define MEM_SLOTS			8192	/* table size: reservations */
 #define MEM_SLOTS_LIVE		6144	/* at most this many at once */
-#define MEM_KEYS			16384	/* table size: spend keys held */
-#define MEM_KEYS_LIVE		12288
+#define MEM_KEYS			32768	/* table size: spend keys held */
+#define MEM_KEYS_LIVE		24576
+#define MEM_TENANT_LIVE		64		/* a tenant's user's, at most, in a database */
 
 typedef struct MemKey
 {
@@ -110,7 +112,7 @@ typedef struct MemSlot
 	int64		id;
 	TimestampTz expires_at;
 	AiNano		amount;			/* nano-USD */
-	VirtualTransactionId ender; /* SLOT_ENDING: the transaction ending it */
+	uint32		ender_token;	/* SLOT_ENDING: the ender's lock to wait on */
 	bool		by_tenant;		/* made by a tenant, for user: */
 	pg_uuid_t	user;
 	int			nkeys;
@@ -157,6 +159,20 @@ static bool tranche_registered;
 static Pending *pending;
 static int	npending;
 static int	pending_cap;
+
+/*
+ * The lock a transaction that ends a reservation holds, one per
+ * subtransaction that ended one, for others to wait on (ai_memory_end()):
+ * an advisory lock's tag of a kind of its own (field 4 = 3; SQL's advisory
+ * locks use 1 and 2), (database, pid, token), token = this backend's
+ * count of transactions << 16 ^ the subtransaction id.  A subtransaction's
+ * lock goes when it aborts (a waiter then finds the reservation held
+ * again), or passes to its parent when it commits.
+ */
+static uint32 xact_count;
+static SubTransactionId *token_subids;	/* the subtransactions holding one */
+static int	ntokens;
+static int	token_cap;
 
 static shmem_request_hook_type prev_shmem_request_hook;
 static shmem_startup_hook_type prev_shmem_startup_hook;
@@ -453,6 +469,13 @@ pending_finish(int from, bool committed)
 static void
 memory_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		xact_count++;
+		ntokens = 0;
+	}
 	if (npending == 0)
 		return;
 	switch (event)
@@ -483,6 +506,13 @@ memory_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	int			keep = 0;
 
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		/* (its lock is released with it) */
+		for (int t = 0; t < ntokens; t++)
+			if (token_subids[t] == mySubid)
+				token_subids[t--] = token_subids[--ntokens];
+	}
 	if (npending == 0)
 		return;
 	if (event == SUBXACT_EVENT_COMMIT_SUB)
@@ -616,10 +646,12 @@ fill_key(MemKey *mk, Oid install, const AiSpendKey *key)
 /*
  * Hold amount (nano-USD) against keys[0..nkeys) as reservation id, until
  * expires_at (by_tenant: a tenant's, for user); held_before[i] gets what
- * the others hold on keys[i] (the expired swept out first).  False, holding
- * nothing, when the store is full.
+ * the others hold on keys[i] (the expired swept out first).  Otherwise,
+ * holding nothing: AI_HOLD_NO_SLOT, AI_HOLD_NO_KEY (the store is full),
+ * AI_HOLD_TENANT_FULL (this tenant's user has MEM_TENANT_LIVE already: one
+ * tenant may not fill the store for everyone).
  */
-bool
+AiMemoryHold
 ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, AiNano amount,
 			   const AiSpendKey *keys, int nkeys, bool by_tenant, const pg_uuid_t *user,
 			   AiNano *held_before)
@@ -655,7 +687,22 @@ ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, AiNano amount,
 	if (s->nslots >= MEM_SLOTS_LIVE || s->nkeys + fresh > MEM_KEYS_LIVE)
 	{
 		LWLockRelease(&s->lock);
-		return false;
+		return s->nslots >= MEM_SLOTS_LIVE ? AI_HOLD_NO_SLOT : AI_HOLD_NO_KEY;
+	}
+	if (by_tenant)
+	{
+		int			mine = 0;
+
+		for (int j = 0; j < MEM_SLOTS; j++)
+			if (s->slots[j].state != 0 && s->slots[j].by_tenant && s->slots[j].db == MyDatabaseId &&
+				s->slots[j].install == install && user != NULL &&
+				memcmp(&s->slots[j].user, user, sizeof(pg_uuid_t)) == 0)
+				mine++;
+		if (mine >= MEM_TENANT_LIVE)
+		{
+			LWLockRelease(&s->lock);
+			return AI_HOLD_TENANT_FULL;
+		}
 	}
 	for (int k = 0; k < nkeys; k++)
 	{
@@ -687,7 +734,66 @@ ai_memory_hold(Oid install, int64 id, TimestampTz expires_at, AiNano amount,
 		s->next_expiry = expires_at;
 	pending_add(PENDING_MADE, install, id, 0);	/* (room made above: no palloc) */
 	LWLockRelease(&s->lock);
-	return true;
+	return AI_HOLD_DONE;
+}
+
+/*
+ * Take out the slots nobody can end any more: of databases dropped, and of
+ * this database's earlier installs (DROP EXTENSION; install is the current
+ * one).  Run when the store is full; returns how many went.
+ */
+int
+ai_memory_purge_stale(Oid install)
+{
+	MemStore   *s = memory_store();
+	Oid		   *dbs = palloc(sizeof(Oid) * MEM_SLOTS);
+	bool	   *gone = palloc(sizeof(bool) * MEM_SLOTS);
+	int			ndbs = 0;
+	int			purged = 0;
+
+	LWLockAcquire(&s->lock, LW_SHARED);
+	for (int i = 0; i < MEM_SLOTS; i++)
+	{
+		bool		seen = false;
+
+		if (s->slots[i].state == 0)
+			continue;
+		for (int d = 0; d < ndbs && !seen; d++)
+			seen = dbs[d] == s->slots[i].db;
+		if (!seen)
+			dbs[ndbs++] = s->slots[i].db;
+	}
+	LWLockRelease(&s->lock);
+	/* (the catalog read with no LWLock held) */
+	for (int d = 0; d < ndbs; d++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		gone[d] = !SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dbs[d]));
+	}
+	LWLockAcquire(&s->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < MEM_SLOTS;)
+	{
+		MemSlot    *slot = &s->slots[i];
+		bool		stale = false;
+
+		if (slot->state != 0)
+		{
+			stale = slot->db == MyDatabaseId && slot->install != install;
+			for (int d = 0; d < ndbs && !stale; d++)
+				stale = gone[d] && dbs[d] == slot->db;
+		}
+		if (stale)
+		{
+			slot_delete(s, i);	/* (another may have moved into i: look again) */
+			purged++;
+			continue;
+		}
+		i++;
+	}
+	LWLockRelease(&s->lock);
+	pfree(dbs);
+	pfree(gone);
+	return purged;
 }
 
 /* Take back what this transaction's ai_memory_hold() of id held (a refusal). */
@@ -712,6 +818,36 @@ ai_memory_unhold(Oid install, int64 id)
 	LWLockRelease(&s->lock);
 }
 
+static void
+ender_locktag(LOCKTAG *tag, int pid, uint32 token)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) pid, token, 3);
+}
+
+/* This (sub)transaction's ender lock, taken if it has none yet; its token. */
+static uint32
+ender_token(void)
+{
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	uint32		token = (xact_count << 16) ^ (uint32) subid;
+	LOCKTAG		tag;
+
+	for (int t = 0; t < ntokens; t++)
+		if (token_subids[t] == subid)
+			return token;
+	if (ntokens == token_cap)
+	{
+		token_cap = token_cap == 0 ? 8 : token_cap * 2;
+		token_subids = token_subids == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(SubTransactionId) * token_cap) :
+			repalloc(token_subids, sizeof(SubTransactionId) * token_cap);
+	}
+	ender_locktag(&tag, MyProcPid, token);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	token_subids[ntokens++] = subid;
+	return token;
+}
+
 /*
  * End reservation id, when this transaction commits: AI_MEMORY_ENDING (it
  * is marked), AI_MEMORY_BUSY (another transaction in progress made it, or
@@ -720,16 +856,18 @@ ai_memory_unhold(Oid install, int64 id)
  * memory: the caller looks in the table).
  *
  * One another transaction is ending is waited for, as the row lock of a
- * DELETE would be (VirtualXactLock(): a heavyweight lock wait, so that a
- * cycle of them is a deadlock PostgreSQL detects); then it is gone if that
- * one committed, held again if it rolled back.  (The end is done or undone
- * by the transaction callbacks, before the transaction's locks go.)
+ * DELETE would be: on the ender's lock (ender_token()), a heavyweight lock,
+ * so that a cycle of such waits, or of them and row locks, is a deadlock
+ * PostgreSQL detects; then it is gone if the ender committed, held again if
+ * the ender (or the subtransaction that ended it) rolled back.  (The end is
+ * done or undone by the transaction callbacks, before the locks go.)
  */
 AiMemoryEnd
 ai_memory_end(Oid install, int64 id, bool tenant, const pg_uuid_t *user)
 {
 	MemStore   *s = memory_store();
 	AiMemoryEnd result;
+	uint32		token = ender_token();
 	int			i;
 
 	if (npending == pending_cap)
@@ -739,7 +877,7 @@ ai_memory_end(Oid install, int64 id, bool tenant, const pg_uuid_t *user)
 	}
 	for (;;)
 	{
-		VirtualTransactionId ender;
+		LOCKTAG		tag;
 
 		CHECK_FOR_INTERRUPTS();
 		LWLockAcquire(&s->lock, LW_EXCLUSIVE);
@@ -751,10 +889,11 @@ ai_memory_end(Oid install, int64 id, bool tenant, const pg_uuid_t *user)
 			result = AI_MEMORY_NOT_YOURS;
 		else if (s->slots[i].state == SLOT_ENDING && s->slots[i].owner != MyProcPid)
 		{
-			/* another's end in progress: wait for its transaction, look again */
-			ender = s->slots[i].ender;
+			/* another's end in progress: wait for it, look again */
+			ender_locktag(&tag, s->slots[i].owner, s->slots[i].ender_token);
 			LWLockRelease(&s->lock);
-			VirtualXactLock(ender, true);
+			(void) LockAcquire(&tag, ShareLock, false, false);
+			LockRelease(&tag, ShareLock, false);
 			continue;
 		}
 		else if (!(s->slots[i].state == SLOT_LIVE ||
@@ -769,7 +908,7 @@ ai_memory_end(Oid install, int64 id, bool tenant, const pg_uuid_t *user)
 			pending_add(PENDING_ENDING, install, id, s->slots[i].state);
 			s->slots[i].state = SLOT_ENDING;
 			s->slots[i].owner = MyProcPid;
-			GET_VXID_FROM_PGPROC(s->slots[i].ender, *MyProc);
+			s->slots[i].ender_token = token;
 			result = AI_MEMORY_ENDING;
 		}
 		LWLockRelease(&s->lock);

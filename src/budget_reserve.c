@@ -254,6 +254,7 @@ reserve_in_memory(Oid schema, Oid install, const AiBudgetMatch *matches, int nma
 	AiNano		amount = estimate_nano(estimate);
 	int			nkeys = 0;
 	int64		id;
+	AiMemoryHold hold_result;
 
 	for (int i = 0; i < nmatches; i++)
 	{
@@ -292,11 +293,21 @@ reserve_in_memory(Oid schema, Oid install, const AiBudgetMatch *matches, int nma
 		keys[nkeys++] = key;
 	}
 	id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(install)));
-	if (!ai_memory_hold(install, id, until, amount, keys, nkeys, tenant, user, held_before))
+	hold_result = ai_memory_hold(install, id, until, amount, keys, nkeys, tenant, user, held_before);
+	if ((hold_result == AI_HOLD_NO_SLOT || hold_result == AI_HOLD_NO_KEY) && ai_memory_purge_stale(install) > 0)
+		hold_result = ai_memory_hold(install, id, until, amount, keys, nkeys, tenant, user, held_before);
+	if (hold_result == AI_HOLD_TENANT_FULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a tenant may hold at most 64 reservations in memory at once"),
+				 errhint("Settle or release the reservations already made.")));
+	if (hold_result != AI_HOLD_DONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many reservations held in memory"),
-				 errdetail("Shared memory holds at most 6144 reservations at once, for the whole server."),
+				 errdetail(hold_result == AI_HOLD_NO_SLOT ?
+						   "Shared memory holds at most 6144 reservations at once, for the whole server." :
+						   "Shared memory holds at most 24576 budget rows held at once, for the whole server."),
 				 errhint("Settle or release reservations, give them a shorter expires_in, or set aitrack.budget_reservations to 'table'.")));
 	for (int i = 0; i < nkeys; i++)
 	{
@@ -371,6 +382,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 	int64		reservation;
 	AiSpendRows *spend_rows;
 	Oid			install;
+	Oid			memory_install;
 
 	tenant = caller_user(schema, !PG_ARGISNULL(1), PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1),
 						 &who, &has_who);
@@ -450,6 +462,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_INT64(reservation);
 	}
+	memory_install = nmatches > 0 ? ai_memory_install(schema, false) : InvalidOid;
 	spend_rows = nmatches > 0 ? ai_spend_rows_open(schema) : NULL;
 	hold_ids = palloc(sizeof(Datum) * Max(nmatches, 1));
 	hold_values = palloc(sizeof(Datum) * Max(nmatches, 1));
@@ -461,12 +474,29 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 		Datum		key[4];
 		Datum		spent;
 		Datum		held;
+		Datum		in_memory = (Datum) 0;	/* what memory holds on the row, if any */
+		Numeric		limit = m->budget->limit_usd;	/* less that */
 
 		CHECK_FOR_INTERRUPTS();
 		key[0] = Int64GetDatum(m->budget->id);
 		key[1] = CStringGetTextDatum(m->scope_value);
 		key[2] = TimestampTzGetDatum(ai_budget_period_start(m->budget, now));
 		key[3] = estimate;
+		/*
+		 * Reservations still held in memory (made before the setting went
+		 * back to 'table') count against the limit here too.
+		 */
+		if (OidIsValid(memory_install))
+		{
+			AiSpendKey memory_key = {m->budget->id, m->scope_value, DatumGetTimestampTz(key[2])};
+			AiNano		nano = ai_memory_held(memory_install, &memory_key);
+
+			if (nano != 0)
+			{
+				in_memory = ai_nano_numeric(nano);
+				limit = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(limit), in_memory));
+			}
+		}
 
 		/*
 		 * A tenant's reservation holds nothing against a budget shared with
@@ -480,7 +510,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 			if (m->budget->hard &&
 				DatumGetInt32(DirectFunctionCall2(numeric_cmp,
 												  DirectFunctionCall2(numeric_add, spent, held),
-												  NumericGetDatum(m->budget->limit_usd))) >= 0)
+												  NumericGetDatum(limit))) >= 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 						 errmsg("budget \"%s\" would be exceeded", m->budget->name),
@@ -490,10 +520,10 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 
 		if (!m->budget->hard ||
 			DatumGetInt32(DirectFunctionCall2(numeric_cmp, estimate,
-											  NumericGetDatum(m->budget->limit_usd))) <= 0)
+											  NumericGetDatum(limit))) <= 0)
 		{
 			Datum		hold[6] = {key[0], key[1], key[2], estimate,
-			BoolGetDatum(m->budget->hard), NumericGetDatum(m->budget->limit_usd)};
+			BoolGetDatum(m->budget->hard), NumericGetDatum(limit)};
 
 			/*
 			 * An UPDATE first (cheaper than the upsert's speculative
@@ -509,7 +539,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 				AiSpendChange change = {0};
 
 				change.reserved = DatumGetNumeric(estimate);
-				change.limit = m->budget->hard ? m->budget->limit_usd : NULL;
+				change.limit = m->budget->hard ? limit : NULL;
 				held_there = ai_spend_row_change(spend_rows, &spend_key, &change, NULL);
 			}
 			else
@@ -529,8 +559,9 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 				 * nothing.
 				 */
 				row_state(key, &spent, &held);
-				if (!fits(spent, held, estimate, m->budget->limit_usd))
-					refuse(m, spent, held, estimate);
+				if (!fits(spent, held, estimate, limit))
+					refuse(m, spent, in_memory == (Datum) 0 ? held :
+						   DirectFunctionCall2(numeric_add, held, in_memory), estimate);
 				run_plan(reserve_plans.add_held, key, NULL, SPI_OK_UPDATE);
 			}
 		}
@@ -538,7 +569,8 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 		{
 			/* this estimate alone passes the limit */
 			row_state(key, &spent, &held);
-			refuse(m, spent, held, estimate);
+			refuse(m, spent, in_memory == (Datum) 0 ? held :
+				   DirectFunctionCall2(numeric_add, held, in_memory), estimate);
 		}
 		hold_ids[nholds] = key[0];
 		hold_values[nholds] = key[1];

@@ -16,12 +16,13 @@
 #     tenants, who hold only their own user's budgets there and see only
 #     what is held for it); more than 16 budgets, or memory full (6,144),
 #     is refused with a message, never put in the table;
-#   - two ends of one reservation take turns (the second waits for the
-#     first's transaction);
+#   - two ends of one reservation take turns (the second waits on the
+#     first's lock, also when that one rolls back to a savepoint);
+#   - a tenant holds at most 64; a dropped database's slots make room;
 #   - a restart loses what memory held (the documented price): a settle
 #     afterwards returns false, and its call is counted all the same;
 #   - the setting back at 'table': new reservations go to the table, those
-#     in memory still count and still end.
+#     in memory still count (also for the table's check) and still end.
 # Then, without shared_preload_libraries: on PostgreSQL 17 and later the DSM
 # registry gives the memory; before 17 reservations stay in the table.
 use strict;
@@ -203,6 +204,13 @@ like($stderr, qr/budget "each user" would be exceeded/, "the tenant's reservatio
 is(tenant_sql(qq{SELECT ai_budget_release($app_r)}), 'f', "a tenant cannot end the application's reservation");
 is(sql(qq{SELECT ai_budget_release($tenant_r)}), 't', "the application can end the tenant's");
 is(sql(qq{SELECT ai_budget_release($app_r)}), 't', 'and its own');
+is(tenant_sql(q{
+DO $$ BEGIN FOR i IN 1..64 LOOP PERFORM ai_budget_reserve(0); END LOOP; END $$;
+SELECT count(*) FROM pg_catalog.pg_class WHERE false}), '0', 'a tenant holds 64');
+($ok, $stdout, $stderr) = $node->psql('postgres', q{SELECT ai_budget_reserve(0)}, extra_params => [ '-U', 'app_tenant' ]);
+like($stderr, qr/a tenant may hold at most 64 reservations in memory at once/,
+	'and no more: one tenant cannot fill the memory for everyone');
+sql(q{SELECT count(ai_budget_release(id)) FROM ai_budget_memory_reservations()});
 sql(q{INSERT INTO ai_budget (name, scope, period, limit_usd) SELECT 'tags', 'tag', 'month', 10});
 ($ok, $stdout, $stderr) = $node->psql('postgres',
 	q{SELECT ai_budget_reserve(0.1, tags => (SELECT array_agg('t' || i) FROM generate_series(1, 17) i))});
@@ -216,6 +224,17 @@ like($stderr, qr/too many reservations held in memory/, 'memory full: the next i
 is(sql(q{SELECT (SELECT count(*) FROM ai_budget_reservation) || ' ' || reserved_usd
            FROM ai_budget_check(project => 'fill') WHERE budget = 'projects'}), '0 0.6144',
 	'nothing went to the table');
+sql(q{SELECT count(ai_budget_release(id)) FROM ai_budget_memory_reservations()});
+# slots nobody can end any more (a dropped database) are taken out when
+# memory is full
+sql(q{CREATE DATABASE scratch});
+$node->safe_psql('scratch', q{
+SET client_min_messages = warning;
+CREATE EXTENSION aitrack CASCADE;
+DO $$ BEGIN FOR i IN 1..6144 LOOP PERFORM ai_budget_reserve(0.0001, expires_in => '1 day'); END LOOP; END $$;});
+sql(q{DROP DATABASE scratch});
+is(sql(q{SELECT ai_budget_reserve(0.0001, project => 'fill') > 0}), 't',
+	"a dropped database's reservations make room when memory is full");
 sql(q{SELECT count(ai_budget_release(id)) FROM ai_budget_memory_reservations()});
 
 # two ends of one reservation take turns: the second waits for the first,
@@ -231,12 +250,33 @@ my $b = IPC::Run::start(
 	[ 'psql', '-X', '-q', '-A', '-t', '-h', $node->host, '-p', $node->port, '-d', 'postgres' ],
 	'<', \$b_in, '>', \$b_out, '2>', \$b_err, IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
 $b->pump while length $b_in;
-$node->poll_query_until('postgres', q{SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'virtualxid' AND NOT granted)});
+$node->poll_query_until('postgres', q{SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)});
 is($b_out, '', 'the second end waits for the first');
 $a_in .= "ROLLBACK;\n\\q\n";
 $a->finish;
 $b->finish;
 like($b_out, qr/b=t/, 'and ends it, the first having rolled back');
+is(sql(q{SELECT count(*) FROM ai_budget_memory_reservations()}), '0', 'gone');
+# the same when the first end rolls back to a savepoint, its transaction
+# going on
+$r = sql(qq{SELECT ai_budget_reserve(0.1, '$user')});
+($a_in, $a_out, $a_err) = ("BEGIN;\nSAVEPOINT s;\nSELECT 'a=' || ai_budget_release($r);\n", '', '');
+$a = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-A', '-t', '-h', $node->host, '-p', $node->port, '-d', 'postgres' ],
+	'<', \$a_in, '>', \$a_out, '2>', \$a_err, IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+$a->pump until $a_out =~ /a=t/;
+($b_in, $b_out, $b_err) = ("SELECT 'b=' || ai_budget_release($r);\n\\q\n", '', '');
+$b = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-A', '-t', '-h', $node->host, '-p', $node->port, '-d', 'postgres' ],
+	'<', \$b_in, '>', \$b_out, '2>', \$b_err, IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+$b->pump while length $b_in;
+$node->poll_query_until('postgres', q{SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)});
+$a_in .= "ROLLBACK TO s;\nSELECT 'a2=' || count(*) FROM ai_budget_memory_reservations();\n";
+$a->pump until $a_out =~ /a2=/;
+$b->finish;
+like($b_out, qr/b=t/, 'a savepoint rolled back: the waiter ends it at once, the first transaction still open');
+$a_in .= "COMMIT;\n\\q\n";
+$a->finish;
 is(sql(q{SELECT count(*) FROM ai_budget_memory_reservations()}), '0', 'gone');
 
 # a restart loses what memory held
@@ -257,6 +297,9 @@ sql(qq{SELECT ai_budget_reserve(0.1, '$user')});
 is(sql(q{SELECT (SELECT count(*) FROM ai_budget_reservation) || ' ' || (SELECT count(*) FROM ai_budget_memory_reservations())}),
 	'1 1', "the setting at 'table': a new one in the table, the one before still in memory");
 is(sql(qq{SELECT reserved_usd FROM ai_budget_check(0, '$user')}), '0.2', 'both count');
+($ok, $stdout, $stderr) = $node->psql('postgres', qq{SELECT ai_budget_reserve(0.35, '$user')});
+like($stderr, qr/budget "each user" would be exceeded.*\n.*reserved 0\.2 USD/,
+	'a reservation in the table counts what memory holds (0.5 spent, 0.2 held, 0.35 more: refused)');
 is(sql(qq{SELECT ai_budget_release($before)}), 't', 'the one in memory ends');
 sql(q{DELETE FROM ai_budget_reservation; ALTER SYSTEM RESET aitrack.budget_reservations});
 
