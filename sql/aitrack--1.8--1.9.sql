@@ -3,9 +3,9 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION aitrack UPDATE TO '1.9'" to load this file. \quit
 
--- No table changes, no locks on the ledger: two new functions, and the
--- budget figures (ai_budget_check(), ai_budget_status) with what memory
--- holds added.
+-- No table changes, no locks on the ledger: two new functions, the budget
+-- figures (ai_budget_check(), ai_budget_status) with what memory holds
+-- added, and ai_hist_merge() made able to aggregate in parts.
 
 -- ==== BEGIN SECTION: reservations in memory ====
 --
@@ -115,6 +115,46 @@ SELECT b.name AS budget, b.scope, COALESCE(b.scope_value, NULLIF(s.scope_value, 
                             OPERATOR(pg_catalog.+) @extschema@.ai_budget_memory_held(b.id, COALESCE(s.scope_value, b.scope_value, ''), p.start) AS held) h
  WHERE s.budget_id IS NOT NULL OR b.scope_value IS NOT NULL OR b.scope OPERATOR(pg_catalog.=) 'all';
 -- ==== END SECTION: reservations in memory ====
+
+-- ==== BEGIN SECTION: partial aggregation of the latency histograms ====
+-- ai_hist_merge() gets a combine function and a serial form of its state
+-- (src/hist.c), so that parallel workers, and the shards of a Citus
+-- cluster, each merge their part and the leader merges the parts.  The
+-- functions it uses are parallel safe (they touch nothing but their
+-- arguments).
+CREATE FUNCTION @extschema@.ai_hist_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'ai_hist_combine_1_9'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.ai_hist_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ai_hist_serialize_1_9'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.ai_hist_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'ai_hist_deserialize_1_9'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+ALTER FUNCTION @extschema@.ai_hist_accum(internal, integer[]) PARALLEL SAFE;
+ALTER FUNCTION @extschema@.ai_hist_final(internal) PARALLEL SAFE;
+ALTER FUNCTION @extschema@.ai_hist_of(integer, integer) PARALLEL SAFE;
+ALTER FUNCTION @extschema@.ai_hist_percentile(integer[], double precision) PARALLEL SAFE;
+ALTER FUNCTION @extschema@.ai_hist_add(integer[], integer[]) PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE @extschema@.ai_hist_merge(integer[]) (
+    SFUNC = @extschema@.ai_hist_accum,
+    STYPE = internal,
+    FINALFUNC = @extschema@.ai_hist_final,
+    COMBINEFUNC = @extschema@.ai_hist_combine,
+    SERIALFUNC = @extschema@.ai_hist_serialize,
+    DESERIALFUNC = @extschema@.ai_hist_deserialize,
+    PARALLEL = SAFE
+);
+REVOKE ALL ON FUNCTION @extschema@.ai_hist_combine(internal, internal) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ai_hist_serialize(internal) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ai_hist_deserialize(bytea, internal) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.ai_hist_combine(internal, internal) IS 'Combine function of ai_hist_merge() (1.9): merges two partial states. Internal.';
+COMMENT ON FUNCTION @extschema@.ai_hist_serialize(internal) IS 'Serial function of ai_hist_merge() (1.9): a partial state as bytea. Internal.';
+COMMENT ON FUNCTION @extschema@.ai_hist_deserialize(bytea, internal) IS 'Deserial function of ai_hist_merge() (1.9): a partial state from bytea. Internal.';
+-- ==== END SECTION: partial aggregation of the latency histograms ====
 
 -- ==== BEGIN SECTION: privileges ====
 -- 1.8's list, and the two functions above: readers may ask what memory
@@ -242,3 +282,4 @@ SELECT @extschema@.ai_reset_privileges();
 COMMENT ON FUNCTION @extschema@.ai_budget_memory_held(bigint, text, timestamptz) IS 'What the unexpired reservations held in shared memory (aitrack.budget_reservations = memory, 1.9) hold on the spend row of (budget_id, scope_value, period_start), in USD; 0 when there are none. A tenant learns it for its own user''s row of a user budget only.';
 COMMENT ON FUNCTION @extschema@.ai_budget_memory_reservations() IS 'The reservations of this database''s aitrack held in shared memory now (1.9): id, amount_usd (rounded up to the nano-USD), expires_at, state (held, being made: its transaction is in progress, ending: a settle or release is), holds (how many spend rows it holds). Expired ones are listed until swept out. Lost when the server restarts.';
 -- ==== END SECTION: comments ====
+

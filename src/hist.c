@@ -19,6 +19,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "libpq/pqformat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -239,6 +240,129 @@ ai_hist_final_1_2(PG_FUNCTION_ARGS)
 	if (result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_ARRAYTYPE_P(result);
+}
+
+/*
+ * ai_hist_merge()'s partial aggregation (1.9): combine, serialize and
+ * deserialize, so that PostgreSQL's parallel workers (and Citus's shards)
+ * each merge their part and the leader merges the parts.
+ */
+PG_FUNCTION_INFO_V1(ai_hist_combine_1_9);
+PG_FUNCTION_INFO_V1(ai_hist_serialize_1_9);
+PG_FUNCTION_INFO_V1(ai_hist_deserialize_1_9);
+
+/* Add every (bucket, count) of from into into. */
+static void
+state_merge(HistState *into, const HistState *from, MemoryContext aggcontext)
+{
+	if (from->dense != NULL)
+	{
+		for (int b = 0; b < HIST_BUCKETS; b++)
+			if (from->dense[b] != 0)
+				state_add(into, b, from->dense[b], aggcontext);
+	}
+	else
+		for (int i = 0; i < from->n; i++)
+			state_add(into, from->bucket[i], from->count[i], aggcontext);
+}
+
+/* ai_hist_combine(internal, internal) RETURNS internal; not strict */
+Datum
+ai_hist_combine_1_9(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	HistState  *into;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ai_hist_combine called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
+	into = PG_ARGISNULL(0) ? MemoryContextAllocZero(aggcontext, sizeof(HistState)) :
+		(HistState *) PG_GETARG_POINTER(0);
+	state_merge(into, (HistState *) PG_GETARG_POINTER(1), aggcontext);
+	PG_RETURN_POINTER(into);
+}
+
+/*
+ * ai_hist_serialize(internal) RETURNS bytea: the number of buckets in use,
+ * then (int32 bucket, int64 count) for each, in the sender's byte order
+ * (a state only travels between the processes of one server, or between
+ * Citus nodes of one build).
+ */
+Datum
+ai_hist_serialize_1_9(PG_FUNCTION_ARGS)
+{
+	HistState  *state;
+	StringInfoData buf;
+	int32		n = 0;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "ai_hist_serialize called in non-aggregate context");
+	state = (HistState *) PG_GETARG_POINTER(0);
+	pq_begintypsend(&buf);
+	if (state->dense != NULL)
+	{
+		for (int b = 0; b < HIST_BUCKETS; b++)
+			n += state->dense[b] != 0;
+		pq_sendint32(&buf, n);
+		for (int b = 0; b < HIST_BUCKETS; b++)
+			if (state->dense[b] != 0)
+			{
+				pq_sendint32(&buf, b);
+				pq_sendint64(&buf, state->dense[b]);
+			}
+	}
+	else
+	{
+		pq_sendint32(&buf, state->n);
+		for (int i = 0; i < state->n; i++)
+		{
+			pq_sendint32(&buf, state->bucket[i]);
+			pq_sendint64(&buf, state->count[i]);
+		}
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* ai_hist_deserialize(bytea, internal) RETURNS internal */
+Datum
+ai_hist_deserialize_1_9(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	bytea	   *bytes;
+	StringInfoData buf;
+	HistState  *state;
+	int32		n;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ai_hist_deserialize called in non-aggregate context");
+	bytes = PG_GETARG_BYTEA_PP(0);
+	/* (read only: what initReadOnlyStringInfo() does from PostgreSQL 17) */
+	buf.data = VARDATA_ANY(bytes);
+	buf.len = VARSIZE_ANY_EXHDR(bytes);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	state = MemoryContextAllocZero(aggcontext, sizeof(HistState));
+	n = pq_getmsgint(&buf, 4);
+	if (n < 0 || n > HIST_BUCKETS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid ai_hist_merge state"),
+				 errdetail("It has %d buckets, out of 0 to %d.", n, HIST_BUCKETS)));
+	for (int i = 0; i < n; i++)
+	{
+		int32		bucket = pq_getmsgint(&buf, 4);
+		int64		count = pq_getmsgint64(&buf);
+
+		if (bucket < 0 || bucket >= HIST_BUCKETS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid ai_hist_merge state"),
+					 errdetail("Bucket %d is out of 0 to %d.", bucket, HIST_BUCKETS - 1)));
+		state_add(state, bucket, count, aggcontext);
+	}
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(state);
 }
 
 /* The value of the element at 0-based rank in the dense counts. */

@@ -778,6 +778,34 @@ SELECT (SELECT count(*) FROM ((TABLE ai_usage_rollup EXCEPT ALL TABLE rollup_bef
                                EXCEPT ALL TABLE ai_usage_rollup_total)) AS d)
        AS total_rows_changed;
 
+-- 1.9: ai_hist_merge() aggregates in parts (combine, serial and deserial
+-- functions): a parallel plan of partial aggregates gives the same
+-- histograms, and so the same percentiles, as a plan without workers.
+CREATE TABLE hist_parts AS
+SELECT ai_hist_of((i * 7919) % 60000, 1 + i % 3) AS h, i % 7 AS g FROM generate_series(1, 20000) i;
+ANALYZE hist_parts;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE hist_serial AS SELECT g, ai_hist_merge(h) AS m FROM hist_parts GROUP BY g;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF) SELECT g, ai_hist_merge(h) FROM hist_parts GROUP BY g;
+SELECT count(*) AS differing
+  FROM (SELECT g, ai_hist_merge(h) AS m FROM hist_parts GROUP BY g) p
+  FULL JOIN hist_serial s USING (g)
+ WHERE p.m IS DISTINCT FROM s.m;
+SELECT g, round(ai_hist_percentile(ai_hist_merge(h), 0.5)::numeric, 3) AS p50,
+       round(ai_hist_percentile(ai_hist_merge(h), 0.99)::numeric, 3) AS p99
+  FROM hist_parts GROUP BY g ORDER BY g;
+RESET enable_hashagg;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+RESET max_parallel_workers_per_gather;
+DROP TABLE hist_parts;
+
 DROP FUNCTION compare_stats(timestamptz, timestamptz, text[], text, text, uuid, text, boolean, boolean);
 DROP FUNCTION stats_agree(ai_usage_stats_row, hand_row, boolean, boolean);
 DROP FUNCTION percentile_agrees(float8, float8, boolean);
@@ -787,3 +815,4 @@ DROP TYPE hand_row;
 -- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
 SET aitrack.allow_drop = on;
 DROP EXTENSION aitrack;
+

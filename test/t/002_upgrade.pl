@@ -700,7 +700,11 @@ sub check_grants
 		# granted 1.0's objects one by one
 		push @privs,
 		  'ai_budget_memory_held(bigint,text,timestamp with time zone) false',
-		  'ai_budget_memory_reservations() false';
+		  'ai_budget_memory_reservations() false',
+		  # ai_hist_merge()'s partial aggregation (its owner calls them)
+		  'ai_hist_combine(internal,internal) false',
+		  'ai_hist_deserialize(bytea,internal) false',
+		  'ai_hist_serialize(internal) false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
