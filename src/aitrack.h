@@ -397,6 +397,9 @@ extern bool ai_spend_row_read(Oid schema, const AiSpendKey *key, Numeric *spent,
 
 /* budget_memory.c: reservations held in shared memory (1.9) */
 #define AI_MEMORY_HOLDS_MAX 16	/* budgets one reservation held in memory holds, at most */
+#define AI_MEMORY_RESERVATIONS_MAX 6144	/* reservations held at once, whole server */
+#define AI_MEMORY_ROWS_MAX 24576	/* spend rows held at once, whole server */
+#define AI_MEMORY_TENANT_MAX 64	/* held at once by one tenant's user, in a database */
 
 #ifndef HAVE_INT128
 #error "aitrack needs a 128-bit integer type (what memory holds is summed in it)"

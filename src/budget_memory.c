@@ -17,10 +17,12 @@
  * What is kept, for the whole cluster, under one LWLock:
  *	- slots: one per reservation (database, install, id, amount, expiry,
  *	  and the spend keys it holds, copied);
- *	- keys: one per spend key held (budget id, scope value, period start),
- *	  with the sum of what the slots holding it hold, so that a check reads
- *	  one entry.  Both are open-addressing tables with linear probing, and
- *	  deletion by backward shift (no tombstones).
+ *	- keys: one per spend key held (budget id, a 64-bit hash of the scope
+ *	  value, period start), with the sum of what the slots holding it hold,
+ *	  so that a check reads one entry.  Both are open-addressing tables with
+ *	  linear probing, and deletion by backward shift (no tombstones); both
+ *	  have a fixed size (aitrack.h: AI_MEMORY_RESERVATIONS_MAX and the other
+ *	  limits), and a reservation they cannot take is refused.
  * "install" is the OID of the extension's ai_budget_reservation_id_seq, so
  * that a dropped and re-created aitrack, or another database, never sees
  * another's holds; ids come from that sequence, never colliding with the
@@ -32,7 +34,8 @@
  * subtransaction that made it) aborts.  Ending a slot marks it; the mark
  * takes the slot and its holds out when the ending transaction commits
  * (after its commit is visible: the call it counted is there before its
- * hold goes), and is taken back if it aborts.  PREPARE TRANSACTION is
+ * hold goes), and is taken back if it aborts; a second ender waits on a
+ * lock the first holds (ai_memory_end()).  PREPARE TRANSACTION is
  * refused while this transaction has either (the slots are per backend
  * business until then).
  *
@@ -70,10 +73,10 @@
 #include "utils/uuid.h"
 
 #define MEM_SLOTS			8192	/* table size: reservations */
-#define MEM_SLOTS_LIVE		6144	/* at most this many at once */
+#define MEM_SLOTS_LIVE		AI_MEMORY_RESERVATIONS_MAX	/* at most this many at once */
 #define MEM_KEYS			32768	/* table size: spend keys held */
-#define MEM_KEYS_LIVE		24576
-#define MEM_TENANT_LIVE		64		/* a tenant's user's, at most, in a database */
+#define MEM_KEYS_LIVE		AI_MEMORY_ROWS_MAX
+#define MEM_TENANT_LIVE		AI_MEMORY_TENANT_MAX
 
 typedef struct MemKey
 {

@@ -210,6 +210,19 @@ refuse(const AiBudgetMatch *m, Datum spent, Datum held, Datum estimate)
 			 errhint("Make the call later, raise the budget's limit_usd, or reserve less.")));
 }
 
+/*
+ * A tenant's refusal by a budget it may not see the figures of (one shared
+ * with other users, or a user budget checked in memory).
+ */
+static void
+refuse_without_figures(const AiBudgetMatch *m)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("budget \"%s\" would be exceeded", m->budget->name),
+			 errhint("Make the call later, or ask for the budget to be raised.")));
+}
+
 #define ARG_TEXT(n) (PG_ARGISNULL(n) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(n)))
 
 /* estimate (numeric USD, under 1e12) in nano-USD, rounded up: what a memory hold holds */
@@ -277,10 +290,7 @@ reserve_in_memory(Oid schema, Oid install, const AiBudgetMatch *matches, int nma
 			if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
 												  DirectFunctionCall2(numeric_add, spent, held),
 												  NumericGetDatum(m->budget->limit_usd))) >= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-						 errmsg("budget \"%s\" would be exceeded", m->budget->name),
-						 errhint("Make the call later, or ask for the budget to be raised.")));
+				refuse_without_figures(m);
 			continue;
 		}
 		if (nkeys == AI_MEMORY_HOLDS_MAX)
@@ -299,15 +309,17 @@ reserve_in_memory(Oid schema, Oid install, const AiBudgetMatch *matches, int nma
 	if (hold_result == AI_HOLD_TENANT_FULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a tenant may hold at most 64 reservations in memory at once"),
+				 errmsg("a tenant may hold at most %d reservations in memory at once", AI_MEMORY_TENANT_MAX),
 				 errhint("Settle or release the reservations already made.")));
 	if (hold_result != AI_HOLD_DONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many reservations held in memory"),
-				 errdetail(hold_result == AI_HOLD_NO_SLOT ?
-						   "Shared memory holds at most 6144 reservations at once, for the whole server." :
-						   "Shared memory holds at most 24576 budget rows held at once, for the whole server."),
+				 hold_result == AI_HOLD_NO_SLOT ?
+				 errdetail("Shared memory holds at most %d reservations at once, for the whole server.",
+						   AI_MEMORY_RESERVATIONS_MAX) :
+				 errdetail("Shared memory holds at most %d budget rows held at once, for the whole server.",
+						   AI_MEMORY_ROWS_MAX),
 				 errhint("Settle or release reservations, give them a shorter expires_in, or set aitrack.budget_reservations to 'table'.")));
 	for (int i = 0; i < nkeys; i++)
 	{
@@ -340,10 +352,7 @@ reserve_in_memory(Oid schema, Oid install, const AiBudgetMatch *matches, int nma
 		}
 		ai_memory_unhold(install, id);
 		if (tenant)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("budget \"%s\" would be exceeded", m->budget->name),
-					 errhint("Make the call later, or ask for the budget to be raised.")));
+			refuse_without_figures(m);
 		refuse(m, NumericGetDatum(spent), held, estimate);
 	}
 	return id;
@@ -511,10 +520,7 @@ ai_budget_reserve_1_8(PG_FUNCTION_ARGS)
 				DatumGetInt32(DirectFunctionCall2(numeric_cmp,
 												  DirectFunctionCall2(numeric_add, spent, held),
 												  NumericGetDatum(limit))) >= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-						 errmsg("budget \"%s\" would be exceeded", m->budget->name),
-						 errhint("Make the call later, or ask for the budget to be raised.")));
+				refuse_without_figures(m);
 			continue;
 		}
 
