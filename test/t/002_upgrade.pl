@@ -127,6 +127,8 @@ cmp_ok(vcmp($oldest, $default), '<=', 0,
 
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
 $node->init;
+# (PREPARE TRANSACTION, below: a fresh install within a two-phase commit)
+$node->append_conf('postgresql.conf', 'max_prepared_transactions = 2');
 $node->start;
 
 my $available = $node->safe_psql('postgres',
@@ -417,11 +419,18 @@ SQL
 
 # Every answer of ai_usage_stats() by hour, model, call_type, status and
 # user (1.2 on: the tz argument and the rollups), to compare across an
-# update that must not change them.
+# update that must not change them: the columns of 1.2, which later
+# versions keep and add to.
 my $stats_all = <<'SQL';
 SET timezone = 'UTC';
-SELECT count(*) || E'\n' || string_agg(s::text, E'\n' ORDER BY s::text)
-  FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}') s
+SELECT count(*) || E'\n' || string_agg(r::text, E'\n' ORDER BY r::text)
+  FROM ai_usage_stats(group_by => '{hour,model,call_type,status,user}') s,
+       LATERAL (SELECT s.bucket, s.modelname, s.version, s.call_type, s.status, s.user_id,
+                       s.calls, s.errors, s.input_tokens, s.reasoning_tokens, s.output_tokens,
+                       s.cost_usd, s.avg_duration_ms, s.p50_duration_ms, s.p95_duration_ms,
+                       s.p99_duration_ms, s.first_call, s.last_call, s.cache_read_input_tokens,
+                       s.cache_creation_input_tokens, s.unpriced_calls,
+                       s.avg_time_to_first_token_ms) r
 SQL
 
 # After 1.2 -> 1.3 (step by step or in one go): row-level security and the
@@ -874,6 +883,35 @@ sub is_schema
 my $fresh = new_db();
 is(extversion($fresh), $default,
 	"plain CREATE EXTENSION installs default_version $default");
+
+# A plain CREATE EXTENSION starts from the full 1.2 script (made by make:
+# scripts/full-install.sh), the shortest way to the default version: it
+# makes no temporary object, so that it can run in a two-phase commit, as
+# Citus runs it on its workers.  From 1.0 the 1.1-to-1.2 step does.
+if (vcmp($default, '1.2') >= 0)
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE prepared_install');
+	is( $node->safe_psql(
+			'prepared_install', q{
+BEGIN;
+CREATE EXTENSION aitrack CASCADE;
+SELECT pg_my_temp_schema() = 0;
+PREPARE TRANSACTION 'aitrack install';
+COMMIT PREPARED 'aitrack install';
+SELECT extversion FROM pg_extension WHERE extname = 'aitrack';}),
+		"t\n$default",
+		'CREATE EXTENSION makes no temporary object and commits in two phases');
+	my ($rc, $out, $err) = $node->psql(
+		'prepared_install', q{
+DROP EXTENSION aitrack;
+BEGIN;
+CREATE EXTENSION aitrack VERSION '1.0';
+ALTER EXTENSION aitrack UPDATE TO '1.2';
+PREPARE TRANSACTION 'aitrack update';});
+	like($err, qr/cannot PREPARE a transaction that has operated on temporary objects/,
+		'from 1.0 the 1.1-to-1.2 update does make one (why the full 1.2 script exists)');
+	$node->safe_psql('postgres', 'DROP DATABASE prepared_install');
+}
 exercise($fresh, 'fresh');
 
 my $db = new_db($oldest);
