@@ -1,12 +1,15 @@
 /*
  * aitrack.c
  *		Module entry: the magic block, _PG_init calling each module's init,
- *		where the extension's tables live, and preparing kept SPI plans.
+ *		where the extension's tables live, preparing kept SPI plans, and
+ *		the check that a trigger runs on aitrack's own table.
  */
 #include "aitrack.h"
 
+#include "commands/trigger.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 PG_MODULE_MAGIC;
 
@@ -44,6 +47,30 @@ aitrack_function_schema(FunctionCallInfo fcinfo)
 		elog(ERROR, "cache lookup failed for function %u",
 			 fcinfo->flinfo->fn_oid);
 	return schema;
+}
+
+/*
+ * aitrack's triggers run on the tables its scripts put them on, and on no
+ * copy.  Citus copies a distributed or reference table's triggers to each
+ * of its shards (with citus.enable_unsafe_triggers), named like the table
+ * plus a shard id: there they would count into the node's own copy of the
+ * rollup and spend tables, or find nothing, and say nothing, leaving the
+ * stats and budgets wrong.  Until aitrack can be distributed (README,
+ * "Scaling out with Citus") such a trigger refuses, naming the copy.
+ */
+void
+aitrack_trigger_on_own_table(struct TriggerData *trigdata, const char *table)
+{
+	const char *name = RelationGetRelationName(trigdata->tg_relation);
+
+	if (strcmp(name, table) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aitrack trigger \"%s\" fired on \"%s\", not on %s",
+						trigdata->tg_trigger->tgname, name, table),
+				 errdetail("aitrack's tables cannot be distributed yet: on a copy of %s, such as a Citus shard, its triggers would count into the wrong tables or none.",
+						   table),
+				 errhint("Keep aitrack's tables local tables of the coordinator; see README, \"Scaling out with Citus\".")));
 }
 
 /*

@@ -173,6 +173,21 @@ expect "... puts 1.2 on every node" "$(DB=citus_update ext_versions)" "1.2 1.2 1
 got=$(DB=citus_update node 0 -c "SET client_min_messages = warning" -c "ALTER EXTENSION aitrack UPDATE")
 expect "ALTER EXTENSION aitrack UPDATE on the coordinator" "$got" ""
 expect "... updates every node to $version" "$(DB=citus_update ext_versions)" "$version $version $version "
+# Distributed by hand, aitrack's tables refuse rather than count wrong:
+# Citus copies a table's triggers to its shards (citus.enable_unsafe_triggers),
+# where aitrack's would write the node's own copies of other tables.
+got=$(DB=citus_update node 0 -c "SET citus.enable_unsafe_triggers = on" -c "SELECT create_reference_table('ai_model')" \
+                             -c "INSERT INTO ai_model (modelname, version) VALUES ('m', 'v')" \
+                             -c "INSERT INTO ai_call (model_id, prompt, response) SELECT id, 'p', '{}' FROM ai_model")
+expect "ai_model made a reference table by hand (the trigger-free paths still work)" "$(echo "$got" | tail -n 1)" ""
+got=$(DB=citus_update node 0 -c "DELETE FROM ai_model")
+expect_error "... its delete trigger refuses on the shard, naming it" "$got" \
+    'aitrack trigger "ai_model_delete_calls_'
+expect_error "... and says why" "$got" "aitrack's tables cannot be distributed yet"
+expect "... nothing deleted" "$(DB=citus_update node 0 -c "SELECT (SELECT count(*) FROM ai_model) || ' ' || (SELECT count(*) FROM ai_call)")" "1 1"
+got=$(DB=citus_update node 0 -c "SELECT undistribute_table('ai_model')")
+expect_error "limit: undistribute_table() cannot take it back (an extension depends on it)" "$got" \
+    "cannot alter table because an extension depends on it"
 
 # The install: CREATE EXTENSION on the coordinator of a running cluster.
 # Citus runs it on the workers inside its two-phase commit; the full 1.2

@@ -397,6 +397,29 @@ SELECT pg_temp.try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), -1, 0, 0, 
 SELECT pg_temp.try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), 2147483647, 2147483647, 2147483647, 2147483647, 2147483647)::text$$, true);
 SELECT pg_temp.try($$SELECT ai_cost(ai_price_at('nulls', 'v', now()), 2147483647, 0, 0, 2147483647, 0)::text$$, true);
 
+-- aitrack's triggers put on a copy of its tables (what Citus does to each
+-- shard of a distributed or reference table) refuse, naming the copy: there
+-- they would count the calls into nothing.  Nothing is written.
+CREATE TABLE ai_call_102008 (LIKE ai_call INCLUDING DEFAULTS);
+CREATE TRIGGER ai_call_rollup_insert AFTER INSERT ON ai_call_102008
+    REFERENCING NEW TABLE AS aitrack_new FOR EACH STATEMENT EXECUTE FUNCTION ai_rollup_capture();
+SELECT count(*) AS rollup_rows_before FROM ai_usage_rollup \gset
+SELECT pg_temp.try($$INSERT INTO ai_call_102008 (model_id, prompt, response, cost_usd)
+                     SELECT id, 'copied', '{}', 1 FROM ai_model LIMIT 1$$);
+SELECT count(*) AS copy_rows, (SELECT count(*) FROM ai_usage_rollup) = :rollup_rows_before AS rollups_unchanged
+  FROM ai_call_102008;
+DROP TRIGGER ai_call_rollup_insert ON ai_call_102008;
+CREATE TRIGGER ai_call_budget_count AFTER INSERT ON ai_call_102008
+    REFERENCING NEW TABLE AS aitrack_new FOR EACH STATEMENT EXECUTE FUNCTION ai_budget_count_calls();
+SELECT pg_temp.try($$INSERT INTO ai_call_102008 (model_id, prompt, response) SELECT id, 'copied', '{}' FROM ai_model LIMIT 1$$);
+DROP TABLE ai_call_102008;
+CREATE TABLE ai_model_102009 (LIKE ai_model INCLUDING DEFAULTS);
+INSERT INTO ai_model_102009 (id, modelname, version) VALUES (1, 'copied', 'v');
+CREATE TRIGGER ai_model_delete_calls AFTER DELETE ON ai_model_102009
+    REFERENCING OLD TABLE AS aitrack_old FOR EACH STATEMENT EXECUTE FUNCTION ai_model_delete_calls();
+SELECT pg_temp.try($$DELETE FROM ai_model_102009$$);
+DROP TABLE ai_model_102009;
+
 -- Still there, still answering.
 SELECT to_regclass('ai_call') IS NOT NULL AS ai_call_there, (SELECT count(*) > 0 FROM ai_call) AS has_calls,
        (SELECT sum(calls) FROM ai_usage_stats(group_by => '{}')) = (SELECT count(*) FROM ai_call) AS stats_agree;
