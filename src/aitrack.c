@@ -7,6 +7,7 @@
 #include "aitrack.h"
 
 #include "commands/trigger.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -59,15 +60,20 @@ aitrack_function_schema(FunctionCallInfo fcinfo)
  * "Scaling out with Citus") such a trigger refuses, naming the copy.
  */
 void
-aitrack_trigger_on_own_table(struct TriggerData *trigdata, const char *table)
+aitrack_trigger_on_own_table(FunctionCallInfo fcinfo, const char *table)
 {
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	const char *name = RelationGetRelationName(trigdata->tg_relation);
 
-	if (strcmp(name, table) != 0)
+	/* (the table in the extension's schema: that of the trigger's function) */
+	if (strcmp(name, table) != 0 ||
+		RelationGetNamespace(trigdata->tg_relation) != aitrack_function_schema(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("aitrack trigger \"%s\" fired on \"%s\", not on %s",
-						trigdata->tg_trigger->tgname, name, table),
+				 errmsg("aitrack trigger \"%s\" fired on %s, not on %s",
+						trigdata->tg_trigger->tgname,
+						quote_qualified_identifier(get_namespace_name(RelationGetNamespace(trigdata->tg_relation)), name),
+						quote_qualified_identifier(get_namespace_name(aitrack_function_schema(fcinfo)), table)),
 				 errdetail("aitrack's tables cannot be distributed yet: on a copy of %s, such as a Citus shard, its triggers would count into the wrong tables or none.",
 						   table),
 				 errhint("Keep aitrack's tables local tables of the coordinator; see README, \"Scaling out with Citus\".")));

@@ -128,8 +128,7 @@ typedef struct AiCall
 
 /* aitrack.c */
 extern Oid	aitrack_function_schema(FunctionCallInfo fcinfo);
-struct TriggerData;
-extern void aitrack_trigger_on_own_table(struct TriggerData *trigdata, const char *table);
+extern void aitrack_trigger_on_own_table(FunctionCallInfo fcinfo, const char *table);
 extern SPIPlanPtr aitrack_prepare_plan(const char *query, int nargs,
 									   Oid *argtypes, int cursor_options);
 

@@ -499,7 +499,7 @@ ai_budget_count_calls_1_8(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || trigdata->tg_newtable == NULL)
 		elog(ERROR, "ai_budget_count_calls must be an AFTER INSERT ... FOR EACH STATEMENT trigger with a NEW TABLE");
-	aitrack_trigger_on_own_table(trigdata, "ai_call");
+	aitrack_trigger_on_own_table(fcinfo, "ai_call");
 	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
 		return PointerGetDatum(NULL);
 

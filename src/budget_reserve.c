@@ -853,7 +853,7 @@ ai_budget_reservation_ended_1_8(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		elog(ERROR, "ai_budget_reservation_ended must be an AFTER ... FOR EACH STATEMENT trigger");
-	aitrack_trigger_on_own_table(trigdata, "ai_budget_reservation");
+	aitrack_trigger_on_own_table(fcinfo, "ai_budget_reservation");
 	schema = RelationGetNamespace(trigdata->tg_relation);
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{

@@ -175,7 +175,7 @@ ai_call_model_check_1_4(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
 		trigdata->tg_newtable == NULL)
 		elog(ERROR, "ai_call_model_check must be an AFTER INSERT or UPDATE ... FOR EACH STATEMENT trigger with a NEW TABLE");
-	aitrack_trigger_on_own_table(trigdata, "ai_call");
+	aitrack_trigger_on_own_table(fcinfo, "ai_call");
 
 	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
 		return PointerGetDatum(NULL);
@@ -266,7 +266,7 @@ ai_model_delete_calls_1_4(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) || trigdata->tg_oldtable == NULL)
 		elog(ERROR, "ai_model_delete_calls must be an AFTER DELETE ... FOR EACH STATEMENT trigger with an OLD TABLE");
-	aitrack_trigger_on_own_table(trigdata, "ai_model");
+	aitrack_trigger_on_own_table(fcinfo, "ai_model");
 	if (tuplestore_tuple_count(trigdata->tg_oldtable) == 0)
 		return PointerGetDatum(NULL);
 
@@ -303,7 +303,7 @@ ai_model_keep_id_1_4(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		elog(ERROR, "ai_model_keep_id must be a BEFORE UPDATE ... FOR EACH ROW trigger");
-	aitrack_trigger_on_own_table(trigdata, "ai_model");
+	aitrack_trigger_on_own_table(fcinfo, "ai_model");
 	old_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple,
 										SPI_fnumber(RelationGetDescr(trigdata->tg_relation), "id"),
 										RelationGetDescr(trigdata->tg_relation), &isnull));

@@ -663,7 +663,7 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		elog(ERROR, "ai_rollup_capture must be an AFTER ... FOR EACH STATEMENT trigger");
-	aitrack_trigger_on_own_table(trigdata, "ai_call");
+	aitrack_trigger_on_own_table(fcinfo, "ai_call");
 
 	event = trigdata->tg_event;
 	schema = RelationGetNamespace(trigdata->tg_relation);

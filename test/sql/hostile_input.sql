@@ -419,6 +419,13 @@ CREATE TRIGGER ai_model_delete_calls AFTER DELETE ON ai_model_102009
     REFERENCING OLD TABLE AS aitrack_old FOR EACH STATEMENT EXECUTE FUNCTION ai_model_delete_calls();
 SELECT pg_temp.try($$DELETE FROM ai_model_102009$$);
 DROP TABLE ai_model_102009;
+-- (and on a table of the same name in another schema)
+CREATE SCHEMA copies;
+CREATE TABLE copies.ai_call (LIKE ai_call INCLUDING DEFAULTS);
+CREATE TRIGGER ai_call_rollup_insert AFTER INSERT ON copies.ai_call
+    REFERENCING NEW TABLE AS aitrack_new FOR EACH STATEMENT EXECUTE FUNCTION ai_rollup_capture();
+SELECT pg_temp.try($$INSERT INTO copies.ai_call (model_id, prompt, response) SELECT id, 'copied', '{}' FROM ai_model LIMIT 1$$);
+DROP SCHEMA copies CASCADE;
 
 -- Still there, still answering.
 SELECT to_regclass('ai_call') IS NOT NULL AS ai_call_there, (SELECT count(*) > 0 FROM ai_call) AS has_calls,
