@@ -82,7 +82,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 # -Wextra's unused-parameter fires inside PostgreSQL's own headers.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 
-EXTRA_CLEAN = output_iso tmp_check $(REGRESS_BRIDGE) .built-for
+EXTRA_CLEAN = output_iso tmp_check $(REGRESS_BRIDGE) .built-for $(FULL_INSTALL).tmp
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
