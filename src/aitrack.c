@@ -9,12 +9,28 @@
 #include "commands/trigger.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+/*
+ * One relcache callback for every file that keeps something about a
+ * table: PostgreSQL has room for only ten in a backend (MAX_RELCACHE_
+ * CALLBACKS), shared with every other loaded library, and Citus takes
+ * several of them.
+ */
+static void
+aitrack_relcache_callback(Datum arg, Oid relid)
+{
+	check_cache_relcache_invalidated(relid);
+	rollup_relcache_invalidated(relid);
+	budget_cache_relcache_invalidated(relid);
+	distributed_relcache_invalidated(relid);
+}
 
 /*
  * Loaded by the first call of any aitrack function in a backend (or by
@@ -29,6 +45,7 @@ _PG_init(void)
 	upkeep_init();
 	check_cache_init();
 	budget_memory_init();
+	CacheRegisterRelcacheCallback(aitrack_relcache_callback, (Datum) 0);
 	/* Nothing else may define aitrack.* settings; a typo is an error. */
 	MarkGUCPrefixReserved("aitrack");
 }

@@ -38,6 +38,9 @@
  *		budget_memory.c	reservations held in shared memory (1.9)
  *		budget_rows.c	spend rows changed through the executor's tuple
  *						routines, not SQL, for the two files above (after 1.8)
+ *		distributed.c	aitrack on Citus (1.10): is ai_call distributed, and
+ *						counting what statements on it wrote, in place of
+ *						its triggers
  *
  * One shared library serves every installed version of the extension: a
  * database still on 1.0 calls the *_1_0 entry points, which must keep 1.0's
@@ -48,8 +51,11 @@
 
 #include "postgres.h"
 
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -289,6 +295,9 @@ extern const char *const ai_rollup_summed_columns[AI_ROLLUP_NUM_SUMMED];
 extern bool ai_rollup_has_daily_level(Oid schema);
 extern bool ai_rollup_has_project_level(Oid schema);
 extern bool ai_rollup_has_project_daily_level(Oid schema);
+extern void rollup_relcache_invalidated(Oid relid);
+extern void ai_rollup_capture_rows(Relation ai_call, TriggerEvent event,
+								   Tuplestorestate *rows);
 
 /* budget_cache.c: the enabled budgets, kept per backend (1.8) */
 typedef enum AiBudgetScope
@@ -393,6 +402,7 @@ extern bool ai_reservation_row_delete(AiReservationRows *rows, int64 id, AiReser
 extern bool ai_spend_row_lock(AiSpendRows *rows, const AiSpendKey *key);
 extern bool ai_reservation_row_peek(AiReservationRows *rows, int64 id, AiReservationHolds *held);
 extern const AiBudgetSet *ai_budget_set(Oid schema);
+extern void budget_cache_relcache_invalidated(Oid relid);
 /* budget_rows.c: a spend row read, not locked (1.9) */
 extern bool ai_spend_row_read(Oid schema, const AiSpendKey *key, Numeric *spent, Numeric *reserved);
 
@@ -449,8 +459,20 @@ extern int	ai_budget_match(const AiBudgetSet *set, const pg_uuid_t *user_id,
 							struct ArrayType *tags, const char *modelname,
 							AiBudgetMatch **matches);
 
+/* budget_count.c */
+extern void ai_budget_count_rows(Relation ai_call, Tuplestorestate *rows);
+
 /* guard.c */
 extern void drop_guard_init(void);
+
+/* distributed.c: ai_call as a Citus distributed table (1.10) */
+extern bool ai_calls_distributed(Oid schema);
+extern bool ai_citus_knows_table(Oid relid);
+extern void distributed_relcache_invalidated(Oid relid);
+extern void ai_refuse_if_distributed(Oid schema, const char *what);
+extern void ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows);
+extern void ai_count_spi_rows(Oid schema, TriggerEvent event, SPITupleTable *tuptable,
+							  uint64 nrows);
 
 /* upkeep.c: folding the pending rollup rows in the background */
 extern void upkeep_init(void);
@@ -458,6 +480,7 @@ extern void ai_upkeep_kick(Oid owner);
 
 /* check_cache.c */
 extern void check_cache_init(void);
+extern void check_cache_relcache_invalidated(Oid relid);
 extern void ai_check_cache_arm(SPIPlanPtr plan, Oid relid);
 extern void ai_check_cache_disarm(void);
 

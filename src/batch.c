@@ -35,6 +35,7 @@
 
 /* One insert per API version: 1.2's ai_call has fewer columns than 1.5's. */
 static Oid	insert_plan_schema[AITRACK_NUM_APIS];
+static bool insert_plan_distributed[AITRACK_NUM_APIS];
 static SPIPlanPtr insert_plan[AITRACK_NUM_APIS];
 
 /*
@@ -63,8 +64,10 @@ get_insert_plan(Oid schema, AitrackApi api)
 	StringInfoData aliases;
 	Oid			argtypes[1 + AI_NUM_FIELDS];
 	int			nargs = 1;
+	bool		distributed = ai_calls_distributed(schema);
 
-	if (insert_plan_schema[api] == schema && insert_plan[api] != NULL)
+	if (insert_plan_schema[api] == schema && insert_plan[api] != NULL &&
+		insert_plan_distributed[api] == distributed)
 		return insert_plan[api];
 	if (insert_plan[api])
 		SPI_freeplan(insert_plan[api]);
@@ -96,13 +99,25 @@ get_insert_plan(Oid schema, AitrackApi api)
 												" SELECT u.c0%s"
 												" FROM ROWS FROM (pg_catalog.unnest($1)%s)"
 												" WITH ORDINALITY AS u(c0%s, n)"
-												" ORDER BY u.n RETURNING id",
+												" ORDER BY u.n RETURNING %s",
 												quote_identifier(get_namespace_name(schema)),
 												columns.data, selected.data,
-												unnests.data, aliases.data),
+												unnests.data, aliases.data,
+												/* whole rows, to count: distributed.c */
+												distributed ? "*" : "id"),
 									   nargs, argtypes, 0);
 	insert_plan_schema[api] = schema;
+	insert_plan_distributed[api] = distributed;
 	return insert_plan[api];
+}
+
+static int
+compare_ids(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
 /* Which element an error is about. */
@@ -235,6 +250,10 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules, AitrackApi api)
 	int			narrays = 1;
 	int			rc;
 	AiTenantCaller tenant;
+	SPIPlanPtr	plan;
+	int64	   *ids;
+	uint64		nids;
+	int			id_column;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -343,16 +362,38 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules, AitrackApi api)
 			arrays[narrays++] = column_array(&columns[field], field, ncalls);
 		}
 
-	rc = SPI_execute_plan(get_insert_plan(schema, api), arrays, NULL, false, 0);
+	plan = get_insert_plan(schema, api);
+	rc = SPI_execute_plan(plan, arrays, NULL, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	for (uint64 row = 0; row < SPI_processed; row++)
+	ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
+	nids = SPI_processed;
+	id_column = SPI_fnumber(SPI_tuptable->tupdesc, "id");
+	for (uint64 row = 0; row < nids; row++)
 	{
 		bool		isnull;
-		Datum		id;
 
 		CHECK_FOR_INTERRUPTS();
-		id = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull);
+		ids[row] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+											   id_column, &isnull));
+	}
+	if (insert_plan_distributed[api])
+	{
+		/*
+		 * A distributed ai_call returns its rows shard by shard, in no
+		 * order; the ids were drawn from the sequence in the order of the
+		 * array (the insert's SELECT is sorted by it), so sorted they are
+		 * in input order again.  Then the rows are counted, as its
+		 * triggers would (distributed.c).
+		 */
+		qsort(ids, nids, sizeof(int64), compare_ids);
+		ai_count_spi_rows(schema, TRIGGER_EVENT_INSERT, SPI_tuptable, SPI_processed);
+	}
+	for (uint64 row = 0; row < nids; row++)
+	{
+		Datum		id = Int64GetDatum(ids[row]);
+		bool		isnull = false;
+
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
 	}
 	SPI_finish();

@@ -47,15 +47,14 @@ static AiBudgetSet budget_set;
 static MemoryContext budget_context = NULL;
 static SPIPlanPtr load_plan = NULL;
 static Oid	load_plan_schema = InvalidOid;
-static bool callback_registered = false;
 
 /* Moments past these have no period start of their own (see 1.7's script). */
 static TimestampTz latest_truncatable;
 static TimestampTz earliest_truncatable;
 static bool bounds_known = false;
 
-static void
-budget_relcache_callback(Datum arg, Oid relid)
+void
+budget_cache_relcache_invalidated(Oid relid)
 {
 	if (relid == InvalidOid || relid == budget_set.relid)
 		budget_set.valid = false;
@@ -201,11 +200,6 @@ ai_budget_set(Oid schema)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("aitrack's table ai_budget is missing"),
 				 errhint("Run ALTER EXTENSION aitrack UPDATE.")));
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(budget_relcache_callback, (Datum) 0);
-		callback_registered = true;
-	}
 	LockRelationOid(relid, AccessShareLock);
 	/* (LockRelationOid accepts them only for a lock not yet held) */
 	AcceptInvalidationMessages();

@@ -490,28 +490,38 @@ Datum
 ai_budget_count_calls_1_8(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Oid			schema;
-	const AiBudgetSet *set;
-	MemoryContext work;
-	MemoryContext old;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || trigdata->tg_newtable == NULL)
 		elog(ERROR, "ai_budget_count_calls must be an AFTER INSERT ... FOR EACH STATEMENT trigger with a NEW TABLE");
 	aitrack_trigger_on_own_table(fcinfo, "ai_call");
-	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
-		return PointerGetDatum(NULL);
+	ai_budget_count_rows(trigdata->tg_relation, trigdata->tg_newtable);
+	return PointerGetDatum(NULL);
+}
 
-	schema = RelationGetNamespace(trigdata->tg_relation);
+/*
+ * Count the rows inserted into ai_call (the trigger's transition table, or
+ * 1.10's rows inserted into a distributed ai_call, which has no trigger:
+ * src/distributed.c) against the enabled budgets they fall under.
+ */
+void
+ai_budget_count_rows(Relation ai_call, Tuplestorestate *rows)
+{
+	Oid			schema = RelationGetNamespace(ai_call);
+	const AiBudgetSet *set;
+	MemoryContext work;
+	MemoryContext old;
+
+	if (tuplestore_tuple_count(rows) == 0)
+		return;
 	set = ai_budget_set(schema);
 	if (set->nbudgets == 0)
-		return PointerGetDatum(NULL);
+		return;
 
 	work = AllocSetContextCreate(CurrentMemoryContext, "aitrack budget count", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(work);
-	count_rows(schema, set, trigdata->tg_relation, trigdata->tg_newtable);
+	count_rows(schema, set, ai_call, rows);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(work);
-	return PointerGetDatum(NULL);
 }

@@ -75,8 +75,8 @@ static char *cache_search_path = NULL;	/* SQL functions were inlined under it */
 static const char *armed_source = NULL;
 static Oid	armed_relid = InvalidOid;
 
-static void
-relcache_callback(Datum arg, Oid relid)
+void
+check_cache_relcache_invalidated(Oid relid)
 {
 	if (relid == InvalidOid || relid == cache_relid)
 		cache_stale = true;
@@ -193,7 +193,6 @@ check_cache_init(void)
 {
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = check_cache_executor_start;
-	CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(PROCOID, syscache_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, syscache_callback, (Datum) 0);
 }

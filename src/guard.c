@@ -116,15 +116,27 @@ is_guarded_table(Oid relid)
 static bool
 table_has_rows(Oid relid)
 {
-	Relation	rel = table_open(relid, AccessShareLock);
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+
+	/*
+	 * 1.10: a Citus table's rows are on its shards, not in the table here:
+	 * it is taken to hold some (aitrack.allow_drop = on to drop it anyway).
+	 */
+	if (ai_citus_knows_table(relid))
+		return true;
+	rel = table_open(relid, AccessShareLock);
 	/*
 	 * A fresh snapshot: the DROP may have waited for its lock while another
 	 * session committed calls, which the statement's snapshot cannot see.
 	 */
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	bool		found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
 
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);

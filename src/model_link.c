@@ -48,6 +48,7 @@
 typedef struct LinkPlans
 {
 	Oid			schema;
+	bool		distributed;	/* 1.10: ai_call is a Citus distributed table */
 	SPIPlanPtr	lock_model;
 	SPIPlanPtr	wait_for_loads;
 	SPIPlanPtr	delete_calls;
@@ -65,7 +66,10 @@ prepare_plans(Oid schema)
 	SPIPlanPtr *all[] = {&link_plans.lock_model, &link_plans.wait_for_loads,
 	&link_plans.delete_calls, &link_plans.calls_of_model};
 
-	if (link_plans.schema == schema && link_plans.lock_model != NULL)
+	bool		distributed = ai_calls_distributed(schema);
+
+	if (link_plans.schema == schema && link_plans.lock_model != NULL &&
+		link_plans.distributed == distributed)
 		return;
 	for (size_t i = 0; i < lengthof(all); i++)
 	{
@@ -86,14 +90,23 @@ prepare_plans(Oid schema)
 							 0, NULL, 0);
 	link_plans.delete_calls =
 		aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_call c"
-									  " WHERE c.model_id OPERATOR(pg_catalog.=) ANY ($1)", nsp),
+									  " WHERE c.model_id OPERATOR(pg_catalog.=) ANY ($1)%s", nsp,
+									  /* the rows, to count them: distributed.c */
+									  distributed ? " RETURNING c.*" : ""),
 							 1, array_type, 0);
 	link_plans.calls_of_model =
 		aitrack_prepare_plan(psprintf("SELECT FROM %s.ai_call c"
 									  " WHERE c.model_id OPERATOR(pg_catalog.=) $1"
-									  " LIMIT 1 FOR KEY SHARE OF c", nsp),
+									  " LIMIT 1%s", nsp,
+									  /*
+									   * Citus locks no rows of a query over
+									   * every shard; ai_call's model_id is
+									   * not changed there (keep_counted)
+									   */
+									  distributed ? "" : " FOR KEY SHARE OF c"),
 							 1, id_type, 0);
 	link_plans.schema = schema;
+	link_plans.distributed = distributed;
 }
 
 /* Lock model id FOR KEY SHARE; false if no such model is visible. */
@@ -279,8 +292,12 @@ ai_model_delete_calls_1_4(PG_FUNCTION_ARGS)
 		elems[i] = Int64GetDatum(ids[i]);
 	param = PointerGetDatum(construct_array(elems, count, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	rc = run_latest(link_plans.delete_calls, &param);
-	if (rc != SPI_OK_DELETE)
+	if (rc != (link_plans.distributed ? SPI_OK_DELETE_RETURNING : SPI_OK_DELETE))
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+	/* a local ai_call's rollup trigger counts them; a distributed one has none */
+	if (link_plans.distributed)
+		ai_count_spi_rows(RelationGetNamespace(trigdata->tg_relation), TRIGGER_EVENT_DELETE,
+						  SPI_tuptable, SPI_processed);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -35,6 +35,7 @@
 typedef struct RecordPlans
 {
 	Oid			schema;
+	bool		distributed;	/* 1.10: ai_call is a Citus distributed table */
 	SPIPlanPtr	insert_by_id;
 	SPIPlanPtr	insert_by_name;
 } RecordPlans;
@@ -66,8 +67,15 @@ prepare_plans(Oid schema, AitrackApi api)
 	StringInfoData values;
 	char	   *insert_head;
 	char	   *query;
+	bool		distributed = ai_calls_distributed(schema);
+	/*
+	 * A distributed ai_call has no triggers to count the call (see
+	 * distributed.c): the insert returns the whole row, for the counting.
+	 */
+	const char *returning = distributed ? " RETURNING c.*" : " RETURNING c.id, c.model_id";
 
-	if (plans->schema == schema && plans->insert_by_id != NULL)
+	if (plans->schema == schema && plans->insert_by_id != NULL &&
+		plans->distributed == distributed)
 		return plans;
 
 	drop_plan(&plans->insert_by_id);
@@ -99,15 +107,15 @@ prepare_plans(Oid schema, AitrackApi api)
 						   PARAM(AI_MODELNAME), PARAM(AI_VERSION));
 
 	query = psprintf("%s AND m.id OPERATOR(pg_catalog.=) $1"
-					 " FOR KEY SHARE OF m RETURNING c.id, c.model_id",
-					 insert_head);
+					 " FOR KEY SHARE OF m%s",
+					 insert_head, returning);
 	plans->insert_by_id = aitrack_prepare_plan(query, NUM_PARAMS, param_types, 0);
 
-	query = psprintf("%s FOR KEY SHARE OF m RETURNING c.id, c.model_id",
-					 insert_head);
+	query = psprintf("%s FOR KEY SHARE OF m%s", insert_head, returning);
 	plans->insert_by_name = aitrack_prepare_plan(query, NUM_PARAMS, param_types, 0);
 
 	plans->schema = schema;
+	plans->distributed = distributed;
 	return plans;
 }
 
@@ -124,11 +132,12 @@ static int	record_depth = 0;
  * per backend (check_cache.c).
  */
 static bool
-run_insert(Oid schema, SPIPlanPtr plan, Datum *params, const char *nulls,
+run_insert(Oid schema, RecordPlans *plans, SPIPlanPtr plan, Datum *params, const char *nulls,
 		   int64 *call_id, int64 *model_id)
 {
 	int			rc;
 	bool		isnull;
+	TupleDesc	desc;
 
 	if (record_depth == 1)
 		ai_check_cache_arm(plan, get_relname_relid("ai_call", schema));
@@ -138,10 +147,13 @@ run_insert(Oid schema, SPIPlanPtr plan, Datum *params, const char *nulls,
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
 		return false;
-	*call_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										   SPI_tuptable->tupdesc, 1, &isnull));
-	*model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											SPI_tuptable->tupdesc, 2, &isnull));
+	desc = SPI_tuptable->tupdesc;
+	*call_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], desc,
+										   SPI_fnumber(desc, "id"), &isnull));
+	*model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], desc,
+											SPI_fnumber(desc, "model_id"), &isnull));
+	if (plans->distributed)
+		ai_count_spi_rows(schema, TRIGGER_EVENT_INSERT, SPI_tuptable, SPI_processed);
 	return true;
 }
 
@@ -186,7 +198,7 @@ record_call_nested(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 	{
 		params[0] = Int64GetDatum(model_id);
 		nulls[0] = ' ';
-		done = run_insert(schema, plans->insert_by_id, params, nulls, &call_id, &model_id);
+		done = run_insert(schema, plans, plans->insert_by_id, params, nulls, &call_id, &model_id);
 		if (!done)
 			model_cache_forget(schema, modelname, version);
 	}
@@ -194,7 +206,7 @@ record_call_nested(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 	nulls[0] = 'n';
 	for (int attempt = 0; !done && attempt < AITRACK_MODEL_RETRIES; attempt++)
 	{
-		done = run_insert(schema, plans->insert_by_name, params, nulls, &call_id, &model_id);
+		done = run_insert(schema, plans, plans->insert_by_name, params, nulls, &call_id, &model_id);
 		if (done)
 			model_cache_store(schema, modelname, version, model_id);
 		else

@@ -372,15 +372,55 @@ get_call_columns(Relation rel)
  */
 static bool spi_connected = false;
 
+/*
+ * What one capture counts: a trigger's transition tables, or (1.10) the
+ * rows that a statement on a distributed ai_call wrote, given by the
+ * statement's writer (src/distributed.c) under the same names.
+ */
+typedef struct CaptureInput
+{
+	Relation	rel;			/* ai_call */
+	TriggerEvent event;
+	Tuplestorestate *oldtable;	/* "aitrack_old": deleted or updated rows */
+	Tuplestorestate *newtable;	/* "aitrack_new": inserted or updated rows */
+	TriggerData *trigdata;		/* the trigger's, or NULL */
+} CaptureInput;
+
+/* Make rows readable by SPI queries as the named relation name. */
 static void
-connect_for_trigger(TriggerData *trigdata)
+register_rows(const char *name, Relation rel, Tuplestorestate *rows)
+{
+	EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
+
+	enr->md.name = pstrdup(name);
+	enr->md.reliddesc = RelationGetRelid(rel);
+	enr->md.tupdesc = NULL;
+	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+	enr->md.enrtuples = tuplestore_tuple_count(rows);
+	enr->reldata = rows;
+	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
+		elog(ERROR, "SPI_register_relation failed");
+}
+
+static void
+connect_for_capture(const CaptureInput *in)
 {
 	if (spi_connected)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "SPI_register_trigger_data failed");
+	if (in->trigdata != NULL)
+	{
+		if (SPI_register_trigger_data(in->trigdata) != SPI_OK_TD_REGISTER)
+			elog(ERROR, "SPI_register_trigger_data failed");
+	}
+	else
+	{
+		if (in->oldtable != NULL)
+			register_rows("aitrack_old", in->rel, in->oldtable);
+		if (in->newtable != NULL)
+			register_rows("aitrack_new", in->rel, in->newtable);
+	}
 	spi_connected = true;
 }
 
@@ -402,10 +442,9 @@ typedef struct RollupColumns
 
 /* One per level. */
 static RollupColumns rollup_columns[NUM_LEVELS];
-static bool rollup_callback_registered = false;
 
-static void
-rollup_relcache_callback(Datum arg, Oid relid)
+void
+rollup_relcache_invalidated(Oid relid)
 {
 	for (int l = 0; l < NUM_LEVELS; l++)
 		if (relid == InvalidOid || relid == rollup_columns[l].relid)
@@ -499,11 +538,6 @@ insert_one_row(Oid schema, int nsummed, RollupLevel level, Datum *params, const 
 
 	if (!OidIsValid(relid))
 		return false;
-	if (!rollup_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(rollup_relcache_callback, (Datum) 0);
-		rollup_callback_registered = true;
-	}
 	/* What the INSERT checks first; it would fail the same way. */
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK ||
 		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
@@ -564,9 +598,10 @@ insert_one_row(Oid schema, int nsummed, RollupLevel level, Datum *params, const 
  * BY: read the row from the transition table and insert its rollup row.
  */
 static void
-capture_one_row(TriggerData *trigdata, Oid schema, int nsummed, bool project, Relation rel,
+capture_one_row(const CaptureInput *in, Oid schema, int nsummed, bool project,
 				Tuplestorestate *rows, bool add)
 {
+	Relation	rel = in->rel;
 	TupleDesc	desc = RelationGetDescr(rel);
 	const CallColumns *cols = get_call_columns(rel);
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
@@ -636,7 +671,7 @@ capture_one_row(TriggerData *trigdata, Oid schema, int nsummed, bool project, Re
 		if (!insert_one_row(schema, nsummed, (RollupLevel) l, params, nulls))
 		{
 			/* The general way, through SPI: see insert_one_row(). */
-			connect_for_trigger(trigdata);
+			connect_for_capture(in);
 			run_with(get_one_row_plan(schema, nsummed, project, (RollupLevel) l), params, nulls);
 		}
 	}
@@ -650,23 +685,18 @@ run(SPIPlanPtr plan)
 	run_with(plan, NULL, NULL);
 }
 
-/* AFTER INSERT / UPDATE / DELETE / TRUNCATE ... FOR EACH STATEMENT on ai_call. */
-static Datum
-rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
+/*
+ * Count what one statement did to ai_call: its deleted or updated rows out
+ * of the rollups, its inserted or updated rows in, or all of them out on
+ * TRUNCATE.
+ */
+static void
+capture(const CaptureInput *in, int nsummed, bool project)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TriggerEvent event;
-	Oid			schema;
+	TriggerEvent event = in->event;
+	Oid			schema = RelationGetNamespace(in->rel);
 	volatile bool saved_connected;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
-		elog(ERROR, "ai_rollup_capture must be an AFTER ... FOR EACH STATEMENT trigger");
-	aitrack_trigger_on_own_table(fcinfo, "ai_call");
-
-	event = trigdata->tg_event;
-	schema = RelationGetNamespace(trigdata->tg_relation);
 	/* A trigger of a nested statement connects on its own. */
 	saved_connected = spi_connected;
 	spi_connected = false;
@@ -675,7 +705,7 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
 	{
 		if (TRIGGER_FIRED_BY_TRUNCATE(event))
 		{
-			connect_for_trigger(trigdata);
+			connect_for_capture(in);
 			/* An update to 1.6 since the plan was made: make it again. */
 			if (capture_plans.truncate != NULL && capture_plans.schema == schema &&
 				(capture_plans.truncate_daily != ai_rollup_has_daily_level(schema) ||
@@ -692,12 +722,11 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
 		}
 		if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
 		{
-			if (tuplestore_tuple_count(trigdata->tg_oldtable) == 1)
-				capture_one_row(trigdata, schema, nsummed, project, trigdata->tg_relation,
-								trigdata->tg_oldtable, false);
-			else if (tuplestore_tuple_count(trigdata->tg_oldtable) > 1)
+			if (tuplestore_tuple_count(in->oldtable) == 1)
+				capture_one_row(in, schema, nsummed, project, in->oldtable, false);
+			else if (tuplestore_tuple_count(in->oldtable) > 1)
 			{
-				connect_for_trigger(trigdata);
+				connect_for_capture(in);
 				for (int l = 0; l < (project ? NUM_LEVELS : 1); l++)
 				{
 					reset_capture_plans(schema, nsummed, project);
@@ -708,12 +737,11 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
 		}
 		if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
 		{
-			if (tuplestore_tuple_count(trigdata->tg_newtable) == 1)
-				capture_one_row(trigdata, schema, nsummed, project, trigdata->tg_relation,
-								trigdata->tg_newtable, true);
-			else if (tuplestore_tuple_count(trigdata->tg_newtable) > 1)
+			if (tuplestore_tuple_count(in->newtable) == 1)
+				capture_one_row(in, schema, nsummed, project, in->newtable, true);
+			else if (tuplestore_tuple_count(in->newtable) > 1)
 			{
-				connect_for_trigger(trigdata);
+				connect_for_capture(in);
 				for (int l = 0; l < (project ? NUM_LEVELS : 1); l++)
 				{
 					reset_capture_plans(schema, nsummed, project);
@@ -736,11 +764,53 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
 	/*
 	 * Pending rows were appended: have them folded in the background
 	 * (src/upkeep.c), as the extension's owner, whose rights this SECURITY
-	 * DEFINER trigger runs with.
+	 * DEFINER trigger (and every writer of a distributed ai_call) runs
+	 * with.
 	 */
 	if (!TRIGGER_FIRED_BY_TRUNCATE(event))
 		ai_upkeep_kick(GetUserId());
+}
+
+/* AFTER INSERT / UPDATE / DELETE / TRUNCATE ... FOR EACH STATEMENT on ai_call. */
+static Datum
+rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	CaptureInput in;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		elog(ERROR, "ai_rollup_capture must be an AFTER ... FOR EACH STATEMENT trigger");
+	aitrack_trigger_on_own_table(fcinfo, "ai_call");
+
+	in.rel = trigdata->tg_relation;
+	in.event = trigdata->tg_event;
+	in.oldtable = trigdata->tg_oldtable;
+	in.newtable = trigdata->tg_newtable;
+	in.trigdata = trigdata;
+	capture(&in, nsummed, project);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * 1.10: the rows a statement inserted into (TRIGGER_EVENT_INSERT) or
+ * deleted from (TRIGGER_EVENT_DELETE) a distributed ai_call, which has no
+ * rollup trigger, counted as the trigger of 1.8 on counts them.  The caller
+ * runs with the rights of the extension's owner.
+ */
+void
+ai_rollup_capture_rows(Relation ai_call, TriggerEvent event, Tuplestorestate *rows)
+{
+	CaptureInput in;
+
+	Assert(event == TRIGGER_EVENT_INSERT || event == TRIGGER_EVENT_DELETE);
+	in.rel = ai_call;
+	in.event = event;
+	in.oldtable = event == TRIGGER_EVENT_DELETE ? rows : NULL;
+	in.newtable = event == TRIGGER_EVENT_INSERT ? rows : NULL;
+	in.trigdata = NULL;
+	capture(&in, AI_ROLLUP_NUM_SUMMED, true);
 }
 
 PG_FUNCTION_INFO_V1(ai_rollup_capture_1_2);

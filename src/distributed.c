@@ -1,0 +1,336 @@
+/*
+ * distributed.c
+ *		aitrack on a Citus cluster (1.10): whether ai_call is distributed,
+ *		and the counting that its statement triggers do on one server, done
+ *		instead by the statements that write a distributed ai_call.
+ *
+ * aitrack_distribute() (sql/aitrack--1.9--1.10.sql) makes ai_call a Citus
+ * table hash-distributed by id; every other table of aitrack stays a local
+ * table of the coordinator.  Citus would copy ai_call's statement triggers
+ * to each shard, where they run on a worker and cannot write the
+ * coordinator's rollup and spend tables, so aitrack_distribute() drops them
+ * and whatever writes ai_call on the coordinator counts what it wrote, in
+ * the same transaction: record_ai_call() and record_ai_calls() the rows
+ * their INSERT ... RETURNING gave back, the deletes (ai_purge_calls(), a
+ * deleted model's calls) the rows their DELETE ... RETURNING gave back,
+ * through ai_count_calls() here.  The counting is the triggers' own code
+ * (rollup.c, budget_count.c), given the rows as a trigger is given its
+ * transition table.
+ *
+ * Whether ai_call is distributed comes from Citus's catalog, never from a
+ * setting: it is asked once per backend and asked again when ai_call's
+ * relcache entry is invalidated (create_distributed_table() invalidates it).
+ */
+#include "aitrack.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+
+/* The answer kept for one schema's ai_call, until its relcache entry goes. */
+static Oid	known_schema = InvalidOid;
+static Oid	known_relid = InvalidOid;
+static bool known_distributed = false;
+void
+distributed_relcache_invalidated(Oid relid)
+{
+	if (relid == InvalidOid || relid == known_relid)
+		known_schema = InvalidOid;
+}
+
+/*
+ * Is relid in Citus's pg_dist_partition (a distributed, reference or
+ * Citus-managed local table)?  Read directly: the table is small and has
+ * no syscache.  False when Citus is not installed in this database.
+ */
+bool
+ai_citus_knows_table(Oid relid)
+{
+	Oid			catalog;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	bool		found;
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return false;
+	catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(catalog))
+		return false;
+	rel = table_open(catalog, AccessShareLock);
+	/* logicalrelid is pg_dist_partition's first column, of type regclass */
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+bool
+ai_calls_distributed(Oid schema)
+{
+	Oid			relid;
+
+	if (schema == known_schema)
+		return known_distributed;
+	relid = get_relname_relid("ai_call", schema);
+	known_distributed = OidIsValid(relid) && ai_citus_knows_table(relid);
+	known_relid = relid;
+	known_schema = schema;
+	return known_distributed;
+}
+
+void
+ai_refuse_if_distributed(Oid schema, const char *what)
+{
+	if (ai_calls_distributed(schema))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not run on a distributed ai_call yet", what),
+				 errdetail("ai_call is a Citus distributed table (aitrack_distribute())."),
+				 errhint("See README, \"Scaling out with Citus\", for what runs on a distributed install.")));
+}
+
+/*
+ * Count rows that a statement inserted into (TRIGGER_EVENT_INSERT) or
+ * deleted from (TRIGGER_EVENT_DELETE) the distributed ai_call, as the
+ * rollup and budget triggers count them on one server, and with their
+ * rights: those of the extension's owner (ai_call's), whoever wrote.  rows
+ * hold tuples of ai_call's row type.
+ */
+void
+ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows)
+{
+	Oid			saved_user;
+	int			saved_context;
+
+	if (tuplestore_tuple_count(rows) == 0)
+		return;
+	GetUserIdAndSecContext(&saved_user, &saved_context);
+	SetUserIdAndSecContext(ai_call->rd_rel->relowner,
+						   saved_context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		ai_rollup_capture_rows(ai_call, event, rows);
+		if (event == TRIGGER_EVENT_INSERT)
+			ai_budget_count_rows(ai_call, rows);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(saved_user, saved_context);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The rows of an SPI result (a distributed ai_call's INSERT or DELETE ...
+ * RETURNING c.*) as rows of ai_call, by column name (so dropped columns and
+ * the order of RETURNING do not matter), put into rows and, when given,
+ * into also (a set-returning function's result).
+ */
+static void
+spi_rows_as_calls(Relation rel, SPITupleTable *tuptable, uint64 nrows,
+				  Tuplestorestate *rows, Tuplestorestate *also, TupleDesc also_desc)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int		   *source = palloc(sizeof(int) * desc->natts);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		source[a] = att->attisdropped ? SPI_ERROR_NOATTRIBUTE :
+			SPI_fnumber(tuptable->tupdesc, NameStr(att->attname));
+		if (!att->attisdropped && source[a] <= 0)
+			elog(ERROR, "the rows to count lack ai_call's column \"%s\"", NameStr(att->attname));
+	}
+	for (uint64 r = 0; r < nrows; r++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		for (int a = 0; a < desc->natts; a++)
+		{
+			if (source[a] <= 0)
+			{
+				values[a] = (Datum) 0;
+				nulls[a] = true;
+			}
+			else
+				values[a] = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, source[a], &nulls[a]);
+		}
+		tuplestore_putvalues(rows, desc, values, nulls);
+		if (also != NULL)
+			tuplestore_putvalues(also, also_desc, values, nulls);
+	}
+	pfree(values);
+	pfree(nulls);
+	pfree(source);
+}
+
+/*
+ * Count the rows of an SPI result, a distributed ai_call's INSERT or
+ * DELETE ... RETURNING c.*, as above.
+ */
+void
+ai_count_spi_rows(Oid schema, TriggerEvent event, SPITupleTable *tuptable, uint64 nrows)
+{
+	Relation	rel;
+	Tuplestorestate *rows;
+
+	if (nrows == 0)
+		return;
+	rel = table_open(get_relname_relid("ai_call", schema), AccessShareLock);
+	rows = tuplestore_begin_heap(true, false, work_mem);
+	spi_rows_as_calls(rel, tuptable, nrows, rows, NULL, NULL);
+	ai_count_calls(rel, event, rows);
+	tuplestore_end(rows);
+	table_close(rel, AccessShareLock);
+}
+
+/* ai_delete_calls()'s statement, per schema and kind of ai_call. */
+static SPIPlanPtr delete_plan = NULL;
+static Oid	delete_plan_schema = InvalidOid;
+
+PG_FUNCTION_INFO_V1(ai_delete_calls_1_10);
+
+/*
+ * ai_delete_calls(ids bigint[]) RETURNS SETOF ai_call: deletes the calls
+ * with these ids, with the caller's rights (DELETE on ai_call), and returns
+ * them; on a distributed ai_call it counts them out of the rollups as the
+ * rollup trigger does on one server.  ai_purge_calls() deletes through it.
+ */
+Datum
+ai_delete_calls_1_10(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			schema = aitrack_function_schema(fcinfo);
+	Oid			argtype = INT8ARRAYOID;
+	Datum		ids;
+	Relation	rel;
+	Tuplestorestate *rows;
+	int			rc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ids must not be null"),
+				 errhint("Pass an array of ai_call ids, '{}' for none.")));
+	ids = PG_GETARG_DATUM(0);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (delete_plan == NULL || delete_plan_schema != schema)
+	{
+		if (delete_plan != NULL)
+			SPI_freeplan(delete_plan);
+		delete_plan = NULL;
+		delete_plan = aitrack_prepare_plan(psprintf("DELETE FROM %s.ai_call c"
+													" WHERE c.id OPERATOR(pg_catalog.=) ANY ($1)"
+													" RETURNING c.*",
+													quote_identifier(get_namespace_name(schema))),
+										   1, &argtype, 0);
+		delete_plan_schema = schema;
+	}
+	rc = SPI_execute_plan(delete_plan, &ids, NULL, false, 0);
+	if (rc != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+
+	rel = table_open(get_relname_relid("ai_call", schema), AccessShareLock);
+	rows = tuplestore_begin_heap(true, false, work_mem);
+	spi_rows_as_calls(rel, SPI_tuptable, SPI_processed, rows, rsinfo->setResult, rsinfo->setDesc);
+	/* a local ai_call's trigger has counted them already */
+	if (ai_calls_distributed(schema))
+		ai_count_calls(rel, TRIGGER_EVENT_DELETE, rows);
+	tuplestore_end(rows);
+	table_close(rel, AccessShareLock);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * The columns of a call that the rollups and budgets count (by them, or
+ * summed): on a distributed ai_call no trigger follows a change to them.
+ */
+static const char *const counted_columns[] = {
+	"id", "created_at", "model_id", "call_type", "status", "user_id", "project",
+	"input_tokens", "reasoning_tokens", "output_tokens", "cache_read_input_tokens",
+	"cache_creation_input_tokens", "cost_usd", "duration_ms", "time_to_first_token_ms",
+	"cache_creation_1h_input_tokens", "input_audio_tokens", "cache_read_audio_tokens",
+	"input_image_tokens", "output_audio_tokens", "output_image_tokens", "web_search_requests",
+};
+
+PG_FUNCTION_INFO_V1(ai_call_keep_counted_1_10);
+
+/*
+ * BEFORE UPDATE ... FOR EACH ROW on a distributed ai_call (aitrack_
+ * distribute() creates it; Citus runs it on each shard, where it reads
+ * nothing but the row): refuses an update that changes what the rollups
+ * and budgets count, which the coordinator could not follow.  Content
+ * (prompt, response, extra) and attribution labels other than project may
+ * change, as ai_purge_content() changes them.
+ */
+Datum
+ai_call_keep_counted_1_10(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "ai_call_keep_counted must be a BEFORE UPDATE ... FOR EACH ROW trigger");
+	desc = RelationGetDescr(trigdata->tg_relation);
+	for (int i = 0; i < (int) lengthof(counted_columns); i++)
+	{
+		int			attnum = SPI_fnumber(desc, counted_columns[i]);
+		Form_pg_attribute att;
+		bool		old_null;
+		bool		new_null;
+		Datum		old_value;
+		Datum		new_value;
+
+		if (attnum <= 0)
+			continue;
+		att = TupleDescAttr(desc, attnum - 1);
+		old_value = heap_getattr(trigdata->tg_trigtuple, attnum, desc, &old_null);
+		new_value = heap_getattr(trigdata->tg_newtuple, attnum, desc, &new_null);
+		if (old_null == new_null &&
+			(old_null || datumIsEqual(old_value, new_value, att->attbyval, att->attlen)))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot change column \"%s\" of a call in a distributed ai_call",
+						counted_columns[i]),
+				 errdetail("The rollups and budgets count it, and on a distributed install no trigger follows the change."),
+				 errhint("Change only the content of calls (prompt, response, extra) there; see README, \"Scaling out with Citus\".")));
+	}
+	return PointerGetDatum(trigdata->tg_newtuple);
+}
+
+PG_FUNCTION_INFO_V1(ai_calls_distributed_1_10);
+
+/* ai_calls_distributed() RETURNS boolean */
+Datum
+ai_calls_distributed_1_10(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(ai_calls_distributed(aitrack_function_schema(fcinfo)));
+}
