@@ -289,8 +289,8 @@ $$;
 -- ==== END SECTION: a distributed ai_call ====
 
 -- ==== BEGIN SECTION: privileges ====
--- 1.9's list, and the functions above: admins may delete calls counted,
--- anyone may ask whether ai_call is distributed.
+-- 1.9's list, and the functions above: readers may ask whether ai_call is
+-- distributed, admins may delete calls counted.
 CREATE OR REPLACE FUNCTION @extschema@.ai_intended_privileges()
 RETURNS TABLE (obj oid, grantee text, privilege text)
 LANGUAGE sql STABLE
@@ -390,11 +390,11 @@ AS $$
         ('@extschema@.ai_usage_rollup_project_daily'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'DELETE'),
         ('@extschema@.ai_usage_purged_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'INSERT'),
         ('@extschema@.ai_usage_purged_project'::pg_catalog.regclass::pg_catalog.oid, 'aitrack_admin', 'UPDATE'),
-        -- a distributed ai_call (1.10): deleting calls counted, as the
-        -- purge does
+        -- a distributed ai_call (1.10): whether it is; deleting calls
+        -- counted, as the purge does
+        ('@extschema@.ai_calls_distributed()'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_reader', 'EXECUTE'),
         ('@extschema@.ai_delete_calls(bigint[])'::pg_catalog.regprocedure::pg_catalog.oid, 'aitrack_admin', 'EXECUTE'),
         -- everyone: pure helpers, and what the row-level security policies call
-        ('@extschema@.ai_calls_distributed()'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
         ('@extschema@.ai_hist_of(integer, integer)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
         ('@extschema@.ai_hist_add(integer[], integer[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
         ('@extschema@.ai_hist_percentile(integer[], double precision)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),

@@ -784,6 +784,41 @@ SELECT current_setting('aitrack.budget_reservations') AS reservations_in,
 SELECT budget, reserved_usd FROM ai_budget_check(0.1, '00000000-0000-0000-0000-0000000000a1');
 SELECT ai_budget_release(:table_reservation) AS released;
 SELECT spent_usd, reserved_usd, remaining_usd FROM ai_budget_status WHERE budget = 'upgrade each user';
+-- 1.9 -> 1.10: aitrack_distribute() and what writes a distributed ai_call.
+-- No table changes: the calls, the stats and the budgets are the same
+-- after; ai_call is not distributed (no Citus here), so its triggers go on
+-- counting, and ai_purge_calls(), which now deletes through
+-- ai_delete_calls(), moves the numbers to ai_usage_purged as before.
+CREATE TEMP TABLE stats_1_9 AS
+SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+  FROM ai_usage_stats('-infinity', 'infinity');
+CREATE TEMP TABLE status_1_9 AS
+SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status;
+SELECT count(*) AS calls_before FROM ai_call \gset
+ALTER EXTENSION aitrack UPDATE TO '1.10';
+SELECT count(*) = :calls_before AS calls_kept FROM ai_call;
+SELECT count(*) AS differing
+  FROM ((TABLE stats_1_9 EXCEPT ALL SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+                                      FROM ai_usage_stats('-infinity', 'infinity'))
+        UNION ALL (SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+                     FROM ai_usage_stats('-infinity', 'infinity') EXCEPT ALL TABLE stats_1_9)) d;
+SELECT count(*) AS differing
+  FROM ((TABLE status_1_9 EXCEPT ALL SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status)
+        UNION ALL (SELECT budget, scope_value, spent_usd, reserved_usd, remaining_usd, calls FROM ai_budget_status
+                   EXCEPT ALL TABLE status_1_9)) d;
+SELECT ai_calls_distributed() AS distributed;
+SELECT count(*) AS triggers_on_ai_call FROM pg_trigger WHERE tgrelid = 'ai_call'::regclass AND NOT tgisinternal;
+SELECT aitrack_distribute();
+-- Purging: the stats stay the same (the numbers move), the calls go.
+SELECT min(created_at) + interval '1 microsecond' AS purge_before FROM ai_call \gset
+SELECT count(*) AS to_purge FROM ai_call WHERE created_at < :'purge_before';
+CALL ai_purge_calls(:'purge_before', 1);
+SELECT count(*) AS left_to_purge FROM ai_call WHERE created_at < :'purge_before';
+SELECT count(*) AS differing
+  FROM ((TABLE stats_1_9 EXCEPT ALL SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+                                      FROM ai_usage_stats('-infinity', 'infinity'))
+        UNION ALL (SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+                     FROM ai_usage_stats('-infinity', 'infinity') EXCEPT ALL TABLE stats_1_9)) d;
 DELETE FROM ai_call WHERE prompt = 'upgrade';
 DELETE FROM ai_budget;
 DELETE FROM ai_budget_reservation;

@@ -567,6 +567,7 @@ sub check_grants
 	my $v17 = vcmp($version, '1.7') >= 0;
 	my $v18 = vcmp($version, '1.8') >= 0;
 	my $v19 = vcmp($version, '1.9') >= 0;
+	my $v110 = vcmp($version, '1.10') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -714,6 +715,15 @@ sub check_grants
 		  'ai_hist_combine(internal,internal) false',
 		  'ai_hist_deserialize(bytea,internal) false',
 		  'ai_hist_serialize(internal) false';
+	}
+	if ($v110)
+	{
+		# a distributed ai_call: for readers, admins and its owner
+		push @privs,
+		  'ai_call_keep_counted() false',
+		  'ai_calls_distributed() false',
+		  'ai_delete_calls(bigint[]) false',
+		  'aitrack_distribute(integer) false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
