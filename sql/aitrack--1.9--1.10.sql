@@ -62,6 +62,13 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Run CREATE EXTENSION citus in this database on every node, and add the workers with citus_add_node(), first.';
     END IF;
+    -- That hook must be in every session from its start.
+    IF pg_catalog.current_setting('shared_preload_libraries') !~ '(^|,)\s*"?(\$libdir/)?aitrack"?\s*(,|$)' THEN
+        RAISE EXCEPTION 'aitrack must be in shared_preload_libraries to distribute ai_call'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Its hook keeps tenants off the distributed ai_call, from the first statement of every session.',
+                  HINT = 'Set shared_preload_libraries = ''citus,aitrack'' on the coordinator, restart it, and call aitrack_distribute() again.';
+    END IF;
     IF shard_count IS NOT NULL AND (shard_count OPERATOR(pg_catalog.<) 1 OR shard_count OPERATOR(pg_catalog.>) 64000) THEN
         RAISE EXCEPTION 'shard_count must be between 1 and 64000'
             USING ERRCODE = 'invalid_parameter_value',
@@ -106,11 +113,15 @@ BEGIN
     CREATE TRIGGER ai_call_keep_counted
         BEFORE UPDATE ON @extschema@.ai_call
         FOR EACH ROW EXECUTE FUNCTION @extschema@.ai_call_keep_counted();
-    -- Citus refuses subqueries in a distributed table's policies; the
-    -- functions are then called per row (on the shards, as the caller).
+    -- The shards' policy: no tenant sees a call there.  On a worker a
+    -- tenant's user cannot be known (ai_tenant_user is the coordinator's,
+    -- and what a session can set is no proof), and a tenant that did SET
+    -- ROLE arrives as the other role alone; the coordinator refuses a
+    -- tenant's statements on ai_call before they reach a worker (the
+    -- library's hook: src/tenant.c).  (Citus also refuses subqueries in a
+    -- distributed table's policies.)
     ALTER POLICY ai_call_tenant ON @extschema@.ai_call
-        USING (NOT @extschema@.ai_tenant_mode()
-               OR user_id OPERATOR(pg_catalog.=) @extschema@.ai_tenant_user_id());
+        USING (NOT @extschema@.ai_tenant_mode());
 
     PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
     EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, shard_count => $3)'

@@ -7,6 +7,7 @@
 #include "aitrack.h"
 
 #include "commands/trigger.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -16,6 +17,9 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+/* Loaded by shared_preload_libraries, so in every backend from its start? */
+bool		aitrack_preloaded = false;
 
 /*
  * One relcache callback for every file that keeps something about a
@@ -39,6 +43,7 @@ aitrack_relcache_callback(Datum arg, Oid relid)
 void
 _PG_init(void)
 {
+	aitrack_preloaded = process_shared_preload_libraries_in_progress;
 	content_policy_init();
 	tenant_init();
 	drop_guard_init();
@@ -73,8 +78,9 @@ aitrack_function_schema(FunctionCallInfo fcinfo)
  * of its shards (with citus.enable_unsafe_triggers), named like the table
  * plus a shard id: there they would count into the node's own copy of the
  * rollup and spend tables, or find nothing, and say nothing, leaving the
- * stats and budgets wrong.  Until aitrack can be distributed (README,
- * "Scaling out with Citus") such a trigger refuses, naming the copy.
+ * stats and budgets wrong.  Such a trigger refuses, naming the copy;
+ * aitrack_distribute() (1.10) distributes ai_call without them (README,
+ * "Scaling out with Citus").
  */
 void
 aitrack_trigger_on_own_table(FunctionCallInfo fcinfo, const char *table)
@@ -91,9 +97,9 @@ aitrack_trigger_on_own_table(FunctionCallInfo fcinfo, const char *table)
 						trigdata->tg_trigger->tgname,
 						quote_qualified_identifier(get_namespace_name(RelationGetNamespace(trigdata->tg_relation)), name),
 						quote_qualified_identifier(get_namespace_name(aitrack_function_schema(fcinfo)), table)),
-				 errdetail("aitrack's tables cannot be distributed yet: on a copy of %s, such as a Citus shard, its triggers would count into the wrong tables or none.",
+				 errdetail("On a copy of %s, such as a Citus shard, its triggers would count into the wrong tables or none.",
 						   table),
-				 errhint("Keep aitrack's tables local tables of the coordinator; see README, \"Scaling out with Citus\".")));
+				 errhint("Distribute aitrack with aitrack_distribute(), which keeps every table but ai_call local to the coordinator; see README, \"Scaling out with Citus\".")));
 }
 
 /*

@@ -133,6 +133,7 @@ typedef struct AiCall
 } AiCall;
 
 /* aitrack.c */
+extern bool aitrack_preloaded;
 extern Oid	aitrack_function_schema(FunctionCallInfo fcinfo);
 extern void aitrack_trigger_on_own_table(FunctionCallInfo fcinfo, const char *table);
 extern SPIPlanPtr aitrack_prepare_plan(const char *query, int nargs,

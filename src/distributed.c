@@ -86,14 +86,25 @@ ai_citus_knows_table(Oid relid)
 bool
 ai_calls_distributed(Oid schema)
 {
-	Oid			relid;
+	if (schema != known_schema)
+	{
+		Oid			relid = get_relname_relid("ai_call", schema);
 
-	if (schema == known_schema)
-		return known_distributed;
-	relid = get_relname_relid("ai_call", schema);
-	known_distributed = OidIsValid(relid) && ai_citus_knows_table(relid);
-	known_relid = relid;
-	known_schema = schema;
+		known_distributed = OidIsValid(relid) && ai_citus_knows_table(relid);
+		known_relid = relid;
+		known_schema = schema;
+	}
+	/*
+	 * Tenants are kept off a distributed ai_call by a hook (tenant.c) that
+	 * must be in place before any statement of the session: refuse to
+	 * work without it rather than leave that open.
+	 */
+	if (known_distributed && !aitrack_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("aitrack must be in shared_preload_libraries on a distributed install"),
+				 errdetail("ai_call is a Citus distributed table; without the library loaded at server start, a tenant's session could query it unchecked."),
+				 errhint("Set shared_preload_libraries = 'citus,aitrack' on the coordinator and restart it.")));
 	return known_distributed;
 }
 

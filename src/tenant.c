@@ -37,8 +37,10 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/value.h"
@@ -54,6 +56,100 @@
 static bool tenant_setting = false;
 static char *tenant_user_id = NULL;
 
+static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
+
+/*
+ * 1.10: a tenant's session may not read or write a distributed ai_call
+ * itself.  Citus runs the statement on the workers as the current role
+ * alone, where a tenant that did SET ROLE to a role that is not one would
+ * no longer be a tenant (tenant.c asks for the SET ROLE and login roles
+ * too, which the workers never see), and where the tenant's user cannot be
+ * known (ai_tenant_user is the coordinator's).  So the shards' policy lets
+ * no tenant see a row (aitrack_distribute()), and here, on the
+ * coordinator, such a statement is refused unless it runs as ai_call's
+ * owner or a superuser: inside aitrack's SECURITY DEFINER functions, which
+ * check the tenant's user themselves.  This needs the library loaded
+ * before the statement: shared_preload_libraries (aitrack_distribute()
+ * insists on it).
+ */
+static bool
+refuses_distributed_calls(Oid relid)
+{
+	char	   *name = get_rel_name(relid);
+	Oid			owner;
+	Oid			user;
+	HeapTuple	tuple;
+
+	if (name == NULL || strcmp(name, "ai_call") != 0)
+		return false;
+	if (!ai_calls_distributed(get_rel_namespace(relid)))
+		return false;
+	user = GetUserId();
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	if (user == owner || superuser_arg(user))
+		return false;
+	return ai_tenant_session(NULL);
+}
+
+static void
+report_refused(Oid relid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("a tenant cannot query the distributed %s",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											   get_rel_name(relid))),
+			 errdetail("On the workers, a tenant's session would not be known as one."),
+			 errhint("Tenants record with record_ai_call() on a distributed install; see README, \"Scaling out with Citus\".")));
+}
+
+#if PG_VERSION_NUM >= 160000
+static bool
+tenant_check_perms(List *range_table, List *perm_infos, bool ereport_on_violation)
+{
+	ListCell   *lc;
+
+	foreach(lc, perm_infos)
+	{
+		RTEPermissionInfo *perm = lfirst_node(RTEPermissionInfo, lc);
+
+		if (refuses_distributed_calls(perm->relid))
+		{
+			if (ereport_on_violation)
+				report_refused(perm->relid);
+			return false;
+		}
+	}
+	return prev_check_perms == NULL ||
+		prev_check_perms(range_table, perm_infos, ereport_on_violation);
+}
+#else
+static bool
+tenant_check_perms(List *range_table, bool ereport_on_violation)
+{
+	ListCell   *lc;
+
+	foreach(lc, range_table)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->requiredPerms != 0 &&
+			refuses_distributed_calls(rte->relid))
+		{
+			if (ereport_on_violation)
+				report_refused(rte->relid);
+			return false;
+		}
+	}
+	return prev_check_perms == NULL ||
+		prev_check_perms(range_table, ereport_on_violation);
+}
+#endif
+
 void
 tenant_init(void)
 {
@@ -65,6 +161,8 @@ tenant_init(void)
 							   "The user whose calls a tenant role sees, set by an application server.",
 							   "A uuid; not used when the role has a row in ai_tenant_user or auth.uid() exists.",
 							   &tenant_user_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	prev_check_perms = ExecutorCheckPerms_hook;
+	ExecutorCheckPerms_hook = tenant_check_perms;
 }
 
 /* Is role a tenant, by membership or by the 1.3 role setting? */

@@ -183,7 +183,7 @@ expect "ai_model made a reference table by hand (the trigger-free paths still wo
 got=$(DB=citus_update node 0 -c "DELETE FROM ai_model")
 expect_error "... its delete trigger refuses on the shard, naming it" "$got" \
     'aitrack trigger "ai_model_delete_calls_'
-expect_error "... and says why" "$got" "aitrack's tables cannot be distributed yet"
+expect_error "... and says what to do" "$got" "Distribute aitrack with aitrack_distribute()"
 expect "... nothing deleted" "$(DB=citus_update node 0 -c "SELECT (SELECT count(*) FROM ai_model) || ' ' || (SELECT count(*) FROM ai_call)")" "1 1"
 got=$(DB=citus_update node 0 -c "SELECT undistribute_table('ai_model')")
 expect_error "limit: undistribute_table() cannot take it back (an extension depends on it)" "$got" \

@@ -208,6 +208,35 @@ CALL ai_purge_content('2025-01-01 00:00+00', 2);
 ROLLBACK;
 SELECT count(*) AS calls, count(*) FILTER (WHERE prompt = 'old prompt') AS with_prompt FROM ai_call;
 
+--
+-- 1.10: ai_delete_calls(), which ai_purge_calls() deletes through: the
+-- calls with the ids given go, come back as rows of ai_call, and leave the
+-- rollups (here through ai_call's trigger; on a distributed ai_call
+-- through the function itself: test/citus).  Ids that match nothing are
+-- skipped; NULL is refused; it takes the caller's DELETE right.
+--
+SELECT calls AS calls_before FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}') \gset
+SELECT array_agg(id ORDER BY id) AS two FROM (SELECT id FROM ai_call ORDER BY id LIMIT 2) x \gset
+SELECT count(*) AS deleted, count(*) FILTER (WHERE prompt = 'old prompt') AS with_their_prompt
+  FROM ai_delete_calls(:'two'::bigint[] || ARRAY[-1]::bigint[]);
+SELECT :calls_before - calls AS gone_from_stats FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}');
+SELECT count(*) AS still_there FROM ai_call WHERE id = ANY (:'two'::bigint[]);
+SELECT * FROM ai_delete_calls(NULL);
+SELECT count(*) FROM ai_delete_calls('{}');
+CREATE ROLE regress_aitrack_deleter;
+GRANT aitrack_reader TO regress_aitrack_deleter;
+SET ROLE regress_aitrack_deleter;
+SELECT count(*) FROM ai_delete_calls(ARRAY[1]::bigint[]);
+RESET ROLE;
+GRANT aitrack_admin TO regress_aitrack_deleter;
+SET ROLE regress_aitrack_deleter;
+SELECT count(*) AS deleted_by_admin FROM ai_delete_calls(ARRAY(SELECT id FROM ai_call ORDER BY id LIMIT 1));
+RESET ROLE;
+DROP ROLE regress_aitrack_deleter;
+-- ... and on a single server there is nothing to distribute with.
+SELECT ai_calls_distributed() AS distributed;
+SELECT aitrack_distribute();
+
 DROP VIEW stats_now;
 -- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.
 SET aitrack.allow_drop = on;
