@@ -102,7 +102,8 @@ for i in 0 1 2; do
     PORTS+=("$(( AITRACK_PORTS[0] + 1 + i ))")
     runuser -u postgres -- "$BIN/initdb" -D "$RUN/n$i" -A trust --no-sync >/dev/null
     cat >>"$RUN/n$i/postgresql.conf" <<CONF
-shared_preload_libraries = 'citus'
+shared_preload_libraries = 'citus,aitrack'
+wal_level = logical
 port = ${PORTS[$i]}
 listen_addresses = ''
 unix_socket_directories = '$RUN'
@@ -225,13 +226,173 @@ expect "ai_usage_stats() on the coordinator" "$got" "3 0.875 100"
 expect "nothing is distributed" "$(node 0 -c "SELECT count(*) FROM pg_dist_partition")" "0"
 expect "the workers' copies stay empty" "$(node 1 -c "SELECT count(*) FROM ai_call")" "0"
 
-# What does not work yet (README, issue 14).
+# By hand, ai_call does not distribute (README, issue 14): aitrack_distribute() does.
 got=$(node 0 -c "SELECT create_distributed_table('ai_call', 'user_id')")
-expect_error "limit: ai_call cannot be distributed as it has triggers" "$got" \
+expect_error "by hand: ai_call cannot be distributed as it has triggers" "$got" \
     'cannot distribute relation "ai_call" because it has triggers'
 got=$(node 0 -c "SET citus.enable_unsafe_triggers = on" -c "SELECT create_distributed_table('ai_call', 'user_id')")
-expect_error "limit: ai_call cannot be distributed by user_id (its primary key)" "$got" \
+expect_error "by hand: ai_call cannot be distributed by user_id (its primary key)" "$got" \
     "Distributed relations cannot have UNIQUE, EXCLUDE, or PRIMARY KEY constraints that do not include the partition column"
+
+# ---- aitrack_distribute() (1.10) ----
+# Two databases with the same calls: dist, on the cluster, installed at 1.9
+# and updated to 1.10 on the running cluster, then distributed with calls
+# in it; single, on the coordinator without Citus.  The same calls go into
+# both before and after; then every call, the stats and the budgets must
+# read the same (test/citus/compare.sql), and again after each change.
+HERE=$REPO/test/citus
+for i in 0 1 2; do node $i -c "CREATE DATABASE dist" >/dev/null; done
+node 0 -c "CREATE DATABASE single" >/dev/null
+DB=dist citus_cluster
+DB=dist join
+for db in dist single; do
+    DB=$db node 0 -c "SET client_min_messages = warning" -c "CREATE EXTENSION aitrack VERSION '1.9' CASCADE" >/dev/null
+    DB=$db node 0 -f "$HERE/calls_before.sql" >/dev/null
+    DB=$db node 0 -c "ALTER EXTENSION aitrack UPDATE" >/dev/null
+done
+expect "1.9 updated to $version on every node of the cluster, calls in it" "$(DB=dist ext_versions)" "$version $version $version "
+got=$(DB=dist node 0 -c "SELECT aitrack_distribute(4)")
+expect "aitrack_distribute() on a database with 300 calls" "$got" "ai_call distributed by id in 4 shards"
+got=$(DB=dist node 0 -c "SELECT aitrack_distribute()")
+expect "... a second time does nothing" "$got" "ai_call is already distributed"
+got=$(DB=dist node 0 -c "SELECT logicalrelid::text FROM pg_dist_partition ORDER BY 1")
+expect "... ai_call alone is a Citus table; the rest stay the coordinator's" "$got" "ai_call"
+got=$(DB=dist node 0 -c "SELECT count(*) FROM pg_dist_shard_placement p JOIN pg_dist_shard s USING (shardid)
+                          WHERE s.logicalrelid = 'ai_call'::regclass AND p.nodeport <> ${PORTS[0]}")
+expect "... its shards on the workers" "$got" "4"
+expect "... the coordinator's copy of the rows emptied" "$(DB=dist node 0 -c "SELECT pg_relation_size('ai_call')")" "0"
+for db in dist single; do DB=$db node 0 -f "$HERE/calls_after.sql" >/dev/null; done
+# compare WHAT: dist and single read the same
+compare() {
+    local a b
+    a=$(DB=dist node 0 -f "$HERE/compare.sql")
+    b=$(DB=single node 0 -f "$HERE/compare.sql")
+    if [[ -n $a && $a == "$b" ]]; then
+        ok "$1 ($(wc -l <<<"$a") lines alike)"
+    else
+        not_ok "$1: they differ"
+        diff <(echo "$b") <(echo "$a") | head -n 20
+    fi
+}
+compare "every call, the stats and the budgets: distributed as on one server"
+got=$(DB=dist node 0 -c "SELECT array_agg(r ORDER BY o) = array_agg(r ORDER BY r) AND count(*) = 40
+                           FROM record_ai_calls((SELECT jsonb_agg(jsonb_build_object('modelname', 'batch-' || (i % 7),
+                                    'version', '1', 'prompt', 'order ' || i, 'response', '{}'::jsonb) ORDER BY i)
+                                  FROM generate_series(1, 40) i)) WITH ORDINALITY AS t(r, o)")
+expect "record_ai_calls() on the distributed ai_call: ids ascending in input order" "$got" "t"
+got=$(DB=dist node 0 -c "SELECT bool_and(c.prompt = 'order ' || (c.id - f.first + 1))
+                           FROM ai_call c, (SELECT min(id) AS first FROM ai_call WHERE prompt LIKE 'order %') f
+                          WHERE c.prompt LIKE 'order %'")
+expect "... each id the row of its element" "$got" "t"
+DB=single node 0 -c "SELECT count(*) FROM record_ai_calls((SELECT jsonb_agg(jsonb_build_object('modelname', 'batch-' || (i % 7),
+                          'version', '1', 'prompt', 'order ' || i, 'response', '{}'::jsonb) ORDER BY i)
+                        FROM generate_series(1, 40) i))" >/dev/null
+
+# What changes calls, on both.
+both() { local db; for db in dist single; do DB=$db node 0 "$@" >/dev/null; done; }
+both -c "CALL ai_purge_calls('2025-03-02 00:00+00', 37)"
+compare "ai_purge_calls(): the calls go, their numbers stay"
+both -c "DELETE FROM ai_model WHERE modelname = 'm-gone'"
+compare "a deleted model's calls go, and out of the stats"
+both -c "CALL ai_purge_content('2025-03-02 18:00+00', 50)"
+compare "ai_purge_content()"
+both -c "CALL ai_rollup_rebuild()"
+compare "ai_rollup_rebuild() counts the rollups again from the distributed ai_call"
+both -c "SELECT ai_budget_recount()"
+compare "ai_budget_recount()"
+got=$(DB=dist node 0 -c "UPDATE ai_call SET cost_usd = 1 WHERE prompt = 'after 10'")
+expect_error "an UPDATE of what the stats count is refused on the shards" "$got" \
+    'cannot change column "cost_usd" of a call in a distributed ai_call'
+got=$(DB=dist node 0 -c "UPDATE ai_call SET extra = '{\"k\": 1}' WHERE prompt = 'after 10'")
+expect "... an UPDATE of its content is not" "$got" ""
+DB=single node 0 -c "UPDATE ai_call SET extra = '{\"k\": 1}' WHERE prompt = 'after 10'" >/dev/null
+got=$(DB=dist node 0 -c "SELECT calls_checked FROM ai_reprice('-infinity', 'infinity', false)")
+expect_error "ai_reprice() is refused with the same message" "$got" 'cannot change column "cost_usd"'
+got=$(DB=dist node 0 -c "TRUNCATE ai_call")
+expect_error "the drop guard refuses TRUNCATE" "$got" "cannot truncate aitrack's ai_call while it holds calls"
+got=$(DB=dist node 0 -c "DROP EXTENSION aitrack")
+expect_error "... and DROP EXTENSION" "$got" "while it holds"
+compare "nothing changed by what was refused"
+
+# Tenants: recording works; reading the distributed ai_call, directly or
+# through the stats, is refused on the coordinator (a tenant after SET
+# ROLE too); the shards' policy shows a tenant nothing.
+DB=dist node 0 -c "CREATE ROLE regress_citus_tenant LOGIN" -c "GRANT aitrack_tenant TO regress_citus_tenant" \
+    -c "CREATE ROLE regress_citus_reader LOGIN" -c "GRANT aitrack_reader TO regress_citus_reader" \
+    -c "GRANT regress_citus_reader TO regress_citus_tenant" \
+    -c "INSERT INTO ai_tenant_user (role, user_id) VALUES ('regress_citus_tenant', '00000000-0000-0000-0000-000000000003')" >/dev/null
+as_role() {
+    local role=$1 port=$2; shift 2
+    runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "$port" -d dist -U "$role" -v ON_ERROR_STOP=1 "$@" 2>&1
+}
+got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SELECT record_ai_call('gpt-4o', 'v1', 'tenant call', '{}', input_tokens => 1) > 0")
+expect "a tenant records on the distributed install" "$got" "t"
+expect "... as its own user" "$(DB=dist node 0 -c "SELECT user_id FROM ai_call WHERE prompt = 'tenant call'")" \
+    "00000000-0000-0000-0000-000000000003"
+got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SELECT count(*) FROM ai_call")
+expect_error "a tenant's SELECT on the distributed ai_call is refused" "$got" \
+    "a tenant cannot query the distributed public.ai_call"
+got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SET ROLE regress_citus_reader" -c "SELECT count(*) FROM ai_call")
+expect_error "... after SET ROLE to a role that is no tenant too" "$got" \
+    "a tenant cannot query the distributed public.ai_call"
+got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SELECT calls FROM ai_usage_stats(group_by => '{}')")
+expect_error "... and so are its stats" "$got" "a tenant cannot query the distributed public.ai_call"
+shard=$(DB=dist node 0 -c "SELECT 'ai_call_' || s.shardid FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+                            WHERE s.logicalrelid = 'ai_call'::regclass AND p.nodeport = ${PORTS[1]} ORDER BY 1 LIMIT 1")
+got=$(as_role regress_citus_tenant "${PORTS[1]}" -c "SET aitrack.user_id = '00000000-0000-0000-0000-000000000003'" \
+        -c "SELECT count(*) FROM $shard")
+all=$(DB=dist node 1 -c "SELECT count(*) FROM $shard")
+expect "on a worker, a tenant sees no row of a shard ($all there), whatever it sets" "$got" "0"
+got=$(as_role regress_citus_reader "${PORTS[0]}" -c "SELECT count(*) > 0 FROM ai_call")
+expect "a reader that is no tenant reads it" "$got" "t"
+DB=single node 0 -c "SELECT record_ai_call('gpt-4o', 'v1', 'tenant call', '{}', input_tokens => 1,
+                                            user_id => '00000000-0000-0000-0000-000000000003')" >/dev/null
+compare "(the tenant's call, on one server too)"
+
+# A shard moves to the other worker while two clients record 300 calls:
+# none lost, none counted twice, ids unique.
+calls_before=$(DB=dist node 0 -c "SELECT count(*) FROM ai_call")
+cat >"$RUN/record.sql" <<'SQL'
+SELECT record_ai_call('gpt-4o', 'v1', 'during the move', '{}', input_tokens => 3, cost_usd => 0.001,
+                      duration_ms => 50, user_id => '00000000-0000-0000-0000-000000000002');
+SQL
+chown postgres "$RUN/record.sql"
+runuser -u postgres -- "$BIN/pgbench" -n -h "$RUN" -p "${PORTS[0]}" -c 2 -t 150 -f "$RUN/record.sql" dist \
+    >"$RUN/pgbench.out" 2>&1 &
+ingest=$!
+moved=$(DB=dist node 0 -c "SELECT s.shardid FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+                            WHERE s.logicalrelid = 'ai_call'::regclass AND p.nodeport = ${PORTS[1]} ORDER BY 1 LIMIT 1")
+got=$(DB=dist node 0 -c "SELECT citus_move_shard_placement($moved, '$RUN', ${PORTS[1]}, '$RUN', ${PORTS[2]})")
+expect "a shard of ai_call moves while calls are recorded" "$got" ""
+wait $ingest
+expect "... the recording went on (pgbench)" "$(grep -c 'number of failed transactions: 0' "$RUN/pgbench.out")" "1"
+expect "... the shard is on the other worker" \
+    "$(DB=dist node 0 -c "SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = $moved")" "${PORTS[2]}"
+got=$(DB=dist node 0 -c "SELECT count(*) - $calls_before || ' ' || count(DISTINCT id) - $calls_before FROM ai_call")
+expect "... 300 calls more, 300 ids more" "$got" "300 300"
+DB=single node 0 -c "SELECT count(record_ai_call('gpt-4o', 'v1', 'during the move', '{}', input_tokens => 3, cost_usd => 0.001,
+                       duration_ms => 50, user_id => '00000000-0000-0000-0000-000000000002')) FROM generate_series(1, 300)" >/dev/null
+totals="SELECT calls || ' ' || input_tokens || ' ' || cost_usd FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}')"
+expect "... and the stats count each of them once, as on one server" "$(DB=dist node 0 -c "$totals")" "$(DB=single node 0 -c "$totals")"
+# (the ids of two clients interleave differently, and the calls of now
+# fall in this hour: compared without ids and times)
+
+# pg_dump of the coordinator holds every call (COPY reads the shards);
+# restored into a database of one server, aitrack is as it was before
+# aitrack_distribute(): the extension's own triggers and policy, its
+# rollups counted again as the rows load, the same stats.
+runuser -u postgres -- "$BIN/pg_dump" -h "$RUN" -p "${PORTS[0]}" -Fc -f "$RUN/dist.dump" dist >"$RUN/dump.out" 2>&1 ||
+    not_ok "pg_dump of the distributed database: $(tail -n 3 "$RUN/dump.out")"
+node 0 -c "CREATE DATABASE restored" >/dev/null
+runuser -u postgres -- "$BIN/pg_restore" -h "$RUN" -p "${PORTS[0]}" -d restored "$RUN/dist.dump" >"$RUN/restore.out" 2>&1
+stats_of() { DB=$1 node 0 -c "SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms, p99_duration_ms
+                                FROM ai_usage_stats('-infinity', 'infinity') ORDER BY 1, 2"; }
+a=$(stats_of restored); b=$(stats_of single)
+if [[ -n $a && $a == "$b" ]]; then ok "pg_dump of the distributed install, restored on one server: the same stats"
+else not_ok "restored stats differ: $(diff <(echo "$b") <(echo "$a") | head -n 10)"; fi
+expect "... ai_call a table of its own there, with its triggers" \
+    "$(DB=restored node 0 -c "SELECT ai_calls_distributed() || ' ' || count(*) FROM pg_trigger
+                                WHERE tgrelid = 'ai_call'::regclass AND NOT tgisinternal")" "false 9"
 
 if (( FAILED )); then
     echo "citus: some checks failed (server logs kept in $ARTIFACTS)"
