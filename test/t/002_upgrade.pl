@@ -721,7 +721,7 @@ sub check_grants
 		# a distributed ai_call: for readers, admins and its owner
 		push @privs,
 		  'ai_call_keep_counted() false',
-		  'ai_calls_distributed() false',
+		  'ai_calls_distributed() true',
 		  'ai_delete_calls(bigint[]) false',
 		  'aitrack_distribute(integer) false';
 	}
