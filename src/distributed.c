@@ -25,6 +25,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
@@ -134,6 +135,14 @@ ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows)
 
 	if (tuplestore_tuple_count(rows) == 0)
 		return;
+	/*
+	 * What the writer's statement did is seen, as an AFTER trigger sees it:
+	 * the models a batch created just now, say, which the budgets' read-only
+	 * lookups would otherwise miss.
+	 */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetActiveSnapshot());
+	UpdateActiveSnapshotCommandId();
 	GetUserIdAndSecContext(&saved_user, &saved_context);
 	SetUserIdAndSecContext(ai_call->rd_rel->relowner,
 						   saved_context | SECURITY_LOCAL_USERID_CHANGE);
@@ -148,6 +157,7 @@ ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows)
 		SetUserIdAndSecContext(saved_user, saved_context);
 	}
 	PG_END_TRY();
+	PopActiveSnapshot();
 }
 
 /*

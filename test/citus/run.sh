@@ -279,6 +279,13 @@ compare() {
     fi
 }
 compare "every call, the stats and the budgets: distributed as on one server"
+both() {
+    local db out
+    for db in dist single; do
+        out=$(DB=$db node 0 "$@")
+        [[ $out != *ERROR* ]] || not_ok "in $db: $* failed: $out"
+    done
+}
 # New budgets count their period from the calls there (ai_budget_changed()).
 both -c "INSERT INTO ai_budget (name, scope, scope_value, period, limit_usd) VALUES ('tag t1', 'tag', 't1', 'lifetime', 50)" \
      -c "INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('each model', 'model', 'lifetime', 50)" \
@@ -298,7 +305,6 @@ DB=single node 0 -c "SELECT count(*) FROM record_ai_calls((SELECT jsonb_agg(json
                         FROM generate_series(1, 40) i))" >/dev/null
 
 # What changes calls, on both.
-both() { local db; for db in dist single; do DB=$db node 0 "$@" >/dev/null; done; }
 both -c "CALL ai_purge_calls('2025-03-02 00:00+00', 37)"
 compare "ai_purge_calls(): the calls go, their numbers stay"
 both -c "DELETE FROM ai_model WHERE modelname = 'm-gone'"
