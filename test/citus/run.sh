@@ -29,6 +29,7 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$REPO/scripts/cluster.sh"
+source "$REPO/scripts/citus-nodes.sh"
 
 log() { echo "[$(date +%H:%M:%S)] citus: $*" >&2; }
 FAILED=0
@@ -60,23 +61,11 @@ run_dir_init || { echo "not ok - no run folder (scripts/cluster.sh run_dir_init)
 RUN=$(mktemp -d "${AITRACK_RUN:?}/citus.XXXXXX") || { echo "not ok - no folder in $AITRACK_RUN"; exit 1; }
 chown postgres "$RUN" || exit 1
 ARTIFACTS=$REPO/.run/test-artifacts/citus
-PORTS=()
-PIDS=()
-# stop_nodes: fast, else immediate, else the postmaster's pid; the folder
-# goes only when no node is left (the logs are kept on failure).
+# stop_nodes: every node (the folder goes only when none is left; the logs
+# are kept on failure).
 stop_nodes() {
-    local i alive=0
-    for i in "${!PIDS[@]}"; do
-        runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n$i" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-            runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n$i" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
-            kill -QUIT "${PIDS[$i]}" 2>/dev/null
-        # (pg_ctl returns when the pid file is gone; the process may take a moment)
-        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "${PIDS[$i]}" 2>/dev/null || break; sleep 0.5; done
-        if kill -0 "${PIDS[$i]}" 2>/dev/null; then
-            echo "citus: node $i (pid ${PIDS[$i]}) is still running; $RUN kept" >&2
-            alive=1
-        fi
-    done
+    local alive=0
+    citus_nodes_stop || alive=1
     if (( FAILED )); then
         mkdir -p "$ARTIFACTS" && cp "$RUN"/n*.log "$RUN"/build.log "$ARTIFACTS"/ 2>/dev/null
     fi
@@ -87,9 +76,7 @@ trap stop_nodes EXIT
 
 # aitrack into the Citus server, from a copy (the checkout's objects stay
 # those of its own build).
-copy_tree "$RUN/src" >/dev/null || { echo "not ok - the tree could not be copied"; exit 1; }
-if ! (cd "$RUN/src" && make clean PG_CONFIG="$PGC" && make -j"$(nproc)" PG_CONFIG="$PGC" &&
-      make install PG_CONFIG="$PGC") >"$RUN/build.log" 2>&1; then
+if ! citus_nodes_build "$PGC" "$RUN"; then
     tail -n 40 "$RUN/build.log"
     FAILED=1
     echo "not ok - aitrack could not be built for $PGC"
@@ -98,33 +85,13 @@ fi
 
 # Three nodes, sockets in $RUN (so the ports may be those of clusters
 # elsewhere), on the project's first ports.
-for i in 0 1 2; do
-    PORTS+=("$(( AITRACK_PORTS[0] + 1 + i ))")
-    runuser -u postgres -- "$BIN/initdb" -D "$RUN/n$i" -A trust --no-sync >/dev/null
-    cat >>"$RUN/n$i/postgresql.conf" <<CONF
-shared_preload_libraries = 'citus,aitrack'
-# (shard moves: logical replication, to the node itself through the socket)
-wal_level = logical
-citus.local_hostname = '$RUN'
-port = ${PORTS[$i]}
-listen_addresses = ''
-unix_socket_directories = '$RUN'
-max_prepared_transactions = 20
-fsync = off
-CONF
-    runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n$i" -l "$RUN/n$i.log" -w start >/dev/null ||
-        { cat "$RUN/n$i.log"; FAILED=1; echo "not ok - node $i did not start"; exit 1; }
-    PIDS[$i]=$(head -n 1 "$RUN/n$i/postmaster.pid")
-done
+if ! citus_nodes_start "$RUN" "fsync = off"; then
+    FAILED=1
+    echo "not ok - the nodes did not start"
+    exit 1
+fi
 log "coordinator on ${PORTS[0]}, workers on ${PORTS[1]} and ${PORTS[2]} ($BIN)"
 
-# node N SQL...: run SQL on node N (database $DB, default postgres),
-# printing rows unaligned; errors on stdout.
-node() {
-    local n=$1; shift
-    runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "${PORTS[$n]}" -d "${DB:-postgres}" \
-        -v ON_ERROR_STOP=1 "$@" 2>&1
-}
 # expect WHAT GOT WANT
 expect() {
     if [[ $2 == "$3" ]]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi
@@ -133,15 +100,6 @@ expect() {
 expect_error() {
     if [[ $2 == *"$3"* ]]; then ok "$1"; else not_ok "$1: output '$2' lacks '$3'"; fi
 }
-
-# citus_cluster: Citus in database $DB of every node, the workers joined
-# (Citus keeps its nodes per database).
-citus_cluster() {
-    local i
-    for i in 0 1 2; do node $i -c "CREATE EXTENSION citus" >/dev/null; done
-    node 0 -c "SELECT citus_set_coordinator_host('$RUN', ${PORTS[0]})" >/dev/null
-}
-join() { node 0 -c "SELECT citus_add_node('$RUN', ${PORTS[1]})" -c "SELECT citus_add_node('$RUN', ${PORTS[2]})" >/dev/null; }
 
 version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$REPO/aitrack.control")
 # on_every_node SQL: SQL's one value on each node, space-separated
@@ -152,7 +110,7 @@ ext_versions() { on_every_node "SELECT COALESCE(max(extversion), 'none') FROM pg
 # a database of its own; aitrack on no node after).
 for i in 0 1 2; do node $i -c "CREATE DATABASE citus_limits" >/dev/null; done
 DB=citus_limits citus_cluster
-DB=citus_limits join
+DB=citus_limits citus_join
 got=$(DB=citus_limits node 1 -c "CREATE EXTENSION aitrack CASCADE")
 expect_error "limit: a worker of the cluster refuses CREATE EXTENSION run there" "$got" "operation is not allowed on this node"
 expect "... and leaves aitrack on no node" "$(DB=citus_limits ext_versions)" "none none none "
@@ -169,7 +127,7 @@ expect "... and stays at 1.1 on every node" "$(DB=citus_limits ext_versions)" "1
 # a temporary object.
 for i in 0 1 2; do node $i -c "CREATE DATABASE citus_update" >/dev/null; done
 DB=citus_update citus_cluster
-DB=citus_update join
+DB=citus_update citus_join
 got=$(DB=citus_update node 0 -c "SET client_min_messages = warning" -c "CREATE EXTENSION aitrack VERSION '1.2' CASCADE")
 expect "CREATE EXTENSION aitrack VERSION '1.2' on the coordinator of a running cluster" "$got" ""
 expect "... puts 1.2 on every node" "$(DB=citus_update ext_versions)" "1.2 1.2 1.2 "
@@ -246,7 +204,7 @@ HERE=$REPO/test/citus
 for i in 0 1 2; do node $i -c "CREATE DATABASE dist" >/dev/null; done
 node 0 -c "CREATE DATABASE single" >/dev/null
 DB=dist citus_cluster
-DB=dist join
+DB=dist citus_join
 for db in dist single; do
     DB=$db node 0 -c "SET client_min_messages = warning" -c "CREATE EXTENSION aitrack VERSION '1.9' CASCADE" >/dev/null
     DB=$db node 0 -f "$HERE/calls_before.sql" >/dev/null
