@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "storage/lmgr.h"
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
@@ -38,6 +39,7 @@ typedef struct RecordPlans
 	bool		distributed;	/* 1.10: ai_call is a Citus distributed table */
 	SPIPlanPtr	insert_by_id;
 	SPIPlanPtr	insert_by_name;
+	SPIPlanPtr	insert_values;	/* 1.10, distributed: the model id given */
 } RecordPlans;
 
 /* One set per API version: a 1.0 database has fewer ai_call columns. */
@@ -80,6 +82,7 @@ prepare_plans(Oid schema, AitrackApi api)
 
 	drop_plan(&plans->insert_by_id);
 	drop_plan(&plans->insert_by_name);
+	drop_plan(&plans->insert_values);
 	plans->schema = InvalidOid;
 
 	param_types[0] = INT8OID;	/* model id */
@@ -113,6 +116,20 @@ prepare_plans(Oid schema, AitrackApi api)
 
 	query = psprintf("%s FOR KEY SHARE OF m%s", insert_head, returning);
 	plans->insert_by_name = aitrack_prepare_plan(query, NUM_PARAMS, param_types, 0);
+
+	/*
+	 * 1.10: into a distributed ai_call, an INSERT ... VALUES, which Citus
+	 * sends to the one shard as it is; the INSERT ... SELECT from the
+	 * coordinator's ai_model above it would run as a query of its own and
+	 * copy its result over (a seventh of the throughput, bench/citus.sh).
+	 * The model is found and locked first (ai_model_lock_id()).
+	 */
+	if (distributed)
+		plans->insert_values =
+			aitrack_prepare_plan(psprintf("INSERT INTO %s.ai_call AS c (model_id%s)"
+										  " VALUES ($1%s)%s",
+										  nsp, columns.data, values.data, returning),
+								 NUM_PARAMS, param_types, 0);
 
 	plans->schema = schema;
 	plans->distributed = distributed;
@@ -194,7 +211,20 @@ record_call_nested(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 		nulls[PARAM(i) - 1] = call->isnull[i] ? 'n' : ' ';
 	}
 
-	if (model_cache_lookup(schema, modelname, version, &model_id))
+	if (plans->distributed)
+	{
+		/*
+		 * ai_call first, then the model: the order of the locks that the
+		 * insert by name takes (see above); ai_model_lock_id() finds,
+		 * creates or locks the model FOR KEY SHARE.
+		 */
+		LockRelationOid(get_relname_relid("ai_call", schema), RowExclusiveLock);
+		params[0] = Int64GetDatum(ai_model_lock_id(schema, call->values[AI_MODELNAME],
+												   call->values[AI_VERSION]));
+		nulls[0] = ' ';
+		done = run_insert(schema, plans, plans->insert_values, params, nulls, &call_id, &model_id);
+	}
+	else if (model_cache_lookup(schema, modelname, version, &model_id))
 	{
 		params[0] = Int64GetDatum(model_id);
 		nulls[0] = ' ';

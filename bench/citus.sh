@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# bench/citus.sh: aitrack on Citus against aitrack on one server, on this
+# machine (issue 14).  A coordinator and two workers (scripts/citus-nodes.sh,
+# Citus 13.2.2 on PostgreSQL 17.11 from scripts/citus-build.sh), all three
+# on the same cores, so what shows is the overhead of distribution, not its
+# gain.  Two databases on the coordinator:
+#   dist    Citus, the workers joined, aitrack_distribute(4) on an empty
+#           ledger, then BENCH_CITUS_CALLS calls loaded with record_ai_calls()
+#   single  no Citus: aitrack as on one server, the same calls
+# Measured: first, median of BENCH_REPEAT runs after a warm-up, the stats
+# (below); then, in interleaved rounds (a b c a b c ...), pgbench tps of
+#   a  record_ai_call() in single
+#   b  record_ai_call() in dist (the coordinator inserts into a shard and
+#      counts the call into its own rollups and budgets)
+#   c  a plain INSERT into dist's ai_call, by its owner (nothing counted):
+#      the floor of any write into the distributed table
+# The stats: ai_usage_stats() over all calls in single and in dist, grouped
+# by model (from the rollups, on the coordinator in both) and by api_key
+# (no rollup holds it: from ai_call itself, on dist a query over every
+# shard, its histograms merged from partial aggregates), and whether both
+# answer the same.  Prints each figure and the ratios b/a, b/c and
+# dist/single.
+#
+#   bash bench/citus.sh                      as root
+#   BENCH_DURATION=20 BENCH_ROUNDS=2 BENCH_CLIENTS=4 BENCH_CITUS_CALLS=200000 BENCH_REPEAT=5
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+source scripts/cluster.sh
+source scripts/citus-nodes.sh
+
+DURATION=${BENCH_DURATION:-20}
+ROUNDS=${BENCH_ROUNDS:-2}
+CLIENTS=${BENCH_CLIENTS:-4}
+CALLS=${BENCH_CITUS_CALLS:-200000}
+REPEAT=${BENCH_REPEAT:-5}
+
+say() { echo "[$(date +%H:%M:%S)] bench/citus: $*" >&2; }
+
+PGC=$(bash scripts/citus-build.sh 17)
+BIN=$(dirname "$PGC")
+run_dir_init
+RUN=$(mktemp -d "$AITRACK_RUN/citus-bench.XXXXXX")
+chown postgres "$RUN"
+finish() {
+    citus_nodes_stop && rm -rf -- "$RUN"
+    run_dir_cleanup
+}
+trap finish EXIT
+
+citus_nodes_build "$PGC" "$RUN" || { tail -n 30 "$RUN/build.log"; exit 1; }
+citus_nodes_start "$RUN" "shared_buffers = 512MB
+synchronous_commit = off
+max_connections = 200"
+say "coordinator on ${PORTS[0]}, workers on ${PORTS[1]} and ${PORTS[2]}"
+
+for i in 0 1 2; do node $i -c "CREATE DATABASE dist" >/dev/null; done
+node 0 -c "CREATE DATABASE single" >/dev/null
+DB=dist citus_cluster
+DB=dist citus_join
+for db in dist single; do
+    DB=$db node 0 -c "SET client_min_messages = warning" -c "CREATE EXTENSION aitrack CASCADE" >/dev/null
+done
+DB=dist node 0 -c "SET client_min_messages = warning" -c "SELECT aitrack_distribute(4)" >/dev/null
+
+# The calls: 8 models, 100 users, 5 projects and none, over 30 days.
+load_sql="SELECT count(*) FROM record_ai_calls((
+  SELECT jsonb_agg(jsonb_build_object(
+           'modelname', 'model-' || (i % 8), 'version', '1', 'prompt', 'p', 'response', '{}'::jsonb,
+           'input_tokens', 100 + i % 900, 'output_tokens', 10 + i % 90,
+           'cost_usd', (i % 1000) / 100000.0, 'duration_ms', 50 + (i * 7919) % 5000,
+           'user_id', '00000000-0000-0000-0000-' || lpad((i % 100)::text, 12, '0'),
+           'project', CASE WHEN i % 6 < 5 THEN 'project-' || (i % 6) END, 'api_key', 'key-' || (i % 3),
+           'created_at', now() - interval '30 days' + i * (interval '30 days' / $CALLS))
+         ORDER BY i)
+    FROM generate_series(FIRST, FIRST + 4999) i))"
+for db in single dist; do
+    started=$SECONDS
+    for (( first = 0; first < CALLS; first += 5000 )); do
+        DB=$db node 0 -c "${load_sql//FIRST/$first}" >/dev/null
+    done
+    n=$(DB=$db node 0 -c "SELECT count(*) FROM ai_call")
+    [[ $n == "$CALLS" ]] || { say "$db: $n calls loaded, not $CALLS"; exit 1; }
+    DB=$db node 0 -c "SELECT ai_rollup_compact()" -c "VACUUM ANALYZE" >/dev/null
+    say "$db: $CALLS calls loaded with record_ai_calls() in $(( SECONDS - started )) s"
+done
+
+# ms DB SQL: the median of REPEAT timed runs, after one warm-up
+ms() {
+    local db=$1 sql=$2 i
+    DB=$db node 0 -c "$sql" >/dev/null
+    for (( i = 0; i < REPEAT; i++ )); do
+        DB=$db node 0 -c '\timing on' -c "$sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+    done | sort -n | sed -n "$(( (REPEAT + 1) / 2 ))p"
+}
+by_model="SELECT count(*) FROM ai_usage_stats('-infinity', 'infinity', group_by => '{model}')"
+by_key="SELECT count(*) FROM ai_usage_stats('-infinity', 'infinity', group_by => '{api_key,project}')"
+check="SELECT md5(string_agg(concat_ws(' ', s.project, s.calls, s.input_tokens, s.output_tokens, s.cost_usd,
+                                       s.p50_duration_ms, s.p95_duration_ms, s.p99_duration_ms), ',' ORDER BY s.project))
+         FROM ai_usage_stats('-infinity', 'infinity', group_by => '{api_key,project}') s"
+s_model=$(ms single "$by_model") d_model=$(ms dist "$by_model")
+s_key=$(ms single "$by_key") d_key=$(ms dist "$by_key")
+same=no
+[[ $(DB=single node 0 -c "$check") == "$(DB=dist node 0 -c "$check")" ]] && same=yes
+if [[ $same == no && -n ${BENCH_SHOW_DIFF:-} ]]; then
+    diff <(DB=single node 0 -c "${check/md5(/(}") <(DB=dist node 0 -c "${check/md5(/(}") || true
+fi
+
+cat >"$RUN/record.sql" <<'SQL'
+\set u random(0, 99)
+SELECT record_ai_call('model-1', '1', 'p', '{}', input_tokens => 120, output_tokens => 30,
+                      cost_usd => 0.0012, duration_ms => 800,
+                      user_id => ('00000000-0000-0000-0000-' || lpad(:u::text, 12, '0'))::uuid);
+SQL
+model_id=$(DB=dist node 0 -c "SELECT id FROM ai_model WHERE modelname = 'model-1'")
+cat >"$RUN/insert.sql" <<SQL
+\\set u random(0, 99)
+INSERT INTO ai_call (model_id, prompt, response, input_tokens, output_tokens, cost_usd, duration_ms, user_id)
+VALUES ($model_id, 'p', '{}', 120, 30, 0.0012, 800, ('00000000-0000-0000-0000-' || lpad(:u::text, 12, '0'))::uuid);
+SQL
+chown postgres "$RUN"/*.sql
+
+# tps DB FILE: one pgbench run
+tps() {
+    runuser -u postgres -- "$BIN/pgbench" -n -h "$RUN" -p "${PORTS[0]}" -c "$CLIENTS" -j 2 -T "$DURATION" \
+        -f "$2" "$1" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+declare -A sum=([a]=0 [b]=0 [c]=0)
+for (( r = 1; r <= ROUNDS; r++ )); do
+    for v in a b c; do
+        case $v in
+            a) t=$(tps single "$RUN/record.sql") ;;
+            b) t=$(tps dist "$RUN/record.sql") ;;
+            c) t=$(tps dist "$RUN/insert.sql") ;;
+        esac
+        say "round $r, $v: $t tps"
+        sum[$v]=$(echo "${sum[$v]} + ${t:-0}" | bc -l)
+    done
+done
+mean() { echo "scale=1; ${sum[$1]} / $ROUNDS" | bc -l; }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+a=$(mean a) b=$(mean b) c=$(mean c)
+
+
+cat <<OUT
+
+==== bench/citus: Citus 13.2.2, PostgreSQL 17.11, coordinator + 2 workers on $(nproc) cores ====
+recording, pgbench -c $CLIENTS, ${DURATION} s x $ROUNDS rounds, interleaved:
+  a  record_ai_call(), one server             $a tps
+  b  record_ai_call(), distributed ai_call    $b tps   b/a $(ratio "$b" "$a")
+  c  plain INSERT into the distributed ai_call $c tps  b/c $(ratio "$b" "$c")
+ai_usage_stats() over $CALLS calls, median of $REPEAT:
+  by model (rollups):      one server $s_model ms, distributed $d_model ms, ratio $(ratio "$d_model" "$s_model")
+  by api_key (ai_call):    one server $s_key ms, distributed $d_key ms, ratio $(ratio "$d_key" "$s_key")
+  the same answers by api_key and project: $same
+OUT
