@@ -45,6 +45,30 @@ AS 'MODULE_PATHNAME', 'ai_call_keep_counted_1_10'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION @extschema@.ai_call_keep_counted() FROM PUBLIC;
 
+-- ai_hist_merge() with a state of a real type (dense int8[] counts), which
+-- Citus computes on the shards and merges on the coordinator (it does so
+-- for a custom aggregate only when the state is no pseudo-type; internal
+-- is one).  ai_usage_stats() uses it over a distributed ai_call.
+CREATE FUNCTION @extschema@.ai_hist_sum_accum(bigint[], integer[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'ai_hist_sum_accum_1_10'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.ai_hist_sum_combine(bigint[], bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'ai_hist_sum_combine_1_10'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.ai_hist_sum_final(bigint[])
+RETURNS integer[]
+AS 'MODULE_PATHNAME', 'ai_hist_sum_final_1_10'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE @extschema@.ai_hist_sum(integer[]) (
+    SFUNC = @extschema@.ai_hist_sum_accum,
+    STYPE = bigint[],
+    FINALFUNC = @extschema@.ai_hist_sum_final,
+    COMBINEFUNC = @extschema@.ai_hist_sum_combine,
+    PARALLEL = SAFE
+);
+
 -- Not SECURITY DEFINER: Citus's create_distributed_table() needs the
 -- table's owner, and dropping ai_call's triggers too; so whoever may call
 -- it (no one but the owner and superusers: EXECUTE is revoked) does it
@@ -974,8 +998,13 @@ AS $$
         ('@extschema@.ai_price_from_litellm(text, jsonb)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
         ('@extschema@.ai_budget_period_start(text, text, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
         ('@extschema@.ai_budget_period_end(text, text, timestamptz)'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
-        -- (1.10: what the SECURITY INVOKER functions ask, whoever calls them)
-        ('@extschema@.ai_calls_distributed()'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE')
+        -- (1.10: what the SECURITY INVOKER functions ask, whoever calls them,
+        -- and the histograms over a distributed ai_call)
+        ('@extschema@.ai_calls_distributed()'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_sum_accum(bigint[], integer[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_sum_combine(bigint[], bigint[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_sum_final(bigint[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE'),
+        ('@extschema@.ai_hist_sum(integer[])'::pg_catalog.regprocedure::pg_catalog.oid, 'PUBLIC', 'EXECUTE')
       ) AS l(obj, grantee, privilege);
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_intended_privileges() FROM PUBLIC;
@@ -987,6 +1016,10 @@ SELECT @extschema@.ai_reset_privileges();
 COMMENT ON FUNCTION @extschema@.ai_calls_distributed() IS 'Whether ai_call is a Citus distributed table (1.10, aitrack_distribute()), from Citus''s catalog; false where Citus is not installed.';
 COMMENT ON FUNCTION @extschema@.ai_delete_calls(bigint[]) IS 'Deletes the calls with these ids and returns them (1.10); on a distributed ai_call also counts them out of the rollups, as the rollup trigger does on one server. ai_purge_calls() deletes through it. SECURITY INVOKER: the caller needs DELETE on ai_call (aitrack_admin).';
 COMMENT ON FUNCTION @extschema@.ai_call_keep_counted() IS 'Trigger (BEFORE UPDATE, per row) of a distributed ai_call (1.10): refuses an update of a column the rollups or budgets count, which no trigger follows there. Internal.';
+COMMENT ON AGGREGATE @extschema@.ai_hist_sum(integer[]) IS 'Merges latency histograms as ai_hist_merge() does (1.10), with a state Citus can compute on the shards and merge on the coordinator (dense int8[] counts); the stats use it over a distributed ai_call. Executable by PUBLIC.';
+COMMENT ON FUNCTION @extschema@.ai_hist_sum_accum(bigint[], integer[]) IS 'State transition function of the aggregate ai_hist_sum(integer[]) (1.10); not for direct calls.';
+COMMENT ON FUNCTION @extschema@.ai_hist_sum_combine(bigint[], bigint[]) IS 'Combine function of the aggregate ai_hist_sum(integer[]) (1.10); not for direct calls.';
+COMMENT ON FUNCTION @extschema@.ai_hist_sum_final(bigint[]) IS 'Final function of the aggregate ai_hist_sum(integer[]) (1.10): the merged histogram as int4[] of (bucket, count) pairs; not for direct calls.';
 COMMENT ON FUNCTION @extschema@.aitrack_distribute(integer) IS 'On the coordinator of a Citus cluster (1.10): makes ai_call a distributed table, hash-distributed by id in shard_count shards (NULL: citus.shard_count), with the calls already recorded; every other table stays a local table of the coordinator. Drops ai_call''s statement triggers (the recording functions, ai_delete_calls() and a model''s deletion count instead), adds ai_call_keep_counted and rewrites the tenant policy without subqueries. Idempotent; returns what it did. For the extension''s owner or a superuser.';
 COMMENT ON PROCEDURE @extschema@.ai_purge_calls(timestamptz, integer) IS 'Deletes the calls made before older_than, batch_size at a time with a COMMIT after each batch (through ai_delete_calls(), 1.10), and moves their numbers to ai_usage_purged and (1.8) by project to ai_usage_purged_project so that ai_usage_stats() still counts them; CALL it outside a transaction block. SECURITY INVOKER: the caller''s privileges apply (aitrack_admin).';
 -- ==== END SECTION: comments ====

@@ -439,3 +439,117 @@ ai_hist_add_1_2(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_ARRAYTYPE_P(result);
 }
+
+/*
+ * ai_hist_sum(int4[]) (1.10): ai_hist_merge() with a state of a real type,
+ * int8[] of HIST_BUCKETS dense counts, for Citus: it computes a custom
+ * aggregate on the shards and merges the parts on the coordinator only when
+ * the state is no pseudo-type (internal is one), sending each part as the
+ * state's text.  The stats use it over a distributed ai_call (stats.c);
+ * ai_hist_merge()'s sparse start stays the faster on one server.  The
+ * transition and combine functions add into the state in place when they
+ * run as an aggregate (it lives in the aggregate's context), else into a
+ * copy.
+ */
+PG_FUNCTION_INFO_V1(ai_hist_sum_accum_1_10);
+PG_FUNCTION_INFO_V1(ai_hist_sum_combine_1_10);
+PG_FUNCTION_INFO_V1(ai_hist_sum_final_1_10);
+
+/* The dense counts of a state array, checked. */
+static int64 *
+dense_of(ArrayType *state)
+{
+	if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != INT8OID ||
+		ARR_DIMS(state)[0] != HIST_BUCKETS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("malformed latency histogram state"),
+				 errdetail("The state of ai_hist_sum() is an int8[] of %d counts.", HIST_BUCKETS)));
+	/* No NULLs (checked above), so the data follows the fixed overhead. */
+	return (int64 *) (((char *) state) + ARR_OVERHEAD_NONULLS(1));
+}
+
+/*
+ * The state to add into: a new one of zeros when there is none, else arg's
+ * own (in place, in an aggregate) or a copy, in the aggregate's context.
+ */
+static ArrayType *
+state_for_adding(FunctionCallInfo fcinfo, int arg)
+{
+	MemoryContext aggcontext;
+	bool		in_aggregate = AggCheckCallContext(fcinfo, &aggcontext) != 0;
+	MemoryContext old;
+	ArrayType  *state;
+
+	if (!PG_ARGISNULL(arg) && in_aggregate)
+		return PG_GETARG_ARRAYTYPE_P(arg);
+	old = in_aggregate ? MemoryContextSwitchTo(aggcontext) : NULL;
+	if (PG_ARGISNULL(arg))
+	{
+		Datum	   *zeros = palloc(sizeof(Datum) * HIST_BUCKETS);
+
+		for (int b = 0; b < HIST_BUCKETS; b++)
+			zeros[b] = Int64GetDatum(0);
+		state = construct_array(zeros, HIST_BUCKETS, INT8OID, sizeof(int64),
+								FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+		pfree(zeros);
+	}
+	else
+		state = PG_GETARG_ARRAYTYPE_P_COPY(arg);
+	if (old)
+		MemoryContextSwitchTo(old);
+	return state;
+}
+
+/* ai_hist_sum's transition: int8[] state, int4[] (bucket, count) pairs. */
+Datum
+ai_hist_sum_accum_1_10(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	state = state_for_adding(fcinfo, 0);
+	add_pairs(dense_of(state), PG_GETARG_ARRAYTYPE_P(1));
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* ai_hist_sum's combine: the counts of two parts added. */
+Datum
+ai_hist_sum_combine_1_10(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+	int64	   *into;
+	const int64 *from;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	state = state_for_adding(fcinfo, 0);
+	into = dense_of(state);
+	from = dense_of(PG_GETARG_ARRAYTYPE_P(1));
+	for (int b = 0; b < HIST_BUCKETS; b++)
+		into[b] += from[b];
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* ai_hist_sum's final: the stored form, as ai_hist_merge() returns it. */
+Datum
+ai_hist_sum_final_1_10(PG_FUNCTION_ARGS)
+{
+	ArrayType  *result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	result = to_pairs(dense_of(PG_GETARG_ARRAYTYPE_P(0)));
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(result);
+}

@@ -338,6 +338,43 @@ append_call_columns(StringInfo q, const char *nsp, int nsummed)
 }
 
 /*
+ * 1.10: the calls c of a distributed ai_call summed into rows of the same
+ * shape, per hour (when the question has a time bucket), model, status,
+ * and call type, user, project, api_key and tags where the question groups
+ * or filters by them (NULL otherwise): the caller adds the GROUP BY.  Citus
+ * then computes the sums and the latency histogram (ai_hist_sum(), whose
+ * state it can carry) on the shards and merges the parts, instead of
+ * bringing every call to the coordinator.
+ */
+static void
+append_call_columns_summed(StringInfo q, const char *nsp, int nsummed, uint32 key)
+{
+	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
+	bool		by_time = ((dims >> DIM_BUCKET_SHIFT) & 7) != 0;
+	bool		by_call_type = (dims & DIM_CALL_TYPE) || (key & (1 << (FILTER_SHIFT + 3)));
+	bool		by_user = (dims & DIM_USER) || (key & (1 << (FILTER_SHIFT + 4)));
+
+	appendStringInfo(q, "%s, c.model_id, %s, c.status, %s, pg_catalog.count(*)::pg_catalog.int8",
+					 by_time ? "pg_catalog.date_trunc('hour', c.created_at, 'UTC')" : "NULL::pg_catalog.timestamptz",
+					 by_call_type ? "c.call_type" : "NULL::pg_catalog.text",
+					 by_user ? "c.user_id" : "NULL::pg_catalog.uuid");
+	for (int i = 0; i < nsummed; i++)
+		appendStringInfo(q,
+						 ", COALESCE(pg_catalog.sum(c.%s), 0)%s,"
+						 " pg_catalog.count(c.%s)::pg_catalog.int8",
+						 ai_rollup_summed_columns[i],
+						 strcmp(ai_rollup_summed_columns[i], "cost_usd") == 0 ? "" : "::pg_catalog.int8",
+						 ai_rollup_summed_columns[i]);
+	appendStringInfo(q,
+					 ", pg_catalog.min(c.created_at), pg_catalog.max(c.created_at),"
+					 " %s.ai_hist_sum(%s.ai_hist_of(c.duration_ms, 1)), %s, %s, %s",
+					 nsp, nsp,
+					 (key & DIM_PROJECT) ? "c.project" : "NULL::pg_catalog.text",
+					 (key & DIM_API_KEY) ? "c.api_key" : "NULL::pg_catalog.text",
+					 (key & DIM_TAG) ? "c.tags" : "NULL::pg_catalog.text[]");
+}
+
+/*
  * 1.2: the stats from the rollups.  Whole hours [$7, $8) come from the
  * rollup rows, compacted and pending; the partial hours at either end of
  * [since, until) from ai_call itself, turned into rows of the same shape.
@@ -507,6 +544,7 @@ static char *
 build_attribution_query(Oid schema, uint32 key)
 {
 	const char *nsp = quote_identifier(get_namespace_name(schema));
+	bool		distributed = ai_calls_distributed(schema);
 	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
 	int			nsummed = AI_ROLLUP_NUM_SUMMED;
 	StringInfoData select;
@@ -522,8 +560,14 @@ build_attribution_query(Oid schema, uint32 key)
 	add_attribution_dimensions(&select, &group, key, "s", &grouped);
 
 	appendStringInfoString(&select, " FROM (SELECT ");
-	append_call_columns(&select, nsp, nsummed);
-	appendStringInfo(&select, ", c.project, c.api_key, c.tags FROM %s.ai_call c", nsp);
+	if (distributed)
+		append_call_columns_summed(&select, nsp, nsummed, key);
+	else
+	{
+		append_call_columns(&select, nsp, nsummed);
+		appendStringInfoString(&select, ", c.project, c.api_key, c.tags");
+	}
+	appendStringInfo(&select, " FROM %s.ai_call c", nsp);
 	for (int f = 0; f < NUM_FILTERS; f++)
 	{
 		/* since and until, and the attribution filters: on the calls */
@@ -533,6 +577,9 @@ build_attribution_query(Oid schema, uint32 key)
 						 filter_clauses[f]);
 		first_filter = false;
 	}
+	if (distributed)
+		appendStringInfo(&select, " GROUP BY 1, 2, 3, 4, 5, %d, %d, %d",
+						 10 + 2 * nsummed, 11 + 2 * nsummed, 12 + 2 * nsummed);
 	if (!(key & FILTERS_ATTRIBUTION))
 	{
 		appendStringInfoString(&select, " UNION ALL SELECT ");

@@ -799,6 +799,18 @@ SELECT count(*) AS differing
 SELECT g, round(ai_hist_percentile(ai_hist_merge(h), 0.5)::numeric, 3) AS p50,
        round(ai_hist_percentile(ai_hist_merge(h), 0.99)::numeric, 3) AS p99
   FROM hist_parts GROUP BY g ORDER BY g;
+-- 1.10: ai_hist_sum(), the same merge with a state of a real type (what
+-- Citus computes on its shards): the same histograms, in parts too, and
+-- NULL for no histogram or only NULLs.
+EXPLAIN (COSTS OFF) SELECT g, ai_hist_sum(h) FROM hist_parts GROUP BY g;
+SELECT count(*) AS differing
+  FROM (SELECT g, ai_hist_sum(h) AS m FROM hist_parts GROUP BY g) p
+  FULL JOIN hist_serial s USING (g)
+ WHERE p.m IS DISTINCT FROM s.m;
+SELECT ai_hist_sum(h) IS NULL AS none FROM hist_parts WHERE false;
+SELECT ai_hist_sum(NULL::integer[]) IS NULL AS only_nulls FROM generate_series(1, 3);
+SELECT ai_hist_sum(h) AS cancelled FROM (VALUES (ai_hist_of(5, 2)), (ai_hist_of(5, -2))) v(h);
+SELECT ai_hist_sum_final('{1,2}'::bigint[]);
 RESET enable_hashagg;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
