@@ -723,6 +723,11 @@ sub check_grants
 		  'ai_call_keep_counted() false',
 		  'ai_calls_distributed() true',
 		  'ai_delete_calls(bigint[]) false',
+		  # the histogram merge Citus computes on its shards (PUBLIC, as ai_hist_merge)
+		  'ai_hist_sum(integer[]) true',
+		  'ai_hist_sum_accum(bigint[],integer[]) true',
+		  'ai_hist_sum_combine(bigint[],bigint[]) true',
+		  'ai_hist_sum_final(bigint[]) true',
 		  'aitrack_distribute(integer) false';
 	}
 	is($node->safe_psql($db, $app_privs),
