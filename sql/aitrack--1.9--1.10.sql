@@ -99,6 +99,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Leave it NULL for Citus''s citus.shard_count (32 by default).';
     END IF;
+    -- Writers wait from here to the end (readers do not): no call may be
+    -- recorded between the triggers going and the writers counting (they
+    -- take this lock before they look whether ai_call is distributed), and
+    -- a second aitrack_distribute() waits, then finds it done.
+    LOCK TABLE @extschema@.ai_call IN EXCLUSIVE MODE;
     -- (Citus's catalogs are named only below this point: plpgsql resolves
     -- names when a statement first runs.)
     IF @extschema@.ai_calls_distributed() THEN
@@ -120,9 +125,6 @@ BEGIN
                   HINT = 'Distributed by hand? See README, "Scaling out with Citus".';
     END IF;
 
-    -- Writers wait from here to the end (readers do not): no call may be
-    -- recorded between the triggers going and the writers counting.
-    LOCK TABLE @extschema@.ai_call IN EXCLUSIVE MODE;
 
     -- What the statement triggers counted, the writers count from now on.
     DROP TRIGGER ai_call_rollup_insert ON @extschema@.ai_call;

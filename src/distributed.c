@@ -84,6 +84,41 @@ ai_citus_knows_table(Oid relid)
 	return found;
 }
 
+/*
+ * Is this server the coordinator (Citus's local group 0)?  Read once per
+ * backend from pg_dist_local_group.
+ */
+static bool
+citus_is_coordinator_here(void)
+{
+	static int	known = -1;
+	Oid			catalog;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (known >= 0)
+		return known == 1;
+	catalog = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(catalog))
+		return true;
+	rel = table_open(catalog, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		group = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
+
+		known = (!isnull && DatumGetInt32(group) != 0) ? 0 : 1;
+	}
+	else
+		known = 1;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return known == 1;
+}
+
 bool
 ai_calls_distributed(Oid schema)
 {
@@ -100,6 +135,17 @@ ai_calls_distributed(Oid schema)
 	 * must be in place before any statement of the session: refuse to
 	 * work without it rather than leave that open.
 	 */
+	/*
+	 * On a worker the extension's tables are its own copies (no calls, no
+	 * tenants' users, a sequence of its own): nothing there may record or
+	 * read through aitrack.
+	 */
+	if (known_distributed && !citus_is_coordinator_here())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aitrack runs on the coordinator of a distributed install"),
+				 errdetail("ai_call is distributed, and this server is a Citus worker: its copies of aitrack's tables are not the coordinator's."),
+				 errhint("Connect to the coordinator.")));
 	if (known_distributed && !aitrack_preloaded)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

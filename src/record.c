@@ -201,6 +201,12 @@ record_call_nested(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 	 * and recording takes its locks in the order prices, calls, models (see
 	 * sql/aitrack--1.3--1.4.sql, which locks them so).
 	 */
+	/*
+	 * ai_call's lock first (the insert's own, taken early): an
+	 * aitrack_distribute() that held it has committed by then, and whether
+	 * ai_call is distributed is read after it (prepare_plans()), not before.
+	 */
+	LockRelationOid(get_relname_relid("ai_call", schema), RowExclusiveLock);
 	plans = prepare_plans(schema, api);
 
 	modelname = DatumGetTextPP(call->values[AI_MODELNAME]);
@@ -214,11 +220,10 @@ record_call_nested(Oid schema, AiCall *call, AitrackApi api, bool tenant_rules)
 	if (plans->distributed)
 	{
 		/*
-		 * ai_call first, then the model: the order of the locks that the
-		 * insert by name takes (see above); ai_model_lock_id() finds,
-		 * creates or locks the model FOR KEY SHARE.
+		 * ai_call (locked above), then the model: the order of the locks
+		 * that the insert by name takes; ai_model_lock_id() finds, creates
+		 * or locks the model FOR KEY SHARE.
 		 */
-		LockRelationOid(get_relname_relid("ai_call", schema), RowExclusiveLock);
 		params[0] = Int64GetDatum(ai_model_lock_id(schema, call->values[AI_MODELNAME],
 												   call->values[AI_VERSION]));
 		nulls[0] = ' ';

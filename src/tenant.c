@@ -39,6 +39,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
+#include "catalog/dependency.h"
+#include "commands/extension.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -80,9 +82,9 @@ refuses_distributed_calls(Oid relid)
 	Oid			user;
 	HeapTuple	tuple;
 
+	Oid			extension;
+
 	if (name == NULL || strcmp(name, "ai_call") != 0)
-		return false;
-	if (!ai_calls_distributed(get_rel_namespace(relid)))
 		return false;
 	user = GetUserId();
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -91,6 +93,13 @@ refuses_distributed_calls(Oid relid)
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 	if (user == owner || superuser_arg(user))
+		return false;
+	/* aitrack's ai_call, not a table of the same name elsewhere */
+	extension = get_extension_oid("aitrack", true);
+	if (!OidIsValid(extension) ||
+		getExtensionOfObject(RelationRelationId, relid) != extension)
+		return false;
+	if (!ai_calls_distributed(get_rel_namespace(relid)))
 		return false;
 	return ai_tenant_session(NULL);
 }

@@ -353,6 +353,33 @@ expect "... and the stats count each of them once, as on one server" "$(DB=dist 
 # (the ids of two clients interleave differently, and the calls of now
 # fall in this hour: compared without ids and times)
 
+# On a worker, aitrack refuses to record or read (its tables there are not
+# the coordinator's: no tenants' users, a sequence of its own).
+got=$(as_role regress_citus_tenant "${PORTS[1]}" -c "SET aitrack.user_id = '00000000-0000-0000-0000-000000000001'" \
+        -c "SELECT record_ai_call('gpt-4o', 'v1', 'on a worker', '{}')")
+expect_error "record_ai_call() on a worker is refused" "$got" "aitrack runs on the coordinator of a distributed install"
+got=$(DB=dist node 1 -c "SELECT count(*) FROM record_ai_calls('[{\"modelname\": \"m\", \"version\": \"1\", \"prompt\": \"p\", \"response\": {}}]')")
+expect_error "... record_ai_calls() too, even by a superuser" "$got" "aitrack runs on the coordinator of a distributed install"
+
+# Calls recorded while aitrack_distribute() runs wait for it, then are
+# counted by the writers: none is left out of the stats.
+for i in 0 1 2; do node $i -c "CREATE DATABASE race" >/dev/null; done
+DB=race citus_cluster
+DB=race citus_join
+DB=race node 0 -c "SET client_min_messages = warning" -c "CREATE EXTENSION aitrack CASCADE" \
+    -c "SELECT count(record_ai_call('gpt-4o', 'v1', 'p', '{}')) FROM generate_series(1, 100)" >/dev/null
+runuser -u postgres -- "$BIN/pgbench" -n -h "$RUN" -p "${PORTS[0]}" -c 2 -T 6 -f "$RUN/record.sql" race \
+    >"$RUN/pgbench-race.out" 2>&1 &
+ingest=$!
+sleep 2
+got=$(DB=race node 0 -c "SET client_min_messages = warning" -c "SELECT aitrack_distribute(4)")
+wait $ingest
+expect "aitrack_distribute() while two clients record" "$got" "ai_call distributed by id in 4 shards"
+got=$(DB=race node 0 -c "SELECT (SELECT count(*) FROM ai_call) || ' ' ||
+                                 (SELECT calls FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}'))")
+read -r n_calls n_stats <<<"$got"
+expect "... every call counted once ($n_calls calls)" "$n_stats" "$n_calls"
+
 # pg_dump of the coordinator holds every call (COPY reads the shards);
 # restored into a database of one server, aitrack is as it was before
 # aitrack_distribute(): the extension's own triggers and policy, its
