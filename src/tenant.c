@@ -81,7 +81,6 @@ refuses_distributed_calls(Oid relid)
 	Oid			owner;
 	Oid			user;
 	HeapTuple	tuple;
-
 	Oid			extension;
 
 	if (name == NULL || strcmp(name, "ai_call") != 0)
