@@ -470,7 +470,6 @@ extern void drop_guard_init(void);
 extern bool ai_calls_distributed(Oid schema);
 extern bool ai_citus_knows_table(Oid relid);
 extern void distributed_relcache_invalidated(Oid relid);
-extern void ai_refuse_if_distributed(Oid schema, const char *what);
 extern void ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows);
 extern void ai_count_spi_rows(Oid schema, TriggerEvent event, SPITupleTable *tuptable,
 							  uint64 nrows);

@@ -155,17 +155,6 @@ ai_calls_distributed(Oid schema)
 	return known_distributed;
 }
 
-void
-ai_refuse_if_distributed(Oid schema, const char *what)
-{
-	if (ai_calls_distributed(schema))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s does not run on a distributed ai_call yet", what),
-				 errdetail("ai_call is a Citus distributed table (aitrack_distribute())."),
-				 errhint("See README, \"Scaling out with Citus\", for what runs on a distributed install.")));
-}
-
 /*
  * Count rows that a statement inserted into (TRIGGER_EVENT_INSERT) or
  * deleted from (TRIGGER_EVENT_DELETE) the distributed ai_call, as the
@@ -209,8 +198,8 @@ ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows)
 /*
  * The rows of an SPI result (a distributed ai_call's INSERT or DELETE ...
  * RETURNING c.*) as rows of ai_call, by column name (so dropped columns and
- * the order of RETURNING do not matter), put into rows and, when given,
- * into also (a set-returning function's result).
+ * the order of RETURNING do not matter), put into rows and into also (a
+ * set-returning function's result), each when given.
  */
 static void
 spi_rows_as_calls(Relation rel, SPITupleTable *tuptable, uint64 nrows,
@@ -243,7 +232,8 @@ spi_rows_as_calls(Relation rel, SPITupleTable *tuptable, uint64 nrows,
 			else
 				values[a] = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, source[a], &nulls[a]);
 		}
-		tuplestore_putvalues(rows, desc, values, nulls);
+		if (rows != NULL)
+			tuplestore_putvalues(rows, desc, values, nulls);
 		if (also != NULL)
 			tuplestore_putvalues(also, also_desc, values, nulls);
 	}
@@ -293,6 +283,7 @@ ai_delete_calls_1_10(PG_FUNCTION_ARGS)
 	Datum		ids;
 	Relation	rel;
 	Tuplestorestate *rows;
+	bool		distributed;
 	int			rc;
 
 	if (PG_ARGISNULL(0))
@@ -322,12 +313,15 @@ ai_delete_calls_1_10(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 
 	rel = table_open(get_relname_relid("ai_call", schema), AccessShareLock);
-	rows = tuplestore_begin_heap(true, false, work_mem);
-	spi_rows_as_calls(rel, SPI_tuptable, SPI_processed, rows, rsinfo->setResult, rsinfo->setDesc);
 	/* a local ai_call's trigger has counted them already */
-	if (ai_calls_distributed(schema))
+	distributed = ai_calls_distributed(schema);
+	rows = distributed ? tuplestore_begin_heap(true, false, work_mem) : NULL;
+	spi_rows_as_calls(rel, SPI_tuptable, SPI_processed, rows, rsinfo->setResult, rsinfo->setDesc);
+	if (distributed)
+	{
 		ai_count_calls(rel, TRIGGER_EVENT_DELETE, rows);
-	tuplestore_end(rows);
+		tuplestore_end(rows);
+	}
 	table_close(rel, AccessShareLock);
 	SPI_finish();
 	return (Datum) 0;

@@ -149,6 +149,9 @@ expect "... nothing deleted" "$(DB=citus_update node 0 -c "SELECT (SELECT count(
 got=$(DB=citus_update node 0 -c "SELECT undistribute_table('ai_model')")
 expect_error "limit: undistribute_table() cannot take it back (an extension depends on it)" "$got" \
     "cannot alter table because an extension depends on it"
+got=$(DB=citus_update node 0 -c "SELECT aitrack_distribute()")
+expect_error "aitrack_distribute() refuses where another aitrack table was distributed by hand" "$got" \
+    "another table of aitrack is already a Citus table"
 
 # The install: CREATE EXTENSION on the coordinator of a running cluster.
 # Citus runs it on the workers inside its two-phase commit; the full 1.2
@@ -215,6 +218,8 @@ got=$(DB=dist node 0 -c "SET client_min_messages = warning" -c "SELECT aitrack_d
 expect "aitrack_distribute() on a database with 300 calls" "$got" "ai_call distributed by id in 4 shards"
 got=$(DB=dist node 0 -c "SET client_min_messages = warning" -c "SELECT aitrack_distribute()")
 expect "... a second time does nothing" "$got" "ai_call is already distributed"
+got=$(DB=dist node 0 -c "SELECT aitrack_distribute(0)")
+expect_error "... and refuses a shard count out of range" "$got" "shard_count must be between 1 and 64000"
 got=$(DB=dist node 0 -c "SELECT logicalrelid::text FROM pg_dist_partition ORDER BY 1")
 expect "... ai_call alone is a Citus table; the rest stay the coordinator's" "$got" "ai_call"
 got=$(DB=dist node 0 -c "SELECT count(*) FROM pg_dist_shard_placement p JOIN pg_dist_shard s USING (shardid)
