@@ -19,6 +19,7 @@ OBJS = \
 	src/content.o \
 	src/role_setting.o \
 	src/tenant.o \
+	src/tenant_citus.o \
 	src/model.o \
 	src/record.o \
 	src/batch.o \

@@ -46,6 +46,7 @@ _PG_init(void)
 	aitrack_preloaded = process_shared_preload_libraries_in_progress;
 	content_policy_init();
 	tenant_init();
+	tenant_citus_init();
 	drop_guard_init();
 	upkeep_init();
 	check_cache_init();

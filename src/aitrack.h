@@ -19,6 +19,8 @@
  *		content.c		aitrack.store_content: what is kept of prompts
  *		role_setting.c	what ALTER ROLE/DATABASE ... SET stored, from the catalog
  *		tenant.c		which roles are tenants, and which user a tenant is
+ *		tenant_citus.c	what keeps a tenant's session off a distributed
+ *						ai_call on the coordinator (1.10)
  *		model.c			ai_model ids: find, create, lock, and the per-backend cache
  *		record.c		record_ai_call(): one call
  *		batch.c			record_ai_calls(): many calls in one statement
@@ -256,8 +258,11 @@ extern char *ai_stored_setting(Oid role, const char *name);
 
 /* tenant.c */
 extern void tenant_init(void);
+/* tenant_citus.c */
+extern void tenant_citus_init(void);
 extern bool ai_tenant_mode_active(void);
 extern bool ai_tenant_session(Oid *tenant_role);
+extern bool ai_role_reachable_by_tenant(Oid role);
 extern bool ai_tenant_user(Oid schema, Oid tenant_role, Datum *user_id);
 extern void ai_tenant_check_call(Oid schema, AiCall *call);
 
@@ -469,6 +474,7 @@ extern void drop_guard_init(void);
 /* distributed.c: ai_call as a Citus distributed table (1.10) */
 extern bool ai_calls_distributed(Oid schema);
 extern bool ai_citus_knows_table(Oid relid);
+extern bool ai_citus_worker_here(void);
 extern void distributed_relcache_invalidated(Oid relid);
 extern void ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows);
 extern void ai_count_spi_rows(Oid schema, TriggerEvent event, SPITupleTable *tuptable,

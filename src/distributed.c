@@ -119,6 +119,13 @@ citus_is_coordinator_here(void)
 	return known == 1;
 }
 
+/* Is this server a Citus worker (in a group other than the coordinator's)? */
+bool
+ai_citus_worker_here(void)
+{
+	return !citus_is_coordinator_here();
+}
+
 bool
 ai_calls_distributed(Oid schema)
 {

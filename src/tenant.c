@@ -27,6 +27,11 @@
  *	   only the application uses).
  * With none of them a tenant sees nothing and can record nothing.
  *
+ * On a Citus worker (1.10), ai_tenant_mode() is true also for a session
+ * whose role a tenant role can become (see
+ * worker_session_reachable_by_tenant()); tenant_citus.c keeps tenants'
+ * sessions off a distributed ai_call on the coordinator.
+ *
  *	aitrack.tenant			kept so that 1.3's ALTER ROLE ... SET values stay
  *							valid; its value in a session decides nothing
  *	aitrack.user_id			step 3 above
@@ -37,126 +42,25 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
+#include "catalog/pg_auth_members.h"
 #include "catalog/pg_proc.h"
-#include "catalog/dependency.h"
-#include "commands/extension.h"
 #include "catalog/pg_type.h"
-#include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/pg_list.h"
 #include "nodes/value.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/catcache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
 static bool tenant_setting = false;
 static char *tenant_user_id = NULL;
-
-static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
-
-/*
- * 1.10: a tenant's session may not read or write a distributed ai_call
- * itself.  Citus runs the statement on the workers as the current role
- * alone, where a tenant that did SET ROLE to a role that is not one would
- * no longer be a tenant (tenant.c asks for the SET ROLE and login roles
- * too, which the workers never see), and where the tenant's user cannot be
- * known (ai_tenant_user is the coordinator's).  So the shards' policy lets
- * no tenant see a row (aitrack_distribute()), and here, on the
- * coordinator, such a statement is refused unless it runs as ai_call's
- * owner or a superuser: inside aitrack's SECURITY DEFINER functions, which
- * check the tenant's user themselves.  This needs the library loaded
- * before the statement: shared_preload_libraries (aitrack_distribute()
- * insists on it).
- */
-static bool
-refuses_distributed_calls(Oid relid)
-{
-	char	   *name = get_rel_name(relid);
-	Oid			owner;
-	Oid			user;
-	HeapTuple	tuple;
-	Oid			extension;
-
-	if (name == NULL || strcmp(name, "ai_call") != 0)
-		return false;
-	user = GetUserId();
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	if (user == owner || superuser_arg(user))
-		return false;
-	/* aitrack's ai_call, not a table of the same name elsewhere */
-	extension = get_extension_oid("aitrack", true);
-	if (!OidIsValid(extension) ||
-		getExtensionOfObject(RelationRelationId, relid) != extension)
-		return false;
-	if (!ai_calls_distributed(get_rel_namespace(relid)))
-		return false;
-	return ai_tenant_session(NULL);
-}
-
-static void
-report_refused(Oid relid)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("a tenant cannot query the distributed %s",
-					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-											   get_rel_name(relid))),
-			 errdetail("On the workers, a tenant's session would not be known as one."),
-			 errhint("Tenants record with record_ai_call() on a distributed install; see README, \"Scaling out with Citus\".")));
-}
-
-#if PG_VERSION_NUM >= 160000
-static bool
-tenant_check_perms(List *range_table, List *perm_infos, bool ereport_on_violation)
-{
-	ListCell   *lc;
-
-	foreach(lc, perm_infos)
-	{
-		RTEPermissionInfo *perm = lfirst_node(RTEPermissionInfo, lc);
-
-		if (refuses_distributed_calls(perm->relid))
-		{
-			if (ereport_on_violation)
-				report_refused(perm->relid);
-			return false;
-		}
-	}
-	return prev_check_perms == NULL ||
-		prev_check_perms(range_table, perm_infos, ereport_on_violation);
-}
-#else
-static bool
-tenant_check_perms(List *range_table, bool ereport_on_violation)
-{
-	ListCell   *lc;
-
-	foreach(lc, range_table)
-	{
-		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-
-		if (rte->rtekind == RTE_RELATION && rte->requiredPerms != 0 &&
-			refuses_distributed_calls(rte->relid))
-		{
-			if (ereport_on_violation)
-				report_refused(rte->relid);
-			return false;
-		}
-	}
-	return prev_check_perms == NULL ||
-		prev_check_perms(range_table, ereport_on_violation);
-}
-#endif
 
 void
 tenant_init(void)
@@ -169,8 +73,6 @@ tenant_init(void)
 							   "The user whose calls a tenant role sees, set by an application server.",
 							   "A uuid; not used when the role has a row in ai_tenant_user or auth.uid() exists.",
 							   &tenant_user_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
-	prev_check_perms = ExecutorCheckPerms_hook;
-	ExecutorCheckPerms_hook = tenant_check_perms;
 }
 
 /* Is role a tenant, by membership or by the 1.3 role setting? */
@@ -421,6 +323,73 @@ ai_tenant_check_call(Oid schema, AiCall *call)
 	ai_tenant_apply(&caller, call);
 }
 
+/*
+ * Can a tenant role become role, by SET ROLE or by inheriting it: is a
+ * tenant among its members, directly or through other roles?  Every grant
+ * counts, whatever its options (one with ADMIN lets the member grant it
+ * to itself).  Read from pg_auth_members, breadth first.
+ */
+bool
+ai_role_reachable_by_tenant(Oid role)
+{
+	List	   *pending = list_make1_oid(role);
+	List	   *seen = list_make1_oid(role);
+	bool		found = false;
+
+	while (pending != NIL && !found)
+	{
+		Oid			granted = linitial_oid(pending);
+		CatCList   *members;
+
+		CHECK_FOR_INTERRUPTS();
+		pending = list_delete_first(pending);
+		members = SearchSysCacheList1(AUTHMEMROLEMEM, ObjectIdGetDatum(granted));
+		for (int i = 0; i < members->n_members && !found; i++)
+		{
+			Oid			member = ((Form_pg_auth_members) GETSTRUCT(&members->members[i]->tuple))->member;
+
+			if (list_member_oid(seen, member))
+				continue;
+			seen = lappend_oid(seen, member);
+			if (role_is_tenant(member))
+				found = true;
+			else
+				pending = lappend_oid(pending, member);
+		}
+		ReleaseSysCacheList(members);
+	}
+	list_free(pending);
+	list_free(seen);
+	return found;
+}
+
+/*
+ * On a Citus worker, is one of this session's roles one a tenant can
+ * become?  Citus runs what a coordinator's session sends (a distributed
+ * query, a COPY, run_command_on_shards(), a delegated function call) on
+ * the workers as that session's current role alone: a tenant that did
+ * SET ROLE to a role that is no tenant arrives there as that role, and
+ * the worker cannot know its login.  So on a worker the shards' policy
+ * (NOT ai_tenant_mode()) hides every call from the roles a tenant can
+ * become as well: what the coordinator refuses (tenant_citus.c) is then
+ * not the only guard.
+ */
+static bool
+worker_session_reachable_by_tenant(void)
+{
+	Oid			roles[3] = {GetUserId(), GetOuterUserId(), GetSessionUserId()};
+
+	for (int i = 0; i < 3; i++)
+	{
+		if (i > 0 && (roles[i] == roles[0] || roles[i] == roles[i - 1]))
+			continue;
+		/* a superuser reads everything anyway (row security is bypassed) */
+		if (!superuser_arg(roles[i]) && ai_role_reachable_by_tenant(roles[i]))
+			return true;
+	}
+	return false;
+}
+
 /* Is this session a tenant's? (ai_usage_stats()) */
 bool
 ai_tenant_mode_active(void)
@@ -439,7 +408,10 @@ PG_FUNCTION_INFO_V1(ai_tenant_mode_1_3);
 Datum
 ai_tenant_mode_1_3(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(ai_tenant_session(NULL));
+	if (ai_tenant_session(NULL))
+		PG_RETURN_BOOL(true);
+	/* 1.10's shards: see worker_session_reachable_by_tenant() */
+	PG_RETURN_BOOL(ai_citus_worker_here() && worker_session_reachable_by_tenant());
 }
 
 /*
