@@ -15,6 +15,8 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -42,8 +44,15 @@
 #define NUM_FILTERS_1_5	5
 #define NUM_FILTERS		8
 
-/* The API version, in the plan key above the filter bits. */
+/* The API version, in the plan key above the filter bits (7 bits). */
 #define API_SHIFT		16
+#define API_MASK		0x7f
+/*
+ * 1.11: a tenant's question on a distributed ai_call, whose calls come
+ * from ai_tenant_calls() (a tenant may not query that ai_call itself; see
+ * tenant_calls_source()).
+ */
+#define KEY_TENANT_CALLS (1u << 23)
 /* 1.2: answer from the rollups (else from ai_call, as 1.0 and 1.1 do). */
 #define KEY_ROLLUP		(1 << 24)
 /* The caller is a tenant: answer from per-user rows only. */
@@ -375,6 +384,20 @@ append_call_columns_summed(StringInfo q, const char *nsp, int nsummed, uint32 ke
 }
 
 /*
+ * The calls a question reads, as "c": ai_call, or (KEY_TENANT_CALLS) the
+ * tenant's own calls of [since, until) from ai_tenant_calls(), which reads
+ * the distributed ai_call as its owner with the tenant's user as filter.
+ * since and until are parameters ($n) or NULL.
+ */
+static char *
+tenant_calls_source(const char *nsp, uint32 key, const char *since, const char *until)
+{
+	if (key & KEY_TENANT_CALLS)
+		return psprintf("%s.ai_tenant_calls(%s, %s) c", nsp, since, until);
+	return psprintf("%s.ai_call c", nsp);
+}
+
+/*
  * 1.2: the stats from the rollups.  Whole hours [$7, $8) come from the
  * rollup rows, compacted and pending; the partial hours at either end of
  * [since, until) from ai_call itself, turned into rows of the same shape.
@@ -384,7 +407,7 @@ append_call_columns_summed(StringInfo q, const char *nsp, int nsummed, uint32 ke
 static char *
 build_rollup_query(Oid schema, uint32 key)
 {
-	AitrackApi	api = (AitrackApi) ((key >> API_SHIFT) & 0xff);
+	AitrackApi	api = (AitrackApi) ((key >> API_SHIFT) & API_MASK);
 	int			nsummed = api >= AITRACK_API_1_5 ? AI_ROLLUP_NUM_SUMMED : AI_ROLLUP_NUM_SUMMED_1_2;
 	const char *nsp = quote_identifier(get_namespace_name(schema));
 	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
@@ -468,13 +491,19 @@ build_rollup_query(Oid schema, uint32 key)
 					 " AND g.bucket OPERATOR(pg_catalog.<) $8", nsp);
 	appendStringInfoString(&select, " UNION ALL SELECT ");
 	append_call_columns(&select, nsp, nsummed);
+	/* (a tenant's: only the calls of the partial hours come back) */
+	if (key & KEY_TENANT_CALLS)
+		appendStringInfo(&select,
+						 " FROM (SELECT * FROM %s.ai_tenant_calls($1, $7)"
+						 " UNION ALL SELECT * FROM %s.ai_tenant_calls($8, $2)) c",
+						 nsp, nsp);
+	else
+		appendStringInfo(&select, " FROM %s.ai_call c", nsp);
 	appendStringInfo(&select,
-					 " FROM %s.ai_call c"
 					 " WHERE (c.created_at OPERATOR(pg_catalog.>=) $1"
 					 " AND c.created_at OPERATOR(pg_catalog.<) $7)"
 					 " OR (c.created_at OPERATOR(pg_catalog.>=) $8"
-					 " AND c.created_at OPERATOR(pg_catalog.<) $2)) s",
-					 nsp);
+					 " AND c.created_at OPERATOR(pg_catalog.<) $2)) s");
 	appendStringInfo(&select, " JOIN %s.ai_model m ON m.id OPERATOR(pg_catalog.=) s.model_id",
 					 nsp);
 
@@ -544,7 +573,8 @@ static char *
 build_attribution_query(Oid schema, uint32 key)
 {
 	const char *nsp = quote_identifier(get_namespace_name(schema));
-	bool		distributed = ai_calls_distributed(schema);
+	/* (a tenant's calls come to the coordinator: summed there) */
+	bool		distributed = ai_calls_distributed(schema) && !(key & KEY_TENANT_CALLS);
 	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
 	int			nsummed = AI_ROLLUP_NUM_SUMMED;
 	StringInfoData select;
@@ -567,7 +597,7 @@ build_attribution_query(Oid schema, uint32 key)
 		append_call_columns(&select, nsp, nsummed);
 		appendStringInfoString(&select, ", c.project, c.api_key, c.tags");
 	}
-	appendStringInfo(&select, " FROM %s.ai_call c", nsp);
+	appendStringInfo(&select, " FROM %s", tenant_calls_source(nsp, key, "$1", "$2"));
 	for (int f = 0; f < NUM_FILTERS; f++)
 	{
 		/* since and until, and the attribution filters: on the calls */
@@ -770,7 +800,7 @@ build_project_query(Oid schema, uint32 key)
 static char *
 build_stats_query(Oid schema, uint32 key)
 {
-	AitrackApi	api = (AitrackApi) ((key >> API_SHIFT) & 0xff);
+	AitrackApi	api = (AitrackApi) ((key >> API_SHIFT) & API_MASK);
 	const char *nsp = quote_identifier(get_namespace_name(schema));
 	uint32		dims = key & ((1 << FILTER_SHIFT) - 1);
 	StringInfoData select;
@@ -829,9 +859,9 @@ build_stats_query(Oid schema, uint32 key)
 	if (api >= AITRACK_API_1_7)
 		add_attribution_dimensions(&select, &group, key, "c", &grouped);
 	appendStringInfo(&select,
-					 " FROM %s.ai_call c JOIN %s.ai_model m"
+					 " FROM %s JOIN %s.ai_model m"
 					 " ON m.id OPERATOR(pg_catalog.=) c.model_id",
-					 nsp, nsp);
+					 tenant_calls_source(nsp, key, "$1", "$2"), nsp);
 	if (key & DIM_TAG)
 		append_tag_join(&select, "c");
 
@@ -891,6 +921,23 @@ stats_plan(Oid schema, uint32 key)
 		entry->plan = plan;
 	}
 	return entry->plan;
+}
+
+/*
+ * 1.11: does a tenant's question read its calls from ai_tenant_calls()?
+ * On a distributed ai_call, from a version that has it (on 1.10 a
+ * tenant's question on it is refused by tenant_citus.c, as before).
+ */
+static bool
+tenant_reads_own_calls(Oid schema)
+{
+	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	List	   *name;
+
+	if (!ai_calls_distributed(schema) || !ai_tenant_mode_active())
+		return false;
+	name = list_make2(makeString(get_namespace_name(schema)), makeString("ai_tenant_calls"));
+	return OidIsValid(LookupFuncName(name, 2, argtypes, true));
 }
 
 /*
@@ -1212,6 +1259,8 @@ usage_stats(FunctionCallInfo fcinfo, AitrackApi api)
 		}
 	}
 
+	if (tenant_reads_own_calls(schema))
+		key |= KEY_TENANT_CALLS;
 	plan = stats_plan(schema, key);
 	rc = SPI_execute_plan(plan, params, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)

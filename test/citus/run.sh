@@ -211,9 +211,9 @@ DB=dist citus_join
 for db in dist single; do
     DB=$db node 0 -c "SET client_min_messages = warning" -c "CREATE EXTENSION aitrack VERSION '1.9' CASCADE" >/dev/null
     DB=$db node 0 -f "$HERE/calls_before.sql" >/dev/null
-    DB=$db node 0 -c "ALTER EXTENSION aitrack UPDATE" >/dev/null
+    DB=$db node 0 -c "ALTER EXTENSION aitrack UPDATE TO '1.10'" >/dev/null
 done
-expect "1.9 updated to $version on every node of the cluster, calls in it" "$(DB=dist ext_versions)" "$version $version $version "
+expect "1.9 updated to 1.10 on every node of the cluster, calls in it" "$(DB=dist ext_versions)" "1.10 1.10 1.10 "
 got=$(DB=dist node 0 -c "SET client_min_messages = warning" -c "SELECT aitrack_distribute(4)")
 expect "aitrack_distribute() on a database with 300 calls" "$got" "ai_call distributed by id in 4 shards"
 got=$(DB=dist node 0 -c "SET client_min_messages = warning" -c "SELECT aitrack_distribute()")
@@ -242,6 +242,28 @@ compare() {
     fi
 }
 compare "every call, the stats and the budgets: distributed as on one server"
+# An update of the distributed install: ALTER EXTENSION UPDATE on the
+# coordinator updates every node (Citus runs it there, in its two-phase
+# commit), and leaves ai_call's triggers and policy as aitrack_distribute()
+# set them, on the coordinator and on the shards.
+dist_shape="SELECT string_agg(tgname, ' ' ORDER BY tgname) FROM pg_trigger
+             WHERE tgrelid = 'ai_call'::regclass AND NOT tgisinternal
+            UNION ALL SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'ai_call'::regclass"
+shard_shape="SELECT sum(result::int) FROM run_command_on_shards('ai_call',
+               \$\$SELECT count(*) FROM pg_trigger WHERE tgrelid = '%s'::regclass AND NOT tgisinternal\$\$)"
+shape_before=$(DB=dist node 0 -c "$dist_shape" -c "$shard_shape")
+while (( 10#$(date -u +%M) >= 58 )); do sleep 10; done
+for db in dist single; do
+    got=$(DB=$db node 0 -c "ALTER EXTENSION aitrack UPDATE")
+    expect "ALTER EXTENSION aitrack UPDATE (1.10 to $version) in $db" "$got" ""
+done
+expect "... the distributed install updated on every node" "$(DB=dist ext_versions)" "$version $version $version "
+expect "... ai_call's triggers and policy as aitrack_distribute() left them, the shards' too" \
+    "$(DB=dist node 0 -c "$dist_shape" -c "$shard_shape")" "$shape_before"
+expect "... (which are the shard trigger, updated_at, the drop guard, and the policy without subqueries)" "$(echo "$shape_before" | head -n 2)" \
+    "ai_call_keep_counted ai_call_touch_updated_at ai_guard_truncate
+(NOT ai_tenant_mode())"
+compare "the same after the update"
 both() {
     local db out
     for db in dist single; do
@@ -317,8 +339,6 @@ expect_error "a tenant's SELECT on the distributed ai_call is refused" "$got" \
 got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SET ROLE regress_citus_reader" -c "SELECT count(*) FROM ai_call")
 expect_error "... after SET ROLE to a role that is no tenant too" "$got" \
     "a tenant cannot query the distributed public.ai_call"
-got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SELECT calls FROM ai_usage_stats(group_by => '{}')")
-expect_error "... and so are its stats" "$got" "a tenant cannot query the distributed public.ai_call"
 shard=$(DB=dist node 0 -c "SELECT 'ai_call_' || s.shardid FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
                             WHERE s.logicalrelid = 'ai_call'::regclass AND p.nodeport = ${PORTS[1]} ORDER BY 1 LIMIT 1")
 got=$(as_role regress_citus_tenant "${PORTS[1]}" -c "SET aitrack.user_id = '00000000-0000-0000-0000-000000000003'" \
@@ -356,6 +376,10 @@ expect_error "a role a tenant can become cannot query the distributed ai_call ei
     'role "regress_citus_reader" cannot query the distributed public.ai_call'
 got=$(as_role regress_citus_reader "${PORTS[1]}" -c "SELECT count(*) FROM $shard")
 expect "... and on a worker it sees no row of a shard ($all there)" "$got" "0"
+got=$(as_role regress_citus_tenant "${PORTS[1]}" -c "SET aitrack.user_id = '00000000-0000-0000-0000-000000000001'" \
+        -c "SELECT count(*) FROM ai_tenant_calls()")
+expect_error "ai_tenant_calls() refuses on a worker (its tenants' users are not the coordinator's)" "$got" \
+    "aitrack runs on the coordinator of a distributed install"
 got=$(as_role regress_citus_reader "${PORTS[0]}" \
         -c "SELECT sum(result::bigint) FROM run_command_on_shards('ai_call', 'SELECT count(*) FROM %s')")
 expect "... nor through run_command_on_shards() in its own session" "$got" "0"
@@ -364,6 +388,30 @@ expect "... where a role no tenant can become sees them all" "$got" "$all"
 DB=single node 0 -c "SELECT record_ai_call('gpt-4o', 'v1', 'tenant call', '{}', input_tokens => 1,
                                             user_id => '00000000-0000-0000-0000-000000000003')" >/dev/null
 compare "(the tenant's call, on one server too)"
+# 1.11: a tenant reads its own calls through ai_tenant_calls(), and asks
+# ai_usage_stats(), which reads them through it: the same answers as on
+# one server, where row-level security gives them.
+tenant_stats="SELECT count(*) || ' ' || bool_and(user_id = '00000000-0000-0000-0000-000000000003') FROM ai_tenant_calls();
+  SELECT modelname, status, calls, input_tokens, cost_usd, p50_duration_ms, p99_duration_ms
+    FROM ai_usage_stats('-infinity', 'infinity', group_by => '{modelname,status}') ORDER BY 1, 2;
+  SELECT calls, input_tokens, cost_usd FROM ai_usage_stats(now() - interval '90 minutes', now() + interval '1 minute', group_by => '{}');
+  SELECT project, calls, cost_usd FROM ai_usage_stats('-infinity', 'infinity', group_by => '{project}') ORDER BY 1;
+  SELECT tag, calls, cost_usd FROM ai_usage_stats('2025-03-01 10:30+00', 'infinity', group_by => '{tag}') ORDER BY 1;"
+got_dist=$(as_role regress_citus_tenant "${PORTS[0]}" -c "$tenant_stats")
+# (roles are the server's: single, on the coordinator's server, has them)
+DB=single node 0 -c "INSERT INTO ai_tenant_user (role, user_id) VALUES ('regress_citus_tenant', '00000000-0000-0000-0000-000000000003')" >/dev/null
+got_single=$(runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "${PORTS[0]}" -d single -U regress_citus_tenant \
+               -v ON_ERROR_STOP=1 -c "$tenant_stats" 2>&1)
+if [[ $got_dist == "$got_single" && $got_dist != *ERROR* && $(wc -l <<<"$got_dist") -gt 5 ]]; then
+    ok "a tenant's own calls and stats on the distributed install, as on one server ($(head -n 1 <<<"$got_dist" | cut -d" " -f1) calls of its user)"
+else
+    not_ok "a tenant's calls and stats differ: $(diff <(echo "$got_single") <(echo "$got_dist") | head -n 10)"
+fi
+got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SET aitrack.user_id = '00000000-0000-0000-0000-000000000001'" \
+        -c "SELECT count(*) FROM ai_tenant_calls()")
+expect "... its user from its mapping, not from what it sets" "$got" "$(head -n 1 <<<"$got_dist" | cut -d' ' -f1)"
+got=$(as_role regress_citus_analyst "${PORTS[0]}" -c "SELECT count(*) FROM ai_tenant_calls()")
+expect_error "ai_tenant_calls() refuses a session that is no tenant's" "$got" "ai_tenant_calls() answers tenants only"
 
 # A shard moves to the other worker while two clients record 300 calls:
 # none lost, none counted twice, ids unique.

@@ -819,6 +819,31 @@ SELECT count(*) AS differing
                                       FROM ai_usage_stats('-infinity', 'infinity'))
         UNION ALL (SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
                      FROM ai_usage_stats('-infinity', 'infinity') EXCEPT ALL TABLE stats_1_9)) d;
+-- 1.10 -> 1.11: ai_tenant_calls(), a tenant's own calls.  No table
+-- changes: the stats are the same after; the function gives a tenant what
+-- row-level security gives it, and refuses a session that is no tenant's.
+CREATE TEMP TABLE stats_1_10 AS
+SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+  FROM ai_usage_stats('-infinity', 'infinity');
+ALTER EXTENSION aitrack UPDATE TO '1.11';
+SELECT count(*) AS differing
+  FROM ((TABLE stats_1_10 EXCEPT ALL SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+                                       FROM ai_usage_stats('-infinity', 'infinity'))
+        UNION ALL (SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+                     FROM ai_usage_stats('-infinity', 'infinity') EXCEPT ALL TABLE stats_1_10)) d;
+SELECT count(*) FROM ai_tenant_calls();
+CREATE ROLE regress_upgrade_tenant;
+GRANT aitrack_tenant, aitrack_reader TO regress_upgrade_tenant;
+INSERT INTO ai_tenant_user (role, user_id) VALUES ('regress_upgrade_tenant', '00000000-0000-0000-0000-0000000000a1');
+SELECT count(*) AS user_calls FROM ai_call WHERE user_id = '00000000-0000-0000-0000-0000000000a1' \gset
+SET ROLE regress_upgrade_tenant;
+SELECT count(*) = :user_calls AS own_calls, count(*) > 0 AS some,
+       bool_and(user_id = '00000000-0000-0000-0000-0000000000a1') AS only_own
+  FROM ai_tenant_calls('-infinity', 'infinity');
+SELECT count(*) = :user_calls AS same_as_row_security FROM ai_call;
+RESET ROLE;
+DELETE FROM ai_tenant_user WHERE role = 'regress_upgrade_tenant'::regrole;
+DROP ROLE regress_upgrade_tenant;
 DELETE FROM ai_call WHERE prompt = 'upgrade';
 DELETE FROM ai_budget;
 DELETE FROM ai_budget_reservation;

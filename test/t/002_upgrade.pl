@@ -568,6 +568,7 @@ sub check_grants
 	my $v18 = vcmp($version, '1.8') >= 0;
 	my $v19 = vcmp($version, '1.9') >= 0;
 	my $v110 = vcmp($version, '1.10') >= 0;
+	my $v111 = vcmp($version, '1.11') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -729,6 +730,12 @@ sub check_grants
 		  'ai_hist_sum_combine(bigint[],bigint[]) true',
 		  'ai_hist_sum_final(bigint[]) true',
 		  'aitrack_distribute(integer) false';
+	}
+	if ($v111)
+	{
+		# a tenant's own calls: for readers (tenants among them)
+		push @privs,
+		  'ai_tenant_calls(timestamp with time zone,timestamp with time zone) false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
