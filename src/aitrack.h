@@ -263,6 +263,7 @@ extern void tenant_citus_init(void);
 extern bool ai_tenant_mode_active(void);
 extern bool ai_tenant_session(Oid *tenant_role);
 extern bool ai_role_reachable_by_tenant(Oid role);
+extern bool ai_session_reachable_by_tenant(void);
 extern bool ai_tenant_user(Oid schema, Oid tenant_role, Datum *user_id);
 extern void ai_tenant_check_call(Oid schema, AiCall *call);
 

@@ -29,7 +29,7 @@
  *
  * On a Citus worker (1.10), ai_tenant_mode() is true also for a session
  * whose role a tenant role can become (see
- * worker_session_reachable_by_tenant()); tenant_citus.c keeps tenants'
+ * ai_session_reachable_by_tenant()); tenant_citus.c keeps tenants'
  * sessions off a distributed ai_call on the coordinator.
  *
  *	aitrack.tenant			kept so that 1.3's ALTER ROLE ... SET values stay
@@ -374,8 +374,8 @@ ai_role_reachable_by_tenant(Oid role)
  * become as well: what the coordinator refuses (tenant_citus.c) is then
  * not the only guard.
  */
-static bool
-worker_session_reachable_by_tenant(void)
+bool
+ai_session_reachable_by_tenant(void)
 {
 	Oid			roles[3] = {GetUserId(), GetOuterUserId(), GetSessionUserId()};
 
@@ -410,8 +410,8 @@ ai_tenant_mode_1_3(PG_FUNCTION_ARGS)
 {
 	if (ai_tenant_session(NULL))
 		PG_RETURN_BOOL(true);
-	/* 1.10's shards: see worker_session_reachable_by_tenant() */
-	PG_RETURN_BOOL(ai_citus_worker_here() && worker_session_reachable_by_tenant());
+	/* 1.10's shards: see ai_session_reachable_by_tenant() */
+	PG_RETURN_BOOL(ai_citus_worker_here() && ai_session_reachable_by_tenant());
 }
 
 /*

@@ -22,9 +22,16 @@
  *	  it runs any command on any node as the current role, and Citus's
  *	  run_command_on_shards(), _placements(), _workers(), _all_nodes() and
  *	  _coordinator() all go through it.
- * Behind them, on the workers, the shards' policy hides every call from
- * the roles a tenant can become (tenant.c, ai_tenant_mode()), for what no
- * door here sees (a function Citus delegates to a worker, say).
+ * A role that a tenant role is a member of (a tenant could SET ROLE to
+ * it) is refused the distributed ai_call too.
+ *
+ * Behind them, on the workers, for what no door here sees (a function
+ * Citus delegates to the worker holding a shard: the coordinator's
+ * statement names no table), the same executor hook refuses the shards
+ * (ai_call_<shard id>) to a session whose login, SET ROLE or current role
+ * is a tenant or a role a tenant role is a member of, and the shards'
+ * policy hides every call from them (tenant.c, ai_tenant_mode()); the
+ * hook holds where the policy does not, for a role with BYPASSRLS.
  *
  * The hooks must be in every session from its start: aitrack in
  * shared_preload_libraries, which aitrack_distribute() insists on (and
@@ -91,8 +98,78 @@ typedef enum CallsRefusal
 {
 	CALLS_ALLOWED,
 	CALLS_TENANT,				/* a tenant's session */
-	CALLS_REACHABLE				/* a role a tenant role can become */
+	CALLS_REACHABLE,			/* a role a tenant role can become */
+	CALLS_SHARD					/* a shard, read by such a session */
 } CallsRefusal;
+
+/* Is name of the form ai_call_<digits>, the name Citus gives its shards? */
+static bool
+has_shard_name(const char *name, int64 *shardid)
+{
+	const char *digits = name + strlen("ai_call_");
+
+	if (strncmp(name, "ai_call_", strlen("ai_call_")) != 0 || *digits == '\0' ||
+		strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 18)
+		return false;
+	*shardid = strtoi64(digits, NULL, 10);
+	return true;
+}
+
+/*
+ * Is relid, of shard id shardid by its name, a shard of aitrack's ai_call:
+ * in Citus's pg_dist_shard as one of that ai_call's, in its schema?
+ * (Shards are no members of the extension.)
+ */
+static bool
+is_calls_shard(Oid relid, int64 shardid)
+{
+	Oid			calls = get_relname_relid("ai_call", get_rel_namespace(relid));
+	Oid			extension = get_extension_oid("aitrack", true);
+	Oid			catalog = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	bool		found;
+
+	if (!OidIsValid(calls) || !OidIsValid(extension) || !OidIsValid(catalog) ||
+		getExtensionOfObject(RelationRelationId, calls) != extension)
+		return false;
+	/* logicalrelid (regclass) and shardid (bigint): its first two columns */
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(calls));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
+	rel = table_open(catalog, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 2, key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * May this session read a shard of the distributed ai_call?  Not when one
+ * of its roles is a tenant or a role a tenant role can become: on a
+ * worker, Citus's connection for a tenant's session (a delegated function
+ * call, say) is one of these, and row-level security, which hides the
+ * calls from them, does not hold for a role with BYPASSRLS.  The shards'
+ * owner (ai_call's) and superusers may.
+ */
+static CallsRefusal
+shard_refusal(Oid relid, int64 shardid)
+{
+	Oid			user = GetUserId();
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		return CALLS_ALLOWED;
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	if (user == owner || superuser_arg(user))
+		return CALLS_ALLOWED;
+	if (!ai_tenant_session(NULL) && !ai_session_reachable_by_tenant())
+		return CALLS_ALLOWED;
+	return is_calls_shard(relid, shardid) ? CALLS_SHARD : CALLS_ALLOWED;
+}
 
 /*
  * May the session's current role query relid, when it is aitrack's
@@ -112,8 +189,14 @@ distributed_calls_refusal(Oid relid)
 	HeapTuple	tuple;
 	Oid			extension;
 
-	if (name == NULL || strcmp(name, "ai_call") != 0)
+	if (name == NULL)
 		return CALLS_ALLOWED;
+	if (strcmp(name, "ai_call") != 0)
+	{
+		int64		shardid;
+
+		return has_shard_name(name, &shardid) ? shard_refusal(relid, shardid) : CALLS_ALLOWED;
+	}
 	user = GetUserId();
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
@@ -148,11 +231,17 @@ report_refused(Oid relid, CallsRefusal why)
 				 errmsg("a tenant cannot query the distributed %s", table),
 				 errdetail("On the workers, a tenant's session would not be known as one."),
 				 errhint("A tenant reads its own calls with ai_tenant_calls() and records with record_ai_call(); see README, \"Scaling out with Citus\".")));
+	if (why == CALLS_SHARD)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("this session cannot read %s, a shard of aitrack's distributed ai_call", table),
+				 errdetail("Its login, SET ROLE or current role is a tenant or a role a tenant role is a member of: here it could be a tenant's session, whose calls are not all its own."),
+				 errhint("Query ai_call on the coordinator, as a role that no tenant role is a member of.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("role \"%s\" cannot query the distributed %s",
 					GetUserNameFromId(GetUserId(), false), table),
-			 errdetail("A tenant role is a member of it and could SET ROLE to it, so the workers show it no call."),
+			 errdetail("A tenant role is a member of it and could SET ROLE to it; the workers refuse such roles the calls."),
 			 errhint("Read as a role that no tenant role is a member of; see README, \"Scaling out with Citus\".")));
 }
 

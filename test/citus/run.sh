@@ -344,7 +344,11 @@ shard=$(DB=dist node 0 -c "SELECT 'ai_call_' || s.shardid FROM pg_dist_shard s J
 got=$(as_role regress_citus_tenant "${PORTS[1]}" -c "SET aitrack.user_id = '00000000-0000-0000-0000-000000000003'" \
         -c "SELECT count(*) FROM $shard")
 all=$(DB=dist node 1 -c "SELECT count(*) FROM $shard")
-expect "on a worker, a tenant sees no row of a shard ($all there), whatever it sets" "$got" "0"
+expect_error "on a worker, a tenant cannot read a shard ($all rows there), whatever it sets" "$got" \
+    "this session cannot read public.$shard, a shard of aitrack's distributed ai_call"
+got=$(as_role regress_citus_tenant "${PORTS[1]}" -c "SET citus.override_table_visibility = off" \
+        -c "SELECT count(*) FROM $shard WHERE ai_tenant_mode()")
+expect_error "... nor with the shards shown" "$got" "cannot read public.$shard"
 got=$(as_role regress_citus_analyst "${PORTS[0]}" -c "SELECT count(*) > 0 FROM ai_call")
 expect "a reader that is no tenant, and no tenant can become, reads it" "$got" "t"
 # What the review of 1.10 found open: a tenant that can SET ROLE to a role
@@ -375,14 +379,41 @@ got=$(as_role regress_citus_reader "${PORTS[0]}" -c "SELECT count(*) FROM ai_cal
 expect_error "a role a tenant can become cannot query the distributed ai_call either" "$got" \
     'role "regress_citus_reader" cannot query the distributed public.ai_call'
 got=$(as_role regress_citus_reader "${PORTS[1]}" -c "SELECT count(*) FROM $shard")
-expect "... and on a worker it sees no row of a shard ($all there)" "$got" "0"
+expect_error "... nor a shard on a worker" "$got" "cannot read public.$shard, a shard of aitrack's distributed ai_call"
 got=$(as_role regress_citus_tenant "${PORTS[1]}" -c "SET aitrack.user_id = '00000000-0000-0000-0000-000000000001'" \
         -c "SELECT count(*) FROM ai_tenant_calls()")
 expect_error "ai_tenant_calls() refuses on a worker (its tenants' users are not the coordinator's)" "$got" \
     "aitrack runs on the coordinator of a distributed install"
 got=$(as_role regress_citus_reader "${PORTS[0]}" \
-        -c "SELECT sum(result::bigint) FROM run_command_on_shards('ai_call', 'SELECT count(*) FROM %s')")
-expect "... nor through run_command_on_shards() in its own session" "$got" "0"
+        -c "SELECT bool_and(NOT success AND result LIKE '%a shard of aitrack''s distributed ai_call%')
+              FROM run_command_on_shards('ai_call', 'SELECT count(*) FROM %s')")
+expect "... nor through run_command_on_shards() in its own session" "$got" "t"
+# Found by the attack on the first fix: a function Citus delegates to the
+# worker that holds a shard, run there by the tenant's connection, which
+# becomes a role with BYPASSRLS (row-level security then holds no more)
+# and reads the shards by name.  The coordinator sees no ai_call in the
+# statement; the worker refuses the shards to such a session.
+DB=dist node 0 -c "CREATE ROLE regress_citus_backup LOGIN BYPASSRLS" -c "GRANT aitrack_reader TO regress_citus_backup" \
+    -c "GRANT regress_citus_backup TO regress_citus_tenant" -c "CREATE SCHEMA regress_app" \
+    -c "GRANT USAGE, CREATE ON SCHEMA regress_app TO regress_citus_tenant" >/dev/null
+got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "CREATE FUNCTION regress_app.peek(id bigint) RETURNS SETOF text LANGUAGE plpgsql AS \$\$
+        DECLARE r record;
+        BEGIN
+            PERFORM set_config('role', 'regress_citus_backup', true);
+            FOR r IN SELECT relname FROM pg_class WHERE relname ~ '^ai_call_[0-9]+\$' AND relkind = 'r' LOOP
+                RETURN QUERY EXECUTE format('SELECT user_id::text FROM public.%I', r.relname);
+            END LOOP;
+        END \$\$" \
+        -c "SET client_min_messages = warning" \
+        -c "SELECT create_distributed_function('regress_app.peek(bigint)', 'id', colocate_with => 'ai_call') IS NULL" \
+        -c "SELECT count(*) FROM regress_app.peek(1)" -c "SELECT count(*) FROM regress_app.peek(2)")
+expect_error "a function delegated to a worker, becoming a BYPASSRLS role there, cannot read the shards" "$got" \
+    "cannot read public.ai_call_"
+expect "... and reads no call (the function was distributed; nothing but refusals came back)" \
+    "$(grep -v -e '^ERROR' -e '^DETAIL' -e '^HINT' -e '^CONTEXT' -e '^PL/pgSQL' -e '^while executing' -e '^[[:space:]]' <<<"$got")" "f"
+expect_error "... (refused on a worker, where Citus ran it)" "$got" "while executing command on $RUN:"
+got=$(as_role regress_citus_backup "${PORTS[1]}" -c "SELECT count(*) FROM $shard")
+expect_error "... nor can that role itself, on a worker, a tenant being a member of it" "$got" "cannot read public.$shard"
 got=$(as_role regress_citus_analyst "${PORTS[1]}" -c "SELECT count(*) FROM $shard")
 expect "... where a role no tenant can become sees them all" "$got" "$all"
 DB=single node 0 -c "SELECT record_ai_call('gpt-4o', 'v1', 'tenant call', '{}', input_tokens => 1,
