@@ -3,8 +3,9 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION aitrack UPDATE TO '1.11'" to load this file. \quit
 
--- No table changes, no locks on the ledger: one new function, and the
--- privileges with it.  Citus runs this script on every node of a cluster
+-- No table changes, no locks on the ledger: one new function and the
+-- privileges with it, and ai_rollup_rebuild() locking a distributed
+-- ai_call while it counts a day again.  Citus runs this script on every node of a cluster
 -- (ALTER EXTENSION UPDATE on the coordinator), where a distributed ai_call
 -- keeps the triggers and policy aitrack_distribute() gave it: nothing here
 -- touches them.
@@ -53,6 +54,154 @@ END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.ai_tenant_calls(timestamptz, timestamptz) FROM PUBLIC;
 -- ==== END SECTION: a tenant's own calls ====
+
+-- ==== BEGIN SECTION: the rebuild on a distributed ai_call ====
+--
+-- ai_rollup_rebuild(), as 1.8 has it, taking ai_call's SHARE lock for each
+-- day when ai_call is distributed, so that what it deletes and what it
+-- counts again are of the same calls (the review of 1.10 measured 377 of
+-- 6,138 calls recorded during a rebuild counted twice).  On one server
+-- nothing changes: the day's statement reads both in one snapshot.
+--
+CREATE OR REPLACE PROCEDURE @extschema@.ai_rollup_rebuild(since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+LANGUAGE plpgsql
+-- No SET search_path: a procedure with a SET clause cannot COMMIT.  Every
+-- name and operator below is qualified instead.
+AS $$
+DECLARE
+    day_start timestamptz;
+    day_end timestamptz;
+    last_day timestamptz;
+    days bigint := 0;
+BEGIN
+    day_start := pg_catalog.date_trunc('day', COALESCE(since,
+                     (SELECT pg_catalog.min(c.created_at) FROM @extschema@.ai_call c),
+                     (SELECT pg_catalog.min(r.bucket) FROM @extschema@.ai_usage_rollup r),
+                     pg_catalog.now()), 'UTC');
+    last_day := COALESCE(until,
+                     GREATEST((SELECT pg_catalog.max(c.created_at) FROM @extschema@.ai_call c),
+                              (SELECT pg_catalog.max(r.bucket) FROM @extschema@.ai_usage_rollup r))
+                     OPERATOR(pg_catalog.+) '1 hour'::pg_catalog.interval,
+                     pg_catalog.now());
+    IF since IS NOT NULL AND until IS NOT NULL AND since OPERATOR(pg_catalog.>=) until THEN
+        RAISE EXCEPTION 'since must be before until'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    WHILE day_start OPERATOR(pg_catalog.<) last_day LOOP
+        -- 24 hours, not '1 day': a day of the session's time zone may be 23 or 25.
+        day_end := day_start OPERATOR(pg_catalog.+) '24 hours'::pg_catalog.interval;
+        -- 1.11: on a distributed ai_call the workers read it in snapshots of
+        -- their own, later than the coordinator's of the rollup rows: a call
+        -- recorded in between would count twice.  Recording waits for the
+        -- day's transaction instead (the writers take ai_call's lock on the
+        -- coordinator before anything else, as this does).
+        IF @extschema@.ai_calls_distributed() THEN
+            LOCK TABLE @extschema@.ai_call IN SHARE MODE;
+        END IF;
+        -- No compaction meanwhile (it would fold rows this deletes).
+        LOCK TABLE @extschema@.ai_upkeep_state IN EXCLUSIVE MODE;
+        WITH gone_rollup AS (
+            DELETE FROM @extschema@.ai_usage_rollup r
+             WHERE r.bucket OPERATOR(pg_catalog.>=) day_start
+               AND r.bucket OPERATOR(pg_catalog.<) day_end
+            RETURNING 1
+        ), gone_total AS (
+            DELETE FROM @extschema@.ai_usage_rollup_total t
+             WHERE t.bucket OPERATOR(pg_catalog.>=) day_start
+               AND t.bucket OPERATOR(pg_catalog.<) day_end
+            RETURNING 1
+        ), gone_daily AS (
+            -- 1.6: the day's daily rows; the fold sums them again.
+            DELETE FROM @extschema@.ai_usage_rollup_daily d
+             WHERE d.bucket OPERATOR(pg_catalog.>=) day_start
+               AND d.bucket OPERATOR(pg_catalog.<) day_end
+            RETURNING 1
+        ), gone_project AS (
+            -- 1.8: the day's rows of the project level, pending and folded ...
+            DELETE FROM @extschema@.ai_usage_rollup_project p
+             WHERE p.bucket OPERATOR(pg_catalog.>=) day_start
+               AND p.bucket OPERATOR(pg_catalog.<) day_end
+            RETURNING 1
+        ), gone_project_daily AS (
+            -- ... and its daily rows (no folded hourly row is left to sum;
+            -- the fold sums the day again) ...
+            DELETE FROM @extschema@.ai_usage_rollup_project_daily pd
+             WHERE pd.bucket OPERATOR(pg_catalog.>=) day_start
+               AND pd.bucket OPERATOR(pg_catalog.<) day_end
+            RETURNING 1
+        ), added_project AS (
+            -- ... and its pending rows from the day's calls, in the same
+            -- snapshot (the deleted rows are those of the calls it reads).
+            INSERT INTO @extschema@.ai_usage_rollup_project
+                   (bucket, model_id, call_type, status, project, pending, calls,
+                    input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
+                    first_call, last_call, latency)
+            SELECT pg_catalog.date_trunc('hour', c.created_at, 'UTC'), c.model_id, c.call_type, c.status, c.project,
+                   true, pg_catalog.count(*),
+                   COALESCE(pg_catalog.sum(c.input_tokens), 0), pg_catalog.count(c.input_tokens),
+               COALESCE(pg_catalog.sum(c.reasoning_tokens), 0), pg_catalog.count(c.reasoning_tokens),
+               COALESCE(pg_catalog.sum(c.output_tokens), 0), pg_catalog.count(c.output_tokens),
+               COALESCE(pg_catalog.sum(c.cache_read_input_tokens), 0), pg_catalog.count(c.cache_read_input_tokens),
+               COALESCE(pg_catalog.sum(c.cache_creation_input_tokens), 0), pg_catalog.count(c.cache_creation_input_tokens),
+               COALESCE(pg_catalog.sum(c.cost_usd), 0), pg_catalog.count(c.cost_usd),
+               COALESCE(pg_catalog.sum(c.duration_ms), 0), pg_catalog.count(c.duration_ms),
+               COALESCE(pg_catalog.sum(c.time_to_first_token_ms), 0), pg_catalog.count(c.time_to_first_token_ms),
+               COALESCE(pg_catalog.sum(c.cache_creation_1h_input_tokens), 0), pg_catalog.count(c.cache_creation_1h_input_tokens),
+               COALESCE(pg_catalog.sum(c.input_audio_tokens), 0), pg_catalog.count(c.input_audio_tokens),
+               COALESCE(pg_catalog.sum(c.cache_read_audio_tokens), 0), pg_catalog.count(c.cache_read_audio_tokens),
+               COALESCE(pg_catalog.sum(c.input_image_tokens), 0), pg_catalog.count(c.input_image_tokens),
+               COALESCE(pg_catalog.sum(c.output_audio_tokens), 0), pg_catalog.count(c.output_audio_tokens),
+               COALESCE(pg_catalog.sum(c.output_image_tokens), 0), pg_catalog.count(c.output_image_tokens),
+               COALESCE(pg_catalog.sum(c.web_search_requests), 0), pg_catalog.count(c.web_search_requests),
+                   pg_catalog.min(c.created_at), pg_catalog.max(c.created_at),
+                   @extschema@.ai_hist_merge(@extschema@.ai_hist_of(c.duration_ms, 1::pg_catalog.int4))
+              FROM @extschema@.ai_call c
+             WHERE c.created_at OPERATOR(pg_catalog.>=) day_start
+               AND c.created_at OPERATOR(pg_catalog.<) day_end
+               AND (SELECT pg_catalog.count(*) FROM gone_project) OPERATOR(pg_catalog.>=) 0
+               AND (SELECT pg_catalog.count(*) FROM gone_project_daily) OPERATOR(pg_catalog.>=) 0
+             GROUP BY 1, 2, 3, 4, 5
+            RETURNING 1
+        )
+        INSERT INTO @extschema@.ai_usage_rollup
+               (bucket, model_id, call_type, status, user_id, pending, calls,
+                input_tokens, input_tokens_n, reasoning_tokens, reasoning_tokens_n, output_tokens, output_tokens_n, cache_read_input_tokens, cache_read_input_tokens_n, cache_creation_input_tokens, cache_creation_input_tokens_n, cost_usd, cost_usd_n, duration_ms, duration_ms_n, time_to_first_token_ms, time_to_first_token_ms_n, cache_creation_1h_input_tokens, cache_creation_1h_input_tokens_n, input_audio_tokens, input_audio_tokens_n, cache_read_audio_tokens, cache_read_audio_tokens_n, input_image_tokens, input_image_tokens_n, output_audio_tokens, output_audio_tokens_n, output_image_tokens, output_image_tokens_n, web_search_requests, web_search_requests_n,
+                first_call, last_call, latency)
+        SELECT pg_catalog.date_trunc('hour', c.created_at, 'UTC'), c.model_id, c.call_type, c.status, c.user_id,
+               true, pg_catalog.count(*),
+               COALESCE(pg_catalog.sum(c.input_tokens), 0), pg_catalog.count(c.input_tokens),
+               COALESCE(pg_catalog.sum(c.reasoning_tokens), 0), pg_catalog.count(c.reasoning_tokens),
+               COALESCE(pg_catalog.sum(c.output_tokens), 0), pg_catalog.count(c.output_tokens),
+               COALESCE(pg_catalog.sum(c.cache_read_input_tokens), 0), pg_catalog.count(c.cache_read_input_tokens),
+               COALESCE(pg_catalog.sum(c.cache_creation_input_tokens), 0), pg_catalog.count(c.cache_creation_input_tokens),
+               COALESCE(pg_catalog.sum(c.cost_usd), 0), pg_catalog.count(c.cost_usd),
+               COALESCE(pg_catalog.sum(c.duration_ms), 0), pg_catalog.count(c.duration_ms),
+               COALESCE(pg_catalog.sum(c.time_to_first_token_ms), 0), pg_catalog.count(c.time_to_first_token_ms),
+               COALESCE(pg_catalog.sum(c.cache_creation_1h_input_tokens), 0), pg_catalog.count(c.cache_creation_1h_input_tokens),
+               COALESCE(pg_catalog.sum(c.input_audio_tokens), 0), pg_catalog.count(c.input_audio_tokens),
+               COALESCE(pg_catalog.sum(c.cache_read_audio_tokens), 0), pg_catalog.count(c.cache_read_audio_tokens),
+               COALESCE(pg_catalog.sum(c.input_image_tokens), 0), pg_catalog.count(c.input_image_tokens),
+               COALESCE(pg_catalog.sum(c.output_audio_tokens), 0), pg_catalog.count(c.output_audio_tokens),
+               COALESCE(pg_catalog.sum(c.output_image_tokens), 0), pg_catalog.count(c.output_image_tokens),
+               COALESCE(pg_catalog.sum(c.web_search_requests), 0), pg_catalog.count(c.web_search_requests),
+               pg_catalog.min(c.created_at), pg_catalog.max(c.created_at),
+               @extschema@.ai_hist_merge(@extschema@.ai_hist_of(c.duration_ms, 1::pg_catalog.int4))
+          FROM @extschema@.ai_call c
+         WHERE c.created_at OPERATOR(pg_catalog.>=) day_start
+           AND c.created_at OPERATOR(pg_catalog.<) day_end
+           AND (SELECT pg_catalog.count(*) FROM gone_rollup) OPERATOR(pg_catalog.>=) 0
+           AND (SELECT pg_catalog.count(*) FROM gone_total) OPERATOR(pg_catalog.>=) 0
+           AND (SELECT pg_catalog.count(*) FROM gone_daily) OPERATOR(pg_catalog.>=) 0
+           AND (SELECT pg_catalog.count(*) FROM added_project) OPERATOR(pg_catalog.>=) 0
+         GROUP BY 1, 2, 3, 4, 5;
+        COMMIT;
+        days := days OPERATOR(pg_catalog.+) 1;
+        day_start := day_end;
+    END LOOP;
+    RAISE NOTICE 'aitrack: rebuilt the rollups of % days; CALL ai_rollup_compact() folds them', days;
+END;
+$$;
+-- ==== END SECTION: the rebuild on a distributed ai_call ====
 
 -- ==== BEGIN SECTION: privileges ====
 -- 1.10's list, and ai_tenant_calls() for readers (tenants among them).
@@ -190,4 +339,5 @@ SELECT @extschema@.ai_reset_privileges();
 
 -- ==== BEGIN SECTION: comments ====
 COMMENT ON FUNCTION @extschema@.ai_tenant_calls(timestamptz, timestamptz) IS 'A tenant''s own calls made in [since, until) (NULL: unbounded), read as ai_call''s owner with the session''s tenant user (ai_tenant_user_id()) as the filter (1.11): how a tenant reads its calls on a distributed ai_call, which it may not query itself; ai_usage_stats() reads them so there. Refused to a session that is no tenant''s and on a Citus worker. Executable by aitrack_reader.';
+COMMENT ON PROCEDURE @extschema@.ai_rollup_rebuild(timestamptz, timestamptz) IS 'Recomputes the pending rollup rows of whole UTC days from since to until (default: all) from ai_call, one day per transaction, after writes that skipped the rollup triggers (pg_restore --disable-triggers, ALTER TABLE ... DISABLE TRIGGER, by-hand writes on a distributed ai_call), dropping those days'' hourly, daily and (1.8) project-level rows; ai_rollup_compact() (the upkeep worker) then folds them. On a distributed ai_call (1.11) each day''s transaction holds ai_call''s SHARE lock: recording waits for it. Purged numbers (ai_usage_purged, ai_usage_purged_project) are not touched. CALL it outside a transaction block; SECURITY INVOKER (aitrack_admin).';
 -- ==== END SECTION: comments ====

@@ -28,7 +28,8 @@
  * Behind them, on the workers, for what no door here sees (a function
  * Citus delegates to the worker holding a shard: the coordinator's
  * statement names no table), the same executor hook refuses the shards
- * (ai_call_<shard id>) to a session whose login, SET ROLE or current role
+ * (ai_call_<digits> in ai_call's schema, listed by Citus or left behind
+ * by a split or a move) to a session whose login, SET ROLE or current role
  * is a tenant or a role a tenant role is a member of, and the shards'
  * policy hides every call from them (tenant.c, ai_tenant_mode()); the
  * hook holds where the policy does not, for a role with BYPASSRLS.
@@ -104,45 +105,30 @@ typedef enum CallsRefusal
 
 /* Is name of the form ai_call_<digits>, the name Citus gives its shards? */
 static bool
-has_shard_name(const char *name, int64 *shardid)
+has_shard_name(const char *name)
 {
 	const char *digits = name + strlen("ai_call_");
 
-	if (strncmp(name, "ai_call_", strlen("ai_call_")) != 0 || *digits == '\0' ||
-		strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 18)
-		return false;
-	*shardid = strtoi64(digits, NULL, 10);
-	return true;
+	return strncmp(name, "ai_call_", strlen("ai_call_")) == 0 && *digits != '\0' &&
+		strspn(digits, "0123456789") == strlen(digits);
 }
 
 /*
- * Is relid, of shard id shardid by its name, a shard of aitrack's ai_call:
- * in Citus's pg_dist_shard as one of that ai_call's, in its schema?
- * (Shards are no members of the extension.)
+ * Is relid, named like a shard, in the schema of aitrack's ai_call, which
+ * Citus knows (distributed)?  Whether Citus lists it as a shard now does
+ * not matter: a shard split or moved away stays on its node, unlisted,
+ * until Citus drops it later (as long as a session holds a lock on it),
+ * with the calls in it.  (Shards are no members of the extension.)
  */
 static bool
-is_calls_shard(Oid relid, int64 shardid)
+is_calls_shard(Oid relid)
 {
 	Oid			calls = get_relname_relid("ai_call", get_rel_namespace(relid));
 	Oid			extension = get_extension_oid("aitrack", true);
-	Oid			catalog = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
-	Relation	rel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	bool		found;
 
-	if (!OidIsValid(calls) || !OidIsValid(extension) || !OidIsValid(catalog) ||
-		getExtensionOfObject(RelationRelationId, calls) != extension)
-		return false;
-	/* logicalrelid (regclass) and shardid (bigint): its first two columns */
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(calls));
-	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
-	rel = table_open(catalog, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 2, key);
-	found = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
+	return OidIsValid(calls) && OidIsValid(extension) &&
+		getExtensionOfObject(RelationRelationId, calls) == extension &&
+		ai_citus_knows_table(calls);
 }
 
 /*
@@ -154,7 +140,7 @@ is_calls_shard(Oid relid, int64 shardid)
  * owner (ai_call's) and superusers may.
  */
 static CallsRefusal
-shard_refusal(Oid relid, int64 shardid)
+shard_refusal(Oid relid)
 {
 	Oid			user = GetUserId();
 	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -168,7 +154,7 @@ shard_refusal(Oid relid, int64 shardid)
 		return CALLS_ALLOWED;
 	if (!ai_tenant_session(NULL) && !ai_session_reachable_by_tenant())
 		return CALLS_ALLOWED;
-	return is_calls_shard(relid, shardid) ? CALLS_SHARD : CALLS_ALLOWED;
+	return is_calls_shard(relid) ? CALLS_SHARD : CALLS_ALLOWED;
 }
 
 /*
@@ -192,11 +178,7 @@ distributed_calls_refusal(Oid relid)
 	if (name == NULL)
 		return CALLS_ALLOWED;
 	if (strcmp(name, "ai_call") != 0)
-	{
-		int64		shardid;
-
-		return has_shard_name(name, &shardid) ? shard_refusal(relid, shardid) : CALLS_ALLOWED;
-	}
+		return has_shard_name(name) ? shard_refusal(relid) : CALLS_ALLOWED;
 	user = GetUserId();
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
