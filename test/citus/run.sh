@@ -529,6 +529,26 @@ got=$(DB=race node 0 -c "SELECT (SELECT count(*) FROM ai_call) || ' ' ||
                                  (SELECT calls FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}'))")
 read -r n_calls n_stats <<<"$got"
 expect "... every call counted once ($n_calls calls)" "$n_stats" "$n_calls"
+# ai_budget_recount() while two clients record: each budget's spend is set
+# from a sum of the calls, not moved by a difference, so a call recorded
+# between the coordinator's snapshot and the workers' is counted once.
+DB=race node 0 -c "INSERT INTO ai_budget (name, scope, period, limit_usd) VALUES ('race all', 'all', 'lifetime', 1000000)" >/dev/null
+runuser -u postgres -- "$BIN/pgbench" -n -h "$RUN" -p "${PORTS[0]}" -c 2 -T 6 -f "$RUN/record.sql" race \
+    >"$RUN/pgbench-recount.out" 2>&1 &
+ingest=$!
+sleep 1
+recounts=0
+for _ in 1 2 3 4 5; do
+    [[ $(DB=race node 0 -c "SELECT ai_budget_recount()") == 1 ]] && recounts=$((recounts + 1))
+    sleep 0.5
+done
+wait $ingest
+expect "ai_budget_recount() five times while two clients record" "$recounts" "5"
+got=$(DB=race node 0 -c "SELECT s.calls = c.calls AND s.spent_usd = c.spent, c.calls
+                           FROM ai_budget_spend s JOIN ai_budget b ON b.id = s.budget_id,
+                                (SELECT count(*) AS calls, COALESCE(sum(cost_usd), 0) AS spent FROM ai_call) c
+                          WHERE b.name = 'race all'")
+expect "... the budget's calls and spend those of ai_call (${got#*|} calls)" "${got%%|*}" "t"
 
 # pg_dump of the coordinator holds every call (COPY reads the shards);
 # restored into a database of one server, aitrack is as it was before
