@@ -47,6 +47,7 @@ _PG_init(void)
 	content_policy_init();
 	tenant_init();
 	tenant_citus_init();
+	distributed_init();
 	drop_guard_init();
 	upkeep_init();
 	check_cache_init();

@@ -474,6 +474,10 @@ extern void drop_guard_init(void);
 
 /* distributed.c: ai_call as a Citus distributed table (1.10) */
 extern bool ai_calls_distributed(Oid schema);
+extern void distributed_init(void);
+extern int	ai_execute_counted(SPIPlanPtr plan, Datum *values, const char *nulls,
+							   Snapshot snapshot, Snapshot crosscheck,
+							   bool fire_triggers, long count);
 extern bool ai_citus_knows_table(Oid relid);
 extern bool ai_citus_worker_here(void);
 extern void distributed_relcache_invalidated(Oid relid);

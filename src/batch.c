@@ -363,7 +363,7 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules, AitrackApi api)
 		}
 
 	plan = get_insert_plan(schema, api);
-	rc = SPI_execute_plan(plan, arrays, NULL, false, 0);
+	rc = ai_execute_counted(plan, arrays, NULL, InvalidSnapshot, InvalidSnapshot, true, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	ids = palloc(sizeof(int64) * Max(SPI_processed, 1));

@@ -27,13 +27,17 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -43,6 +47,16 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
+
+/*
+ * How many of aitrack's own writes of ai_call (which count what they
+ * wrote) are running in this backend: while none is, an INSERT, DELETE or
+ * COPY into a distributed ai_call is a write by hand, which nothing would
+ * count, and is refused (uncounted_write_check()).
+ */
+static int	counted_writes = 0;
+
+static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
 
 /* The answer kept for one schema's ai_call, until its relcache entry goes. */
 static Oid	known_schema = InvalidOid;
@@ -160,6 +174,119 @@ ai_calls_distributed(Oid schema)
 				 errdetail("ai_call is a Citus distributed table; without the library loaded at server start, a tenant's session could query it unchecked."),
 				 errhint("Set shared_preload_libraries = 'citus,aitrack' on the coordinator and restart it.")));
 	return known_distributed;
+}
+
+/*
+ * Run one of aitrack's own writes of ai_call (SPI_execute_snapshot()'s
+ * arguments, read_only false), which counts what it wrote itself.
+ */
+int
+ai_execute_counted(SPIPlanPtr plan, Datum *values, const char *nulls,
+				   Snapshot snapshot, Snapshot crosscheck, bool fire_triggers, long count)
+{
+	int			rc;
+
+	counted_writes++;
+	PG_TRY();
+	{
+		rc = SPI_execute_snapshot(plan, values, nulls, snapshot, crosscheck,
+								  false, fire_triggers, count);
+	}
+	PG_FINALLY();
+	{
+		counted_writes--;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/*
+ * Does a statement that may insert into or delete from relid (perms) write
+ * aitrack's distributed ai_call by hand?  No trigger counts such a write
+ * there (aitrack_distribute() dropped them; the writers count instead),
+ * so the rollups and budgets would no longer match the calls.
+ */
+static bool
+uncounted_write(Oid relid, AclMode perms)
+{
+	char	   *name;
+	Oid			extension;
+
+	if (!(perms & (ACL_INSERT | ACL_DELETE)) || counted_writes > 0)
+		return false;
+	name = get_rel_name(relid);
+	if (name == NULL || strcmp(name, "ai_call") != 0)
+		return false;
+	extension = get_extension_oid("aitrack", true);
+	if (!OidIsValid(extension) ||
+		getExtensionOfObject(RelationRelationId, relid) != extension)
+		return false;
+	return ai_calls_distributed(get_rel_namespace(relid));
+}
+
+static void
+report_uncounted_write(Oid relid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot write the distributed %s by hand",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											   get_rel_name(relid))),
+			 errdetail("No trigger counts an INSERT, DELETE or COPY there into the rollups and budgets; only aitrack's functions count what they write."),
+			 errhint("Record with record_ai_call() or record_ai_calls(); delete with ai_delete_calls() or ai_purge_calls().")));
+}
+
+#if PG_VERSION_NUM >= 160000
+static bool
+uncounted_write_check(List *range_table, List *perm_infos, bool ereport_on_violation)
+{
+	ListCell   *lc;
+
+	foreach(lc, perm_infos)
+	{
+		RTEPermissionInfo *perm = lfirst_node(RTEPermissionInfo, lc);
+
+		if (uncounted_write(perm->relid, perm->requiredPerms))
+		{
+			if (ereport_on_violation)
+				report_uncounted_write(perm->relid);
+			return false;
+		}
+	}
+	return prev_check_perms == NULL ||
+		prev_check_perms(range_table, perm_infos, ereport_on_violation);
+}
+#else
+static bool
+uncounted_write_check(List *range_table, bool ereport_on_violation)
+{
+	ListCell   *lc;
+
+	foreach(lc, range_table)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && uncounted_write(rte->relid, rte->requiredPerms))
+		{
+			if (ereport_on_violation)
+				report_uncounted_write(rte->relid);
+			return false;
+		}
+	}
+	return prev_check_perms == NULL ||
+		prev_check_perms(range_table, ereport_on_violation);
+}
+#endif
+
+/*
+ * The check above, on every statement's permissions (Citus's COPY FROM
+ * checks through them too).
+ */
+void
+distributed_init(void)
+{
+	prev_check_perms = ExecutorCheckPerms_hook;
+	ExecutorCheckPerms_hook = uncounted_write_check;
 }
 
 /*
@@ -315,7 +442,7 @@ ai_delete_calls_1_10(PG_FUNCTION_ARGS)
 										   1, &argtype, 0);
 		delete_plan_schema = schema;
 	}
-	rc = SPI_execute_plan(delete_plan, &ids, NULL, false, 0);
+	rc = ai_execute_counted(delete_plan, &ids, NULL, InvalidSnapshot, InvalidSnapshot, true, 0);
 	if (rc != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 

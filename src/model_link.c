@@ -258,8 +258,9 @@ run_latest(SPIPlanPtr plan, Datum *params)
 		test_snapshot = GetLatestSnapshot();
 		crosscheck_snapshot = GetTransactionSnapshot();
 	}
-	return SPI_execute_snapshot(plan, params, NULL, test_snapshot, crosscheck_snapshot,
-								false, false, 0);
+	/* (deleting a model's calls counts them, on a distributed ai_call) */
+	return ai_execute_counted(plan, params, NULL, test_snapshot, crosscheck_snapshot,
+							  false, 0);
 }
 
 PG_FUNCTION_INFO_V1(ai_model_delete_calls_1_4);

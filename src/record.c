@@ -165,7 +165,7 @@ run_insert(Oid schema, RecordPlans *plans, SPIPlanPtr plan, Datum *params, const
 
 	if (record_depth == 1)
 		ai_check_cache_arm(plan, get_relname_relid("ai_call", schema));
-	rc = SPI_execute_plan(plan, params, nulls, false, 0);
+	rc = ai_execute_counted(plan, params, nulls, InvalidSnapshot, InvalidSnapshot, true, 0);
 	ai_check_cache_disarm();
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));

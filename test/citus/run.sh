@@ -311,6 +311,17 @@ both -c "SELECT count(*) FROM ai_load_prices('{\"gpt-4o\": {\"input_cost_per_tok
 got=$(DB=dist node 0 -c "SELECT calls_checked FROM ai_reprice('-infinity', 'infinity', false)")
 expect_error "ai_reprice() is refused (its prices would be read on the workers)" "$got" \
     "ai_reprice() does not run on a distributed ai_call yet"
+# By hand, an INSERT, DELETE or COPY into the distributed ai_call would go
+# uncounted (no trigger there): refused, even to a superuser.
+got=$(DB=dist node 0 -c "INSERT INTO ai_call (model_id, prompt, response) SELECT id, 'by hand', '{}' FROM ai_model LIMIT 1")
+expect_error "a by-hand INSERT into the distributed ai_call is refused" "$got" \
+    "cannot write the distributed public.ai_call by hand"
+got=$(DB=dist node 0 -c "DELETE FROM ai_call WHERE prompt = 'after 200'")
+expect_error "... a DELETE too" "$got" "cannot write the distributed public.ai_call by hand"
+got=$(DB=dist node 0 -c "COPY ai_call (model_id, prompt, response) FROM STDIN" <<<"$(DB=dist node 0 -c "SELECT min(id) FROM ai_model")	by hand	{}")
+expect_error "... a COPY FROM too" "$got" "cannot write the distributed public.ai_call by hand"
+got=$(DB=dist node 0 -c "WITH gone AS (DELETE FROM ai_call WHERE prompt = 'after 200' RETURNING 1) SELECT count(*) FROM gone")
+expect_error "... and a DELETE inside a CTE" "$got" "cannot write the distributed public.ai_call by hand"
 got=$(DB=dist node 0 -c "TRUNCATE ai_call")
 expect_error "the drop guard refuses TRUNCATE" "$got" "cannot truncate aitrack's ai_call while it holds calls"
 got=$(DB=dist node 0 -c "DROP EXTENSION aitrack")
