@@ -116,6 +116,31 @@ if [[ $same == no && -n ${BENCH_SHOW_DIFF:-} ]]; then
     diff <(DB=single node 0 -c "${check/md5(/(}") <(DB=dist node 0 -c "${check/md5(/(}") || true
 fi
 
+# A tenant's questions (1.11): on dist its calls come through
+# ai_tenant_calls() (the coordinator reads them as ai_call's owner, the
+# user as filter), on single row-level security gives them.  One user of
+# 100: about CALLS / 100 calls.
+node 0 -c "CREATE ROLE bench_tenant LOGIN" -c "GRANT aitrack_tenant, aitrack_reader TO bench_tenant" >/dev/null
+for db in dist single; do
+    DB=$db node 0 -c "INSERT INTO ai_tenant_user (role, user_id) VALUES ('bench_tenant', '00000000-0000-0000-0000-000000000007')" >/dev/null
+done
+# ms_tenant DB SQL: as ms, as the tenant
+ms_tenant() {
+    local db=$1 sql=$2 i
+    runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "${PORTS[0]}" -d "$db" -U bench_tenant -c "$sql" >/dev/null
+    for (( i = 0; i < REPEAT; i++ )); do
+        runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "${PORTS[0]}" -d "$db" -U bench_tenant \
+            -c '\timing on' -c "$sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+    done | sort -n | sed -n "$(( (REPEAT + 1) / 2 ))p"
+}
+t_model=$(ms_tenant single "$by_model") dt_model=$(ms_tenant dist "$by_model")
+t_key=$(ms_tenant single "$by_key") dt_key=$(ms_tenant dist "$by_key")
+tenant_check="SELECT md5(string_agg(concat_ws(' ', s.api_key, s.project, s.calls, s.cost_usd, s.p50_duration_ms), ',' ORDER BY s.api_key, s.project))
+                FROM ai_usage_stats('-infinity', 'infinity', group_by => '{api_key,project}') s"
+tenant_same=no
+[[ $(runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "${PORTS[0]}" -d single -U bench_tenant -c "$tenant_check") == \
+   $(runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "${PORTS[0]}" -d dist -U bench_tenant -c "$tenant_check") ]] && tenant_same=yes
+
 cat >"$RUN/record.sql" <<'SQL'
 \set u random(0, 99)
 SELECT record_ai_call('model-1', '1', 'p', '{}', input_tokens => 120, output_tokens => 30,
@@ -163,4 +188,8 @@ ai_usage_stats() over $CALLS calls, median of $REPEAT:
   by model (rollups):      one server $s_model ms, distributed $d_model ms, ratio $(ratio "$d_model" "$s_model")
   by api_key (ai_call):    one server $s_key ms, distributed $d_key ms, ratio $(ratio "$d_key" "$s_key")
   the same answers by api_key and project: $same
+a tenant's ai_usage_stats() (its user's calls, 1.11), median of $REPEAT:
+  by model (rollups):      one server $t_model ms, distributed $dt_model ms, ratio $(ratio "$dt_model" "$t_model")
+  by api_key (its calls):  one server $t_key ms, distributed $dt_key ms, ratio $(ratio "$dt_key" "$t_key")
+  the same answers: $tenant_same
 OUT
