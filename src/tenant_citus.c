@@ -107,10 +107,12 @@ typedef enum CallsRefusal
 static bool
 has_shard_name(const char *name)
 {
-	const char *digits = name + strlen("ai_call_");
+	const char *digits;
 
-	return strncmp(name, "ai_call_", strlen("ai_call_")) == 0 && *digits != '\0' &&
-		strspn(digits, "0123456789") == strlen(digits);
+	if (strncmp(name, "ai_call_", strlen("ai_call_")) != 0)
+		return false;
+	digits = name + strlen("ai_call_");
+	return *digits != '\0' && strspn(digits, "0123456789") == strlen(digits);
 }
 
 /*
