@@ -578,6 +578,39 @@ expect "... ai_call a table of its own there, with its triggers" \
     "$(DB=restored node 0 -c "SELECT ai_calls_distributed() || ' ' || count(*) FROM pg_trigger
                                 WHERE tgrelid = 'ai_call'::regclass AND NOT tgisinternal")" "false 9"
 
+# Without aitrack in shared_preload_libraries on the coordinator (its
+# hooks would be missing from sessions that have not loaded it yet):
+# aitrack_distribute() refuses, and on a distributed install every aitrack
+# function that reads or writes calls refuses.  Then the coordinator is
+# restarted as it was.
+# (stop and start: pg_ctl restart would keep the options of the last start)
+restart_coordinator() {
+    runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n0" -w -m fast stop >/dev/null &&
+        runuser -u postgres -- "$BIN/pg_ctl" -D "$RUN/n0" -l "$RUN/n0.log" -w start ${1:+-o "$1"} >/dev/null &&
+        PIDS[0]=$(head -n 1 "$RUN/n0/postmaster.pid")
+}
+if restart_coordinator "-c shared_preload_libraries=citus"; then
+    expect "the coordinator restarted without aitrack preloaded" "$(node 0 -c "SHOW shared_preload_libraries")" "citus"
+    got=$(DB=dist node 0 -c "SELECT calls FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}')")
+    expect_error "... the stats of the distributed install refuse" "$got" \
+        "aitrack must be in shared_preload_libraries on a distributed install"
+    got=$(DB=dist node 0 -c "SELECT record_ai_call('gpt-4o', 'v1', 'unhooked', '{}')")
+    expect_error "... recording too" "$got" "aitrack must be in shared_preload_libraries on a distributed install"
+    node 0 -c "CREATE DATABASE unhooked" >/dev/null
+    for i in 1 2; do node $i -c "CREATE DATABASE unhooked" >/dev/null; done
+    DB=unhooked citus_cluster
+    DB=unhooked citus_join
+    got=$(DB=unhooked node 0 -c "SET client_min_messages = warning" -c "CREATE EXTENSION aitrack CASCADE" \
+                             -c "SELECT aitrack_distribute()")
+    expect_error "... and aitrack_distribute() refuses" "$got" \
+        "aitrack must be in shared_preload_libraries to distribute ai_call"
+    expect "... leaving ai_call local" "$(DB=unhooked node 0 -c "SELECT ai_calls_distributed()")" "f"
+else
+    not_ok "the coordinator did not restart without aitrack preloaded: $(tail -n 5 "$RUN/n0.log")"
+fi
+restart_coordinator || not_ok "the coordinator did not restart: $(tail -n 5 "$RUN/n0.log")"
+expect "... and with it again" "$(node 0 -c "SHOW shared_preload_libraries")" "citus,aitrack"
+
 if (( FAILED )); then
     echo "citus: some checks failed (server logs kept in $ARTIFACTS)"
     for i in 0 1 2; do tail -n 20 "$RUN/n$i.log"; done
