@@ -133,6 +133,23 @@ citus_is_coordinator_here(void)
 	return known == 1;
 }
 
+/*
+ * Is relid aitrack's ai_call, not a table of the same name elsewhere?  By
+ * name first: the executor hooks ask this of every relation.
+ */
+bool
+ai_is_aitrack_calls(Oid relid)
+{
+	char	   *name = get_rel_name(relid);
+	Oid			extension;
+
+	if (name == NULL || strcmp(name, "ai_call") != 0)
+		return false;
+	extension = get_extension_oid("aitrack", true);
+	return OidIsValid(extension) &&
+		getExtensionOfObject(RelationRelationId, relid) == extension;
+}
+
 /* Is this server a Citus worker (in a group other than the coordinator's)? */
 bool
 ai_citus_worker_here(void)
@@ -209,17 +226,8 @@ ai_execute_counted(SPIPlanPtr plan, Datum *values, const char *nulls,
 static bool
 uncounted_write(Oid relid, AclMode perms)
 {
-	char	   *name;
-	Oid			extension;
-
-	if (!(perms & (ACL_INSERT | ACL_DELETE)) || counted_writes > 0)
-		return false;
-	name = get_rel_name(relid);
-	if (name == NULL || strcmp(name, "ai_call") != 0)
-		return false;
-	extension = get_extension_oid("aitrack", true);
-	if (!OidIsValid(extension) ||
-		getExtensionOfObject(RelationRelationId, relid) != extension)
+	if (!(perms & (ACL_INSERT | ACL_DELETE)) || counted_writes > 0 ||
+		!ai_is_aitrack_calls(relid))
 		return false;
 	return ai_calls_distributed(get_rel_namespace(relid));
 }

@@ -44,7 +44,6 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
@@ -52,7 +51,6 @@
 #include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
-#include "commands/extension.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -126,11 +124,8 @@ static bool
 is_calls_shard(Oid relid)
 {
 	Oid			calls = get_relname_relid("ai_call", get_rel_namespace(relid));
-	Oid			extension = get_extension_oid("aitrack", true);
 
-	return OidIsValid(calls) && OidIsValid(extension) &&
-		getExtensionOfObject(RelationRelationId, calls) == extension &&
-		ai_citus_knows_table(calls);
+	return OidIsValid(calls) && ai_is_aitrack_calls(calls) && ai_citus_knows_table(calls);
 }
 
 /*
@@ -172,10 +167,9 @@ static CallsRefusal
 distributed_calls_refusal(Oid relid)
 {
 	char	   *name = get_rel_name(relid);
-	Oid			owner;
 	Oid			user;
 	HeapTuple	tuple;
-	Oid			extension;
+	Oid			owner;
 
 	if (name == NULL)
 		return CALLS_ALLOWED;
@@ -187,14 +181,8 @@ distributed_calls_refusal(Oid relid)
 		return CALLS_ALLOWED;
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
-	if (user == owner || superuser_arg(user))
-		return CALLS_ALLOWED;
-	/* aitrack's ai_call, not a table of the same name elsewhere */
-	extension = get_extension_oid("aitrack", true);
-	if (!OidIsValid(extension) ||
-		getExtensionOfObject(RelationRelationId, relid) != extension)
-		return CALLS_ALLOWED;
-	if (!ai_calls_distributed(get_rel_namespace(relid)))
+	if (user == owner || superuser_arg(user) || !ai_is_aitrack_calls(relid) ||
+		!ai_calls_distributed(get_rel_namespace(relid)))
 		return CALLS_ALLOWED;
 	if (ai_tenant_session(NULL))
 		return CALLS_TENANT;
