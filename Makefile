@@ -36,7 +36,8 @@ OBJS = \
 	src/budget_reserve.o \
 	src/budget_rows.o \
 	src/budget_memory.o \
-	src/distributed.o
+	src/distributed.o \
+	src/reprice.o
 
 # sql/aitrack--1.2.sql, a full install script for 1.2, is made by make from
 # the frozen 1.0 script and the 1.0-to-1.1 and 1.1-to-1.2 update scripts,

@@ -19,8 +19,9 @@
 # by model (from the rollups, on the coordinator in both) and by api_key
 # (no rollup holds it: from ai_call itself, on dist a query over every
 # shard, its histograms merged from partial aggregates), and whether both
-# answer the same.  Prints each figure and the ratios b/a, b/c and
-# dist/single.
+# answer the same; a tenant's stats (1.11); ai_reprice() of
+# BENCH_REPRICE_CALLS calls (1.12).  Prints each figure and the ratios b/a,
+# b/c and dist/single.
 #
 #   bash bench/citus.sh                      as root
 #   BENCH_DURATION=20 BENCH_ROUNDS=2 BENCH_CLIENTS=4 BENCH_CITUS_CALLS=200000 BENCH_REPEAT=5
@@ -141,6 +142,35 @@ tenant_same=no
 [[ $(runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "${PORTS[0]}" -d single -U bench_tenant -c "$tenant_check") == \
    $(runuser -u postgres -- "$BIN/psql" -X -A -t -q -h "$RUN" -p "${PORTS[0]}" -d dist -U bench_tenant -c "$tenant_check") ]] && tenant_same=yes
 
+# ai_reprice() (1.12): REPRICE_CALLS calls of one model, priced when
+# recorded, priced again at a new rate each run, every one of them
+# changing: on single an UPDATE its trigger counts, on dist each call taken
+# out and put back by ai_reprice_calls(), counted.  The window is all time,
+# so every call is checked (the others have a provided cost and stay).
+REPRICE_CALLS=${BENCH_REPRICE_CALLS:-20000}
+reprice_load="SELECT count(*) FROM record_ai_calls((
+  SELECT jsonb_agg(jsonb_build_object(
+           'modelname', 'reprice-bench', 'version', '1', 'prompt', 'p', 'response', '{}'::jsonb,
+           'input_tokens', 100 + i % 900, 'output_tokens', 10 + i % 90, 'duration_ms', 50 + i % 500,
+           'created_at', now() - interval '30 days' + i * (interval '30 days' / $REPRICE_CALLS))
+         ORDER BY i)
+    FROM generate_series(FIRST, FIRST + 4999) i))"
+for db in single dist; do
+    DB=$db node 0 -c "INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok, valid_from)
+                      VALUES ('reprice-bench', 1, 2, '2020-01-01')" >/dev/null
+    for (( first = 0; first < REPRICE_CALLS; first += 5000 )); do
+        DB=$db node 0 -c "${reprice_load//FIRST/$first}" >/dev/null
+    done
+done
+reprice_sql="UPDATE ai_model_price SET input_usd_per_mtok = input_usd_per_mtok + 1 WHERE model = 'reprice-bench';
+             SELECT calls_changed FROM ai_reprice('-infinity', 'infinity', false)"
+s_reprice=$(ms single "$reprice_sql") d_reprice=$(ms dist "$reprice_sql")
+reprice_check="SELECT concat_ws(' ', count(*), sum(cost_usd), sum(cost_usd) FILTER (WHERE cost_source = 'computed'))
+                 FROM ai_call c JOIN ai_model m ON m.id = c.model_id WHERE m.modelname = 'reprice-bench'"
+stats_check="SELECT concat_ws(' ', calls, cost_usd) FROM ai_usage_stats('-infinity', 'infinity', modelname => 'reprice-bench', group_by => '{}')"
+reprice_same=no
+[[ $(DB=single node 0 -c "$reprice_check" -c "$stats_check") == "$(DB=dist node 0 -c "$reprice_check" -c "$stats_check")" ]] && reprice_same=yes
+
 cat >"$RUN/record.sql" <<'SQL'
 \set u random(0, 99)
 SELECT record_ai_call('model-1', '1', 'p', '{}', input_tokens => 120, output_tokens => 30,
@@ -192,4 +222,7 @@ a tenant's ai_usage_stats() (its user's calls, 1.11), median of $REPEAT:
   by model (rollups):      one server $t_model ms, distributed $dt_model ms, ratio $(ratio "$dt_model" "$t_model")
   by api_key (its calls):  one server $t_key ms, distributed $dt_key ms, ratio $(ratio "$dt_key" "$t_key")
   the same answers: $tenant_same
+ai_reprice() of $REPRICE_CALLS changed calls among $(( CALLS + REPRICE_CALLS )) (1.12), median of $REPEAT:
+  one server $s_reprice ms, distributed $d_reprice ms, ratio $(ratio "$d_reprice" "$s_reprice")
+  the same costs and stats after: $reprice_same
 OUT

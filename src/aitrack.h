@@ -482,9 +482,10 @@ extern bool ai_citus_knows_table(Oid relid);
 extern bool ai_citus_worker_here(void);
 extern bool ai_is_aitrack_calls(Oid relid);
 extern void distributed_relcache_invalidated(Oid relid);
-extern void ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows);
+extern void ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows,
+						   bool count_budgets);
 extern void ai_count_spi_rows(Oid schema, TriggerEvent event, SPITupleTable *tuptable,
-							  uint64 nrows);
+							  uint64 nrows, bool count_budgets);
 
 /* upkeep.c: folding the pending rollup rows in the background */
 extern void upkeep_init(void);

@@ -387,7 +387,7 @@ record_calls(FunctionCallInfo fcinfo, bool tenant_rules, AitrackApi api)
 		 * triggers would (distributed.c).
 		 */
 		qsort(ids, nids, sizeof(int64), compare_ids);
-		ai_count_spi_rows(schema, TRIGGER_EVENT_INSERT, SPI_tuptable, SPI_processed);
+		ai_count_spi_rows(schema, TRIGGER_EVENT_INSERT, SPI_tuptable, SPI_processed, true);
 	}
 	for (uint64 row = 0; row < nids; row++)
 	{

@@ -302,10 +302,11 @@ distributed_init(void)
  * deleted from (TRIGGER_EVENT_DELETE) the distributed ai_call, as the
  * rollup and budget triggers count them on one server, and with their
  * rights: those of the extension's owner (ai_call's), whoever wrote.  rows
- * hold tuples of ai_call's row type.
+ * hold tuples of ai_call's row type.  count_budgets false: the rollups only
+ * (an insert that puts back a repriced call, reprice.c, spends nothing).
  */
 void
-ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows)
+ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows, bool count_budgets)
 {
 	Oid			saved_user;
 	int			saved_context;
@@ -326,7 +327,7 @@ ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows)
 	PG_TRY();
 	{
 		ai_rollup_capture_rows(ai_call, event, rows);
-		if (event == TRIGGER_EVENT_INSERT)
+		if (event == TRIGGER_EVENT_INSERT && count_budgets)
 			ai_budget_count_rows(ai_call, rows);
 	}
 	PG_FINALLY();
@@ -389,7 +390,8 @@ spi_rows_as_calls(Relation rel, SPITupleTable *tuptable, uint64 nrows,
  * DELETE ... RETURNING c.*, as above.
  */
 void
-ai_count_spi_rows(Oid schema, TriggerEvent event, SPITupleTable *tuptable, uint64 nrows)
+ai_count_spi_rows(Oid schema, TriggerEvent event, SPITupleTable *tuptable, uint64 nrows,
+				  bool count_budgets)
 {
 	Relation	rel;
 	Tuplestorestate *rows;
@@ -399,7 +401,7 @@ ai_count_spi_rows(Oid schema, TriggerEvent event, SPITupleTable *tuptable, uint6
 	rel = table_open(get_relname_relid("ai_call", schema), AccessShareLock);
 	rows = tuplestore_begin_heap(true, false, work_mem);
 	spi_rows_as_calls(rel, tuptable, nrows, rows, NULL, NULL);
-	ai_count_calls(rel, event, rows);
+	ai_count_calls(rel, event, rows, count_budgets);
 	tuplestore_end(rows);
 	table_close(rel, AccessShareLock);
 }
@@ -461,7 +463,7 @@ ai_delete_calls_1_10(PG_FUNCTION_ARGS)
 	spi_rows_as_calls(rel, SPI_tuptable, SPI_processed, rows, rsinfo->setResult, rsinfo->setDesc);
 	if (distributed)
 	{
-		ai_count_calls(rel, TRIGGER_EVENT_DELETE, rows);
+		ai_count_calls(rel, TRIGGER_EVENT_DELETE, rows, false);
 		tuplestore_end(rows);
 	}
 	table_close(rel, AccessShareLock);

@@ -298,7 +298,7 @@ ai_model_delete_calls_1_4(PG_FUNCTION_ARGS)
 	/* a local ai_call's rollup trigger counts them; a distributed one has none */
 	if (link_plans.distributed)
 		ai_count_spi_rows(RelationGetNamespace(trigdata->tg_relation), TRIGGER_EVENT_DELETE,
-						  SPI_tuptable, SPI_processed);
+						  SPI_tuptable, SPI_processed, false);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

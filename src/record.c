@@ -177,7 +177,7 @@ run_insert(Oid schema, RecordPlans *plans, SPIPlanPtr plan, Datum *params, const
 	*model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], desc,
 											SPI_fnumber(desc, "model_id"), &isnull));
 	if (plans->distributed)
-		ai_count_spi_rows(schema, TRIGGER_EVENT_INSERT, SPI_tuptable, SPI_processed);
+		ai_count_spi_rows(schema, TRIGGER_EVENT_INSERT, SPI_tuptable, SPI_processed, true);
 	return true;
 }
 

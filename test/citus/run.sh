@@ -308,9 +308,41 @@ expect "... an UPDATE of its content is not" "$got" ""
 DB=single node 0 -c "UPDATE ai_call SET extra = '{\"k\": 1}' WHERE prompt = 'after 200'" >/dev/null
 # (a price for gpt-4o from 2020 on, so that repricing would change costs)
 both -c "SELECT count(*) FROM ai_load_prices('{\"gpt-4o\": {\"input_cost_per_token\": 2.5e-06, \"output_cost_per_token\": 1e-05}}', '2020-01-01')"
-got=$(DB=dist node 0 -c "SELECT calls_checked FROM ai_reprice('-infinity', 'infinity', false)")
-expect_error "ai_reprice() is refused (its prices would be read on the workers)" "$got" \
-    "ai_reprice() does not run on a distributed ai_call yet"
+# 1.12: ai_reprice() on the distributed ai_call computes the costs on the
+# coordinator, where the prices are, and rewrites the changed calls counted
+# (ai_reprice_calls(): out of the rollups, back in; the budgets count
+# neither, as on one server).
+reprice_of() { echo "SELECT concat_ws(' ', calls_checked, calls_changed, newly_priced, newly_unpriced,
+                                      cost_before_usd, cost_after_usd, change_usd)
+                              FROM ai_reprice('-infinity', 'infinity', dry_run => $1)"; }
+a=$(DB=dist node 0 -c "$(reprice_of true)"); b=$(DB=single node 0 -c "$(reprice_of true)")
+expect "ai_reprice() dry run on the distributed ai_call: what one server says ($b)" "$a" "$b"
+expect "... which would change calls" "$(DB=single node 0 -c "SELECT calls_changed > 0 FROM ai_reprice('-infinity', 'infinity')")" "t"
+budgets_before=$(DB=dist node 0 -c "SELECT string_agg(concat_ws(' ', budget, scope_value, spent_usd, calls), ', ' ORDER BY budget, scope_value) FROM ai_budget_status")
+t0=$(DB=dist node 0 -c "SELECT now()")
+a=$(DB=dist node 0 -c "$(reprice_of false)"); b=$(DB=single node 0 -c "$(reprice_of false)")
+expect "ai_reprice(..., false) on the distributed ai_call: what one server says" "$a" "$b"
+compare "ai_reprice(): every cost, the stats and the budgets as on one server"
+expect "... the budgets count no repricing" "$(DB=dist node 0 -c "SELECT string_agg(concat_ws(' ', budget, scope_value, spent_usd, calls), ', ' ORDER BY budget, scope_value) FROM ai_budget_status")" "$budgets_before"
+changed=$(cut -d' ' -f2 <<<"$b")
+expect "... each changed call rewritten once, with updated_at now ($changed calls)" \
+    "$(DB=dist node 0 -c "SELECT count(*) FROM ai_call WHERE updated_at >= '$t0'")" "$changed"
+expect "... a second time nothing is left to change" \
+    "$(DB=dist node 0 -c "SELECT calls_changed FROM ai_reprice('-infinity', 'infinity', false)")" "0"
+# A cost above 1e9 USD: refused, nothing changed (as on one server).
+both -c "SELECT count(*) FROM record_ai_calls('[{\"modelname\": \"edge-dear\", \"version\": \"v\", \"prompt\": \"dear\", \"response\": {},
+                                                \"input_tokens\": 2000000000, \"output_tokens\": 0, \"created_at\": \"2025-03-02 12:00+00\"}]')" \
+     -c "INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok) VALUES ('edge-dear', 1000000, 1)"
+got=$(DB=dist node 0 -c "SELECT calls_changed FROM ai_reprice('-infinity', 'infinity', false)")
+expect_error "ai_reprice() to a cost above 1e9 USD is refused on the distributed ai_call" "$got" "a repriced cost is out of range"
+expect_error "... naming the call" "$got" "would cost 2000000000 USD"
+both -c "DELETE FROM ai_model_price WHERE model = 'edge-dear'"
+compare "... and nothing changed"
+got=$(DB=dist node 0 -c "CREATE ROLE regress_citus_noupdate" -c "GRANT EXECUTE ON FUNCTION ai_reprice_calls(bigint[]) TO regress_citus_noupdate" \
+                     -c "SET ROLE regress_citus_noupdate" -c "SELECT ai_reprice_calls('{1}')")
+expect_error "ai_reprice_calls() needs UPDATE on ai_call's cost" "$got" "permission denied for table ai_call"
+got=$(DB=single node 0 -c "SELECT ai_reprice_calls('{1}')")
+expect_error "... and refuses on one server" "$got" "ai_reprice_calls() reprices the calls of a distributed ai_call only"
 # By hand, an INSERT, DELETE or COPY into the distributed ai_call would go
 # uncounted (no trigger there): refused, even to a superuser.
 got=$(DB=dist node 0 -c "INSERT INTO ai_call (model_id, prompt, response) SELECT id, 'by hand', '{}' FROM ai_model LIMIT 1")
@@ -342,6 +374,12 @@ as_role() {
 }
 got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SELECT record_ai_call('gpt-4o', 'v1', 'tenant call', '{}', input_tokens => 1) > 0")
 expect "a tenant records on the distributed install" "$got" "t"
+DB=dist node 0 -c "GRANT EXECUTE ON FUNCTION ai_reprice_calls(bigint[]) TO regress_citus_tenant" \
+    -c "GRANT UPDATE ON ai_call TO regress_citus_tenant" >/dev/null
+got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SELECT ai_reprice_calls(ARRAY(SELECT id FROM ai_tenant_calls()))")
+expect_error "... but cannot reprice calls, even granted UPDATE (the rewrite is the owner's)" "$got" "a tenant cannot reprice calls"
+DB=dist node 0 -c "REVOKE EXECUTE ON FUNCTION ai_reprice_calls(bigint[]) FROM regress_citus_tenant" \
+    -c "REVOKE UPDATE ON ai_call FROM regress_citus_tenant" >/dev/null
 expect "... as its own user" "$(DB=dist node 0 -c "SELECT user_id FROM ai_call WHERE prompt = 'tenant call'")" \
     "00000000-0000-0000-0000-000000000003"
 got=$(as_role regress_citus_tenant "${PORTS[0]}" -c "SELECT count(*) FROM ai_call")
@@ -560,6 +598,42 @@ got=$(DB=race node 0 -c "SELECT s.calls = c.calls AND s.spent_usd = c.spent, c.c
                                 (SELECT count(*) AS calls, COALESCE(sum(cost_usd), 0) AS spent FROM ai_call) c
                           WHERE b.name = 'race all'")
 expect "... the budget's calls and spend those of ai_call (${got#*|} calls)" "${got%%|*}" "t"
+# 1.12: ai_reprice() while two clients record: the calls it rewrites go out
+# of the rollups and back in as they are, the calls recorded meanwhile are
+# counted once, and the budget counts no repricing.
+cat >"$RUN/record_priced.sql" <<'SQL'
+SELECT record_ai_call('reprice-race', 'v1', 'priced', '{}', input_tokens => 1000, output_tokens => 10,
+                      duration_ms => 40, user_id => '00000000-0000-0000-0000-000000000004');
+SQL
+chown postgres "$RUN/record_priced.sql"
+DB=race node 0 -c "SELECT count(*) FROM record_ai_calls((SELECT jsonb_agg(jsonb_build_object('modelname', 'reprice-race',
+                          'version', 'v1', 'prompt', 'before', 'response', '{}'::jsonb, 'input_tokens', 1000, 'output_tokens', i)) FROM generate_series(1, 2000) i))" \
+    -c "INSERT INTO ai_model_price (model, input_usd_per_mtok, output_usd_per_mtok, valid_from) VALUES ('reprice-race', 1, 2, '2020-01-01')" >/dev/null
+runuser -u postgres -- "$BIN/pgbench" -n -h "$RUN" -p "${PORTS[0]}" -c 2 -T 8 -f "$RUN/record_priced.sql" race \
+    >"$RUN/pgbench-reprice.out" 2>&1 &
+ingest=$!
+sleep 1
+reprices=0 reprice_out= rewritten=0
+for rate in 3 4 5 6; do
+    got=$(DB=race node 0 -c "UPDATE ai_model_price SET input_usd_per_mtok = $rate WHERE model = 'reprice-race'" \
+                         -c "SELECT calls_changed FROM ai_reprice('-infinity', 'infinity', false)")
+    if [[ $got =~ ^([0-9]+)$ ]]; then
+        reprices=$((reprices + 1)); rewritten=$((rewritten + BASH_REMATCH[1]))
+    else reprice_out=$got; fi
+    sleep 0.5
+done
+wait $ingest
+expect "ai_reprice() four times while two clients record${reprice_out:+ ($reprice_out)}" "$reprices" "4"
+expect "... the recording went on" "$(grep -c 'number of failed transactions: 0' "$RUN/pgbench-reprice.out")" "1"
+got=$(DB=race node 0 -c "SELECT s.calls = c.calls AND s.cost_usd = c.cost AND s.input_tokens = c.input, c.calls
+                           FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}') s,
+                                (SELECT count(*) AS calls, sum(cost_usd) AS cost, sum(input_tokens) AS input FROM ai_call) c")
+expect "... the stats' calls, cost and tokens those of ai_call (${got#*|} calls, $rewritten rewritten)" "${got%%|*}" "t"
+got=$(DB=race node 0 -c "SELECT s.calls = c.calls, c.calls
+                           FROM ai_budget_spend s JOIN ai_budget b ON b.id = s.budget_id,
+                                (SELECT count(*) AS calls FROM ai_call) c
+                          WHERE b.name = 'race all'")
+expect "... the budget counted each call once, no repricing (${got#*|} calls)" "${got%%|*}" "t"
 
 # pg_dump of the coordinator holds every call (COPY reads the shards);
 # restored into a database of one server, aitrack is as it was before

@@ -161,6 +161,14 @@ SELECT count(*) AS rows_written
   FROM ai_call c JOIN after_reprice a USING (id)
  WHERE (c.*)::text IS DISTINCT FROM (a.*)::text;
 
+-- 1.12: ai_reprice_calls() rewrites the calls of a distributed ai_call
+-- only (test/citus/run.sh); here it refuses, and null ids are refused.
+SELECT ai_reprice_calls(ARRAY[1, 2]::bigint[]);
+SELECT ai_reprice_calls(NULL);
+SELECT count(*) AS rows_written
+  FROM ai_call c JOIN after_reprice a USING (id)
+ WHERE (c.*)::text IS DISTINCT FROM (a.*)::text;
+
 DROP VIEW call_cost;
 DROP TABLE before_reprice, after_reprice;
 -- 1.3: DROP EXTENSION refuses while ai_call holds calls; these are test calls.

@@ -844,6 +844,22 @@ SELECT count(*) = :user_calls AS same_as_row_security FROM ai_call;
 RESET ROLE;
 DELETE FROM ai_tenant_user WHERE role = 'regress_upgrade_tenant'::regrole;
 DROP ROLE regress_upgrade_tenant;
+-- 1.11 -> 1.12: ai_reprice() re-created, for a distributed ai_call (see
+-- test/citus/run.sh); on one server it reprices as before, and the stats
+-- are the same after.  ai_reprice_calls() is for a distributed ai_call only.
+CREATE TEMP TABLE stats_1_11 AS
+SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+  FROM ai_usage_stats('-infinity', 'infinity');
+CREATE TEMP TABLE reprice_1_11 AS SELECT * FROM ai_reprice(NULL, NULL);
+ALTER EXTENSION aitrack UPDATE TO '1.12';
+SELECT count(*) AS differing
+  FROM ((TABLE stats_1_11 EXCEPT ALL SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+                                       FROM ai_usage_stats('-infinity', 'infinity'))
+        UNION ALL (SELECT modelname, version, calls, input_tokens, cost_usd, p50_duration_ms
+                     FROM ai_usage_stats('-infinity', 'infinity') EXCEPT ALL TABLE stats_1_11)) d;
+SELECT (SELECT count(*) FROM ((TABLE reprice_1_11) EXCEPT (SELECT * FROM ai_reprice(NULL, NULL))) d) AS dry_run_differs,
+       (SELECT calls_checked > 0 FROM reprice_1_11) AS some_checked;
+SELECT ai_reprice_calls('{1}');
 DELETE FROM ai_call WHERE prompt = 'upgrade';
 DELETE FROM ai_budget;
 DELETE FROM ai_budget_reservation;

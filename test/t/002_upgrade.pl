@@ -569,6 +569,7 @@ sub check_grants
 	my $v19 = vcmp($version, '1.9') >= 0;
 	my $v110 = vcmp($version, '1.10') >= 0;
 	my $v111 = vcmp($version, '1.11') >= 0;
+	my $v112 = vcmp($version, '1.12') >= 0;
 
 	my @privs = (
 		'ai_cost(ai_model_price,integer,integer,integer,integer,integer) false',
@@ -736,6 +737,12 @@ sub check_grants
 		# a tenant's own calls: for readers (tenants among them)
 		push @privs,
 		  'ai_tenant_calls(timestamp with time zone,timestamp with time zone) false';
+	}
+	if ($v112)
+	{
+		# repricing a distributed ai_call: for admins
+		push @privs,
+		  'ai_reprice_calls(bigint[]) false';
 	}
 	is($node->safe_psql($db, $app_privs),
 		join("\n", sort @privs),
