@@ -36,6 +36,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "funcapi.h"
+#include "tcop/utility.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -57,6 +58,7 @@
 static int	counted_writes = 0;
 
 static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
 
 /* The answer kept for one schema's ai_call, until its relcache entry goes. */
 static Oid	known_schema = InvalidOid;
@@ -287,14 +289,84 @@ uncounted_write_check(List *range_table, bool ereport_on_violation)
 #endif
 
 /*
+ * After a TRUNCATE of a distributed ai_call, which the drop guard lets
+ * through only with aitrack.allow_drop (guard.c): every call is gone, so
+ * out of the rollups with them, as the rollup trigger's TRUNCATE does on
+ * one server (the purged numbers stay, and the budgets count what was
+ * spent).  With the rights of ai_call's owner, as every count.
+ */
+static void
+count_truncated(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	Oid			saved_user;
+	int			saved_context;
+
+	CommandCounterIncrement();
+	GetUserIdAndSecContext(&saved_user, &saved_context);
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   saved_context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		ai_rollup_capture_rows(rel, TRIGGER_EVENT_TRUNCATE, NULL);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(saved_user, saved_context);
+	}
+	PG_END_TRY();
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * TRUNCATE naming a distributed ai_call, on the coordinator: Citus empties
+ * the shards, where no rollup trigger is (aitrack_distribute() dropped
+ * them); once it has, the rollups are emptied too (count_truncated()), in
+ * the same transaction.  (TRUNCATE ... CASCADE from ai_model names no
+ * ai_call: the model link has no foreign key.)
+ */
+static void
+distributed_process_utility(PlannedStmt *pstmt, const char *queryString,
+							bool readOnlyTree, ProcessUtilityContext context,
+							ParamListInfo params, QueryEnvironment *queryEnv,
+							DestReceiver *dest, QueryCompletion *qc)
+{
+	List	   *truncated = NIL;
+	ListCell   *lc;
+
+	if (IsA(pstmt->utilityStmt, TruncateStmt))
+	{
+		foreach(lc, ((TruncateStmt *) pstmt->utilityStmt)->relations)
+		{
+			/* (only looked at: TRUNCATE itself locks and checks it) */
+			Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+			if (OidIsValid(relid) && ai_is_aitrack_calls(relid) && !ai_citus_worker_here() &&
+				ai_calls_distributed(get_rel_namespace(relid)))
+				truncated = list_append_unique_oid(truncated, relid);
+		}
+	}
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context,
+							 params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+	foreach(lc, truncated)
+		count_truncated(lfirst_oid(lc));
+}
+
+/*
  * The check above, on every statement's permissions (Citus's COPY FROM
- * checks through them too).
+ * checks through them too), and the TRUNCATE.
  */
 void
 distributed_init(void)
 {
 	prev_check_perms = ExecutorCheckPerms_hook;
 	ExecutorCheckPerms_hook = uncounted_write_check;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = distributed_process_utility;
 }
 
 /*

@@ -796,7 +796,8 @@ rollup_capture(FunctionCallInfo fcinfo, int nsummed, bool project)
 /*
  * 1.10: the rows a statement inserted into (TRIGGER_EVENT_INSERT) or
  * deleted from (TRIGGER_EVENT_DELETE) a distributed ai_call, which has no
- * rollup trigger, counted as the trigger of 1.8 on counts them.  The caller
+ * rollup trigger, counted as the trigger of 1.8 on counts them; or all of
+ * them out after a TRUNCATE (TRIGGER_EVENT_TRUNCATE, rows NULL).  The caller
  * runs with the rights of the extension's owner.
  */
 void
@@ -804,7 +805,8 @@ ai_rollup_capture_rows(Relation ai_call, TriggerEvent event, Tuplestorestate *ro
 {
 	CaptureInput in;
 
-	Assert(event == TRIGGER_EVENT_INSERT || event == TRIGGER_EVENT_DELETE);
+	Assert(event == TRIGGER_EVENT_INSERT || event == TRIGGER_EVENT_DELETE ||
+		   event == TRIGGER_EVENT_TRUNCATE);
 	in.rel = ai_call;
 	in.event = event;
 	in.oldtable = event == TRIGGER_EVENT_DELETE ? rows : NULL;

@@ -634,6 +634,22 @@ got=$(DB=race node 0 -c "SELECT s.calls = c.calls, c.calls
                                 (SELECT count(*) AS calls FROM ai_call) c
                           WHERE b.name = 'race all'")
 expect "... the budget counted each call once, no repricing (${got#*|} calls)" "${got%%|*}" "t"
+# TRUNCATE of the distributed ai_call, which only aitrack.allow_drop lets
+# through (the drop guard): the calls go out of the rollups with it, as the
+# rollup trigger's TRUNCATE takes them out on one server; the budgets keep
+# what was spent.
+spent_before=$(DB=race node 0 -c "SELECT concat_ws(' ', s.calls, s.spent_usd) FROM ai_budget_spend s JOIN ai_budget b ON b.id = s.budget_id WHERE b.name = 'race all'")
+got=$(DB=race node 0 -c "SET aitrack.allow_drop = on" -c "TRUNCATE ai_call" \
+        -c "SELECT concat_ws(' ', (SELECT count(*) FROM ai_call), (SELECT count(*) FROM ai_usage_rollup_total),
+                              (SELECT count(*) FROM ai_usage_rollup), (SELECT count(*) FROM ai_usage_rollup_daily),
+                              (SELECT count(*) FROM ai_usage_rollup_project),
+                              (SELECT count(*) FROM ai_usage_stats('-infinity', 'infinity', group_by => '{model}')))")
+expect "TRUNCATE ai_call with aitrack.allow_drop: no call, no rollup row, no stats row" "$got" "0 0 0 0 0 0"
+expect "... the budget keeps what was spent" "$(DB=race node 0 -c "SELECT concat_ws(' ', s.calls, s.spent_usd) FROM ai_budget_spend s JOIN ai_budget b ON b.id = s.budget_id WHERE b.name = 'race all'")" "$spent_before"
+got=$(DB=race node 0 -c "SELECT record_ai_call('gpt-4o', 'v1', 'after the truncate', '{}', input_tokens => 7) > 0" \
+        -c "SELECT concat_ws(' ', calls, input_tokens) FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}')")
+expect "... and a call recorded after it is the stats' only one" "$got" "t
+1 7"
 
 # pg_dump of the coordinator holds every call (COPY reads the shards);
 # restored into a database of one server, aitrack is as it was before
