@@ -480,6 +480,7 @@ extern int	ai_execute_counted(SPIPlanPtr plan, Datum *values, const char *nulls,
 							   bool fire_triggers, long count);
 extern bool ai_citus_knows_table(Oid relid);
 extern bool ai_citus_worker_here(void);
+extern void ai_lock_call_changes(Oid relid, LOCKMODE mode);
 extern bool ai_is_aitrack_calls(Oid relid);
 extern void distributed_relcache_invalidated(Oid relid);
 extern void ai_count_calls(Relation ai_call, TriggerEvent event, Tuplestorestate *rows,

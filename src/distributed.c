@@ -46,6 +46,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "storage/lmgr.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
@@ -234,6 +235,35 @@ uncounted_write(Oid relid, AclMode perms)
 	return ai_calls_distributed(get_rel_namespace(relid));
 }
 
+/*
+ * Repricing a distributed ai_call takes each call out and puts it back
+ * (reprice.c).  A statement of another session that updates or deletes a
+ * call meanwhile, and waits for that call's row on its shard, would find
+ * the row deleted and skip it without seeing the copy put back: the call
+ * would survive its deletion, its content its purge.  So the two are kept
+ * apart by a lock of aitrack's own: an object lock on ai_call's pg_class
+ * entry, which PostgreSQL never takes (it locks relations by a tag of
+ * their own).  A statement that may update or delete calls takes it in
+ * ROW EXCLUSIVE mode, which such statements share, before it runs on the
+ * shards (whose statements take their snapshots then); a repricing takes
+ * it in SHARE ROW EXCLUSIVE mode to the end of its transaction, waiting for
+ * them and making them wait.  Recording (INSERT) takes none.
+ */
+void
+ai_lock_call_changes(Oid relid, LOCKMODE mode)
+{
+	LockDatabaseObject(RelationRelationId, relid, 0, mode);
+}
+
+/* The lock above, for a statement that may update or delete relid (perms). */
+static void
+lock_if_changing_calls(Oid relid, AclMode perms)
+{
+	if ((perms & (ACL_UPDATE | ACL_DELETE)) && ai_is_aitrack_calls(relid) &&
+		ai_calls_distributed(get_rel_namespace(relid)))
+		ai_lock_call_changes(relid, RowExclusiveLock);
+}
+
 static void
 report_uncounted_write(Oid relid)
 {
@@ -262,6 +292,7 @@ uncounted_write_check(List *range_table, List *perm_infos, bool ereport_on_viola
 				report_uncounted_write(perm->relid);
 			return false;
 		}
+		lock_if_changing_calls(perm->relid, perm->requiredPerms);
 	}
 	return prev_check_perms == NULL ||
 		prev_check_perms(range_table, perm_infos, ereport_on_violation);
@@ -276,12 +307,15 @@ uncounted_write_check(List *range_table, bool ereport_on_violation)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
-		if (rte->rtekind == RTE_RELATION && uncounted_write(rte->relid, rte->requiredPerms))
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		if (uncounted_write(rte->relid, rte->requiredPerms))
 		{
 			if (ereport_on_violation)
 				report_uncounted_write(rte->relid);
 			return false;
 		}
+		lock_if_changing_calls(rte->relid, rte->requiredPerms);
 	}
 	return prev_check_perms == NULL ||
 		prev_check_perms(range_table, ereport_on_violation);
@@ -319,6 +353,67 @@ count_truncated(Oid relid)
 }
 
 /*
+ * Did Citus empty the shards of the distributed ai_call relid that a
+ * TRUNCATE named?  It does not with citus.enable_ddl_propagation off, nor
+ * with session_replication_role = replica (its truncate trigger does not
+ * fire), and the TRUNCATE then empties only the coordinator's shell, which
+ * holds no call: emptying the rollups would leave every call uncounted, so
+ * the TRUNCATE is refused instead.  Read with the rights of ai_call's owner,
+ * as every count; the shards are locked by the TRUNCATE until its end, so
+ * no call can come in meanwhile.  (SELECT 1: Citus refuses a multi-shard
+ * query without a column, "a column definition list is required".)
+ */
+static SPIPlanPtr shards_left_plan = NULL;
+static Oid	shards_left_relid = InvalidOid;
+
+static void
+check_shards_emptied(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	Oid			owner = rel->rd_rel->relowner;
+	Oid			saved_user;
+	int			saved_context;
+	bool		left = false;
+	bool		isnull;
+
+	table_close(rel, AccessShareLock);
+	GetUserIdAndSecContext(&saved_user, &saved_context);
+	SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PG_TRY();
+	{
+		if (shards_left_plan == NULL || shards_left_relid != relid)
+		{
+			if (shards_left_plan != NULL)
+				SPI_freeplan(shards_left_plan);
+			shards_left_plan = NULL;
+			shards_left_plan = aitrack_prepare_plan(psprintf("SELECT EXISTS (SELECT 1 FROM %s)",
+															 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																						get_rel_name(relid))),
+													0, NULL, 0);
+			shards_left_relid = relid;
+		}
+		if (SPI_execute_plan(shards_left_plan, NULL, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not read the distributed ai_call");
+		left = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(saved_user, saved_context);
+	}
+	PG_END_TRY();
+	SPI_finish();
+	if (left)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("TRUNCATE did not empty the shards of the distributed ai_call"),
+				 errdetail("Citus does not truncate the shards with citus.enable_ddl_propagation off or session_replication_role = replica; the rollups would no longer match the calls."),
+				 errhint("Run the TRUNCATE with citus.enable_ddl_propagation on and session_replication_role = origin.")));
+}
+
+/*
  * TRUNCATE naming a distributed ai_call, on the coordinator: Citus empties
  * the shards, where no rollup trigger is (aitrack_distribute() dropped
  * them); once it has, the rollups are emptied too (count_truncated()), in
@@ -341,7 +436,11 @@ distributed_process_utility(PlannedStmt *pstmt, const char *queryString,
 			/* (only looked at: TRUNCATE itself locks and checks it) */
 			Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
 
-			if (OidIsValid(relid) && ai_is_aitrack_calls(relid) && !ai_citus_worker_here() &&
+			/*
+			 * (on a worker, ai_calls_distributed() refuses: the rollups are
+			 * the coordinator's, and Citus would empty every shard)
+			 */
+			if (OidIsValid(relid) && ai_is_aitrack_calls(relid) &&
 				ai_calls_distributed(get_rel_namespace(relid)))
 				truncated = list_append_unique_oid(truncated, relid);
 		}
@@ -353,7 +452,10 @@ distributed_process_utility(PlannedStmt *pstmt, const char *queryString,
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
 	foreach(lc, truncated)
+	{
+		check_shards_emptied(lfirst_oid(lc));
 		count_truncated(lfirst_oid(lc));
+	}
 }
 
 /*

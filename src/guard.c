@@ -277,5 +277,13 @@ ai_guard_truncate_1_4(PG_FUNCTION_ARGS)
 				 errdetail("TRUNCATE would delete every row, without keeping the numbers of the calls."),
 				 errhint("To delete old calls and keep their numbers, CALL ai_purge_calls(); "
 						 "to empty the table anyway, SET aitrack.allow_drop = on first.")));
+	/*
+	 * A distributed ai_call's calls leave its rollups through the
+	 * TRUNCATE's hook (distributed.c), there only on the coordinator, in a
+	 * server that preloads aitrack: elsewhere ai_calls_distributed()
+	 * refuses, before Citus empties the shards.
+	 */
+	if (ai_is_aitrack_calls(relid))
+		(void) ai_calls_distributed(RelationGetNamespace(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }

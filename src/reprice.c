@@ -23,6 +23,14 @@
  * budget counts what was spent, when, and a repricing leaves it as it was
  * on one server too (budget_count.c).  All of it is one transaction with the
  * caller's, so an error leaves every call as it was.
+ *
+ * A call put back is a new row: another session's statement that waited
+ * for the old one would skip the call, so the repricing first takes the
+ * lock that statements updating or deleting calls take
+ * (ai_lock_call_changes(), distributed.c), in a mode that waits for them
+ * and makes them wait.  The calls are priced and put back in chunks of at
+ * most REPRICE_CHUNK_BYTES: a batch of calls with long prompts could pass
+ * the 1 GB an array may hold.
  */
 #include "aitrack.h"
 
@@ -43,8 +51,10 @@
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
-/* Calls taken out and put back per statement: bounds the memory held. */
+/* Calls taken out per statement: bounds the memory held. */
 #define REPRICE_BATCH 1000
+/* Bytes of calls priced and put back per statement (an array holds 1 GB). */
+#define REPRICE_CHUNK_BYTES (64 * 1024 * 1024)
 
 /* The statements, per ai_call (its row type names it). */
 static SPIPlanPtr take_plan = NULL;
@@ -165,6 +175,33 @@ check_may_reprice(Relation rel)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(rel));
 }
 
+static int
+compare_ids(const void *a, const void *b)
+{
+	int64		x = DatumGetInt64(*(const Datum *) a);
+	int64		y = DatumGetInt64(*(const Datum *) b);
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The ids sorted, each once (returns how many): an id named twice would be
+ * taken out and put back twice, in two batches, and counted so.
+ */
+static int
+sorted_unique_ids(Datum *ids, int n)
+{
+	int			kept = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(ids, n, sizeof(Datum), compare_ids);
+	for (int i = 1; i < n; i++)
+		if (DatumGetInt64(ids[i]) != DatumGetInt64(ids[kept]))
+			ids[++kept] = ids[i];
+	return kept + 1;
+}
+
 PG_FUNCTION_INFO_V1(ai_reprice_calls_1_12);
 
 /*
@@ -191,6 +228,7 @@ ai_reprice_calls_1_12(PG_FUNCTION_ARGS)
 	Datum	   *values;
 	bool	   *nulls;
 	MemoryContext batch_context;
+	MemoryContext chunk_context;
 	int64		put_back = 0;
 	Oid			saved_user;
 	int			saved_context;
@@ -200,22 +238,31 @@ ai_reprice_calls_1_12(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("ids must not be null"),
 				 errhint("Pass an array of ai_call ids, '{}' for none.")));
+	ids = PG_GETARG_ARRAYTYPE_P(0);
+	if (ARR_NDIM(ids) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("ids must be a one-dimensional array"),
+				 errhint("Pass an array of ai_call ids, such as array_agg(id).")));
+	if (array_contains_nulls(ids))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ids must not contain nulls"),
+				 errhint("Leave out the nulls: array_remove(ids, NULL).")));
 	if (!ai_calls_distributed(schema))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ai_reprice_calls() reprices the calls of a distributed ai_call only"),
 				 errdetail("On one server ai_reprice() updates the calls in place, and the rollup trigger follows."),
 				 errhint("Use ai_reprice(since, until, dry_run => false).")));
-	ids = PG_GETARG_ARRAYTYPE_P(0);
-	if (ARR_NDIM(ids) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("ids must be a one-dimensional array")));
 	deconstruct_array(ids, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &id_values, NULL, &nids);
+	nids = sorted_unique_ids(id_values, nids);
 
 	rel = table_open(get_relname_relid("ai_call", schema), AccessShareLock);
 	check_may_reprice(rel);
+	/* kept apart from statements that update or delete calls (distributed.c) */
+	ai_lock_call_changes(RelationGetRelid(rel), ShareRowExclusiveLock);
 	desc = RelationGetDescr(rel);
 	rowtype = rel->rd_rel->reltype;
 	id_index = get_attnum(RelationGetRelid(rel), "id") - 1;
@@ -239,6 +286,9 @@ ai_reprice_calls_1_12(PG_FUNCTION_ARGS)
 	SetUserIdAndSecContext(rel->rd_rel->relowner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
 	prepare_plans(schema, rowtype);
 	batch_context = AllocSetContextCreate(CurrentMemoryContext, "ai_reprice_calls batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	/* (not a child: resetting batch_context would delete it) */
+	chunk_context = AllocSetContextCreate(CurrentMemoryContext, "ai_reprice_calls chunk",
 										  ALLOCSET_DEFAULT_SIZES);
 	for (int first = 0; first < nids; first += REPRICE_BATCH)
 	{
@@ -266,72 +316,89 @@ ai_reprice_calls_1_12(PG_FUNCTION_ARGS)
 		if (taken > 0)
 		{
 			ai_count_spi_rows(schema, TRIGGER_EVENT_DELETE, taken_rows, taken, false);
-
-			/* 2. their cost, on the coordinator */
 			source = map_returned_columns(desc, taken_rows->tupdesc);
-			old_rows = palloc(sizeof(Datum) * taken);
-			for (uint64 r = 0; r < taken; r++)
+
+			/*
+			 * 2. and 3., in chunks of at most REPRICE_CHUNK_BYTES of calls
+			 * (long prompts make big rows, and an array holds at most 1 GB)
+			 */
+			for (uint64 chunk_start = 0, chunk_end; chunk_start < taken; chunk_start = chunk_end)
 			{
-				HeapTuple	row;
+				MemoryContext batch_outer = MemoryContextSwitchTo(chunk_context);
+				Size		bytes = 0;
+				int			n_chunk;
 
-				CHECK_FOR_INTERRUPTS();
-				returned_row(desc, source, taken_rows, r, values, nulls);
-				row = heap_form_tuple(desc, values, nulls);
-				old_rows[r] = heap_copy_tuple_as_datum(row, desc);
-				heap_freetuple(row);
+				/* 2. their cost, on the coordinator */
+				old_rows = palloc(sizeof(Datum) * (taken - chunk_start));
+				for (chunk_end = chunk_start; chunk_end < taken &&
+					 (chunk_end == chunk_start || bytes < REPRICE_CHUNK_BYTES); chunk_end++)
+				{
+					HeapTuple	row;
+
+					CHECK_FOR_INTERRUPTS();
+					returned_row(desc, source, taken_rows, chunk_end, values, nulls);
+					row = heap_form_tuple(desc, values, nulls);
+					bytes += row->t_len;
+					old_rows[chunk_end - chunk_start] = heap_copy_tuple_as_datum(row, desc);
+					heap_freetuple(row);
+				}
+				n_chunk = (int) (chunk_end - chunk_start);
+				arg = PointerGetDatum(construct_array(old_rows, n_chunk, rowtype, -1, false,
+													  TYPALIGN_DOUBLE));
+				rc = SPI_execute_plan(cost_plan, &arg, NULL, false, 0);
+				if (rc != SPI_OK_SELECT || SPI_processed != (uint64) n_chunk)
+					elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+				costs = SPI_tuptable;
+
+				/* 3. put them back with it, counted into the rollups */
+				new_rows = palloc(sizeof(Datum) * n_chunk);
+				for (int r = 0; r < n_chunk; r++)
+				{
+					bool		cost_null;
+					Datum		cost;
+					HeapTuple	row;
+
+					CHECK_FOR_INTERRUPTS();
+					returned_row(desc, source, taken_rows, chunk_start + r, values, nulls);
+					cost = SPI_getbinval(costs->vals[r], costs->tupdesc, 1, &cost_null);
+					/* ai_call_cost_usd_range would refuse it on the shard, less plainly */
+					if (!cost_null && DatumGetBool(DirectFunctionCall2(numeric_gt, cost, cost_limit)))
+						ereport(ERROR,
+								(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+								 errmsg("a repriced cost is out of range"),
+								 errdetail("Call %lld would cost %s USD.",
+										   (long long) DatumGetInt64(values[id_index]),
+										   DatumGetCString(DirectFunctionCall1(numeric_out, cost))),
+								 errhint("A call's cost must be at most 1e9 USD: check the counts of that call and the price in force at its time; no call was repriced.")));
+					values[cost_index] = cost;
+					nulls[cost_index] = cost_null;
+					values[source_index] = CStringGetTextDatum(cost_null ? "unknown" : "computed");
+					nulls[source_index] = false;
+					values[updated_index] = now;
+					nulls[updated_index] = false;
+					row = heap_form_tuple(desc, values, nulls);
+					new_rows[r] = heap_copy_tuple_as_datum(row, desc);
+					heap_freetuple(row);
+				}
+				SPI_freetuptable(costs);
+				arg = PointerGetDatum(construct_array(new_rows, n_chunk, rowtype, -1, false,
+													  TYPALIGN_DOUBLE));
+				rc = ai_execute_counted(put_plan, &arg, NULL, InvalidSnapshot, InvalidSnapshot, true, 0);
+				if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) n_chunk)
+					elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+				put_back += SPI_processed;
+				/* a repricing is no spending: the budgets do not count it */
+				ai_count_spi_rows(schema, TRIGGER_EVENT_INSERT, SPI_tuptable, SPI_processed, false);
+				SPI_freetuptable(SPI_tuptable);
+				MemoryContextSwitchTo(batch_outer);
+				MemoryContextReset(chunk_context);
 			}
-			arg = PointerGetDatum(construct_array(old_rows, (int) taken, rowtype, -1, false,
-												  TYPALIGN_DOUBLE));
-			rc = SPI_execute_plan(cost_plan, &arg, NULL, false, 0);
-			if (rc != SPI_OK_SELECT || SPI_processed != taken)
-				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-			costs = SPI_tuptable;
-
-			/* 3. put them back with it, counted into the rollups */
-			new_rows = palloc(sizeof(Datum) * taken);
-			for (uint64 r = 0; r < taken; r++)
-			{
-				bool		cost_null;
-				Datum		cost;
-				HeapTuple	row;
-
-				CHECK_FOR_INTERRUPTS();
-				returned_row(desc, source, taken_rows, r, values, nulls);
-				cost = SPI_getbinval(costs->vals[r], costs->tupdesc, 1, &cost_null);
-				/* ai_call_cost_usd_range would refuse it on the shard, less plainly */
-				if (!cost_null && DatumGetBool(DirectFunctionCall2(numeric_gt, cost, cost_limit)))
-					ereport(ERROR,
-							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							 errmsg("a repriced cost is out of range"),
-							 errdetail("Call %lld would cost %s USD.",
-									   (long long) DatumGetInt64(values[id_index]),
-									   DatumGetCString(DirectFunctionCall1(numeric_out, cost))),
-							 errhint("A call's cost must be at most 1e9 USD: check the counts of that call and the price in force at its time; no call was repriced.")));
-				values[cost_index] = cost;
-				nulls[cost_index] = cost_null;
-				values[source_index] = CStringGetTextDatum(cost_null ? "unknown" : "computed");
-				nulls[source_index] = false;
-				values[updated_index] = now;
-				nulls[updated_index] = false;
-				row = heap_form_tuple(desc, values, nulls);
-				new_rows[r] = heap_copy_tuple_as_datum(row, desc);
-				heap_freetuple(row);
-			}
-			SPI_freetuptable(costs);
-			SPI_freetuptable(taken_rows);
-			arg = PointerGetDatum(construct_array(new_rows, (int) taken, rowtype, -1, false,
-												  TYPALIGN_DOUBLE));
-			rc = ai_execute_counted(put_plan, &arg, NULL, InvalidSnapshot, InvalidSnapshot, true, 0);
-			if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != taken)
-				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-			put_back += SPI_processed;
-			/* a repricing is no spending: the budgets do not count it */
-			ai_count_spi_rows(schema, TRIGGER_EVENT_INSERT, SPI_tuptable, SPI_processed, false);
 		}
-		SPI_freetuptable(SPI_tuptable);
+		SPI_freetuptable(taken_rows);
 		MemoryContextSwitchTo(outer);
 		MemoryContextReset(batch_context);
 	}
+	MemoryContextDelete(chunk_context);
 	MemoryContextDelete(batch_context);
 	SetUserIdAndSecContext(saved_user, saved_context);
 	SPI_finish();

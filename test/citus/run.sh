@@ -336,11 +336,23 @@ both -c "SELECT count(*) FROM record_ai_calls('[{\"modelname\": \"edge-dear\", \
 got=$(DB=dist node 0 -c "SELECT calls_changed FROM ai_reprice('-infinity', 'infinity', false)")
 expect_error "ai_reprice() to a cost above 1e9 USD is refused on the distributed ai_call" "$got" "a repriced cost is out of range"
 expect_error "... naming the call" "$got" "would cost 2000000000 USD"
+got=$(DB=dist node 0 -c "SELECT ai_reprice_calls(ARRAY(SELECT id FROM ai_call WHERE prompt = 'dear'))")
+expect_error "... and by ai_reprice_calls() itself" "$got" "would cost 2000000000 USD"
 both -c "DELETE FROM ai_model_price WHERE model = 'edge-dear'"
 compare "... and nothing changed"
+# An id named twice is repriced once (one call out of the rollups, one in).
+got=$(DB=dist node 0 -c "SELECT ai_reprice_calls(ARRAY[i, i, i]) FROM (SELECT min(id) AS i FROM ai_call WHERE cost_source = 'computed') m")
+expect "ai_reprice_calls() with one id three times puts one call back" "$got" "1"
+compare "... counted once"
 got=$(DB=dist node 0 -c "CREATE ROLE regress_citus_noupdate" -c "GRANT EXECUTE ON FUNCTION ai_reprice_calls(bigint[]) TO regress_citus_noupdate" \
                      -c "SET ROLE regress_citus_noupdate" -c "SELECT ai_reprice_calls('{1}')")
 expect_error "ai_reprice_calls() needs UPDATE on ai_call's cost" "$got" "permission denied for table ai_call"
+got=$(DB=dist node 0 -c "GRANT UPDATE (cost_usd, cost_source) ON ai_call TO regress_citus_noupdate" \
+                     -c "SET ROLE regress_citus_noupdate" -c "SELECT ai_reprice_calls('{}')")
+expect "... or UPDATE on its cost_usd and cost_source alone" "$got" "0"
+DB=dist node 0 -c "REVOKE ALL ON ai_call FROM regress_citus_noupdate" \
+               -c "REVOKE ALL ON FUNCTION ai_reprice_calls(bigint[]) FROM regress_citus_noupdate" \
+               -c "DROP ROLE regress_citus_noupdate" >/dev/null
 got=$(DB=single node 0 -c "SELECT ai_reprice_calls('{1}')")
 expect_error "... and refuses on one server" "$got" "ai_reprice_calls() reprices the calls of a distributed ai_call only"
 # By hand, an INSERT, DELETE or COPY into the distributed ai_call would go
@@ -634,6 +646,74 @@ got=$(DB=race node 0 -c "SELECT s.calls = c.calls, c.calls
                                 (SELECT count(*) AS calls FROM ai_call) c
                           WHERE b.name = 'race all'")
 expect "... the budget counted each call once, no repricing (${got#*|} calls)" "${got%%|*}" "t"
+# A call that another session deletes, or updates, while a repricing has
+# taken it out waits for the repricing and then deletes (updates) the call
+# put back: the lock of distributed.c's ai_lock_call_changes().  Without
+# it the waiting statement finds the row deleted and skips it.
+victims=$(DB=race node 0 -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM ai_call WHERE cost_source = 'computed' ORDER BY id LIMIT 2) v")
+DB=race node 0 -c "BEGIN" -c "SELECT ai_reprice_calls('{$victims}')" -c "SELECT pg_sleep(3)" -c "COMMIT" >"$RUN/reprice-hold.out" 2>&1 &
+holder=$!
+sleep 1
+DB=race node 0 -c "UPDATE ai_call SET extra = '{\"while\": \"repriced\"}' WHERE id = ${victims#*,}" >"$RUN/update-wait.out" 2>&1 &
+updater=$!
+got=$(DB=race node 0 -c "SELECT count(*) FROM ai_delete_calls('{${victims%,*}}')")
+wait $updater; wait $holder
+expect "a call deleted while ai_reprice_calls() holds it is deleted once that commits (it put back $(head -n 1 "$RUN/reprice-hold.out"))" "$got" "1"
+expect "... and gone" "$(DB=race node 0 -c "SELECT count(*) FROM ai_call WHERE id = ${victims%,*}")" "0"
+expect "... a call updated meanwhile is updated$(cat "$RUN/update-wait.out")" \
+    "$(DB=race node 0 -c "SELECT extra->>'while' FROM ai_call WHERE id = ${victims#*,}")" "repriced"
+got=$(DB=race node 0 -c "SELECT s.calls = c.calls AND s.cost_usd = c.cost, c.calls
+                           FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}') s,
+                                (SELECT count(*) AS calls, sum(cost_usd) AS cost FROM ai_call) c")
+expect "... the stats those of ai_call (${got#*|} calls)" "${got%%|*}" "t"
+
+# Calls with long prompts are priced and put back in chunks of at most
+# 64 MB (an array holds at most 1 GB): three of 40 MB make two.
+big=$(DB=race node 0 -c "SELECT string_agg(record_ai_call('reprice-race', 'v1', repeat('x', 40000000), '{}', input_tokens => 9, output_tokens => 1)::text, ',')
+                           FROM generate_series(1, 3)")
+got=$(DB=race node 0 -c "SELECT ai_reprice_calls('{$big}')" \
+        -c "SELECT string_agg(concat_ws(' ', length(prompt), cost_source), ', ') FROM ai_call WHERE id = ANY ('{$big}')")
+expect "ai_reprice_calls() on three calls of 40 MB puts back three, whole" "$got" "3
+40000000 computed, 40000000 computed, 40000000 computed"
+got=$(DB=race node 0 -c "SELECT s.calls = c.calls AND s.cost_usd = c.cost, c.calls
+                           FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}') s,
+                                (SELECT count(*) AS calls, sum(cost_usd) AS cost FROM ai_call) c")
+expect "... the stats those of ai_call (${got#*|} calls)" "${got%%|*}" "t"
+
+# A TRUNCATE that would not empty the shards, run on a worker, or rolled
+# back leaves the calls and the rollups as they were.
+race_counts() { DB=race node 0 -c "SELECT concat_ws(' ', (SELECT count(*) FROM ai_call),
+                                                     (SELECT calls FROM ai_usage_stats('-infinity', 'infinity', group_by => '{}')))"; }
+counts_before=$(race_counts)
+got=$(DB=race node 0 -c "SET aitrack.allow_drop = on" -c "SET citus.enable_ddl_propagation = off" -c "TRUNCATE ai_call")
+expect_error "TRUNCATE with citus.enable_ddl_propagation off (Citus leaves the shards) is refused" "$got" \
+    "TRUNCATE did not empty the shards of the distributed ai_call"
+expect "... the calls and the stats as they were ($counts_before)" "$(race_counts)" "$counts_before"
+got=$(DB=race node 0 -c "SET aitrack.allow_drop = on" -c "SET session_replication_role = replica" -c "TRUNCATE ai_call")
+expect_error "... with session_replication_role = replica (no trigger fires) too" "$got" \
+    "TRUNCATE did not empty the shards of the distributed ai_call"
+expect "... the calls and the stats as they were" "$(race_counts)" "$counts_before"
+# An UPDATE of ai_call sent to a worker: refused where Citus plans it on
+# ai_call, run (a limit) where the call's shard is on that worker and
+# Citus plans it on the shard, which aitrack does not see.
+some_ids=$(DB=race node 0 -c "SELECT array_agg(id) FROM (SELECT id FROM ai_call ORDER BY id LIMIT 50) c")
+call_on_worker() { DB=race node 0 -c "SELECT min(i) FROM unnest('$some_ids'::bigint[]) i
+                                         WHERE get_shard_id_for_distribution_column('ai_call', i) IN
+                                               (SELECT p.shardid FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
+                                                 WHERE n.nodeport = $1)"; }
+got=$(DB=race node 1 -c "UPDATE ai_call SET extra = '{}' WHERE id = $(call_on_worker "${PORTS[2]}")")
+expect_error "an UPDATE of ai_call on a worker, of a call on another worker, is refused" "$got" \
+    "aitrack runs on the coordinator of a distributed install"
+got=$(DB=race node 1 -c "UPDATE ai_call SET extra = '{}' WHERE id = $(call_on_worker "${PORTS[1]}")")
+expect "limit: ... of a call on that worker it runs, taking no lock (Citus plans it on the shard)" "$got" ""
+got=$(DB=race node 1 -c "SET aitrack.allow_drop = on" -c "TRUNCATE ai_call")
+expect_error "TRUNCATE on a worker is refused" "$got" "aitrack runs on the coordinator of a distributed install"
+expect "... the calls and the stats as they were" "$(race_counts)" "$counts_before"
+got=$(DB=race node 0 -c "BEGIN" -c "SET LOCAL aitrack.allow_drop = on" -c "TRUNCATE ai_call" \
+        -c "SELECT count(*) FROM ai_usage_rollup_total" -c "ROLLBACK")
+expect "TRUNCATE rolled back: the rollups empty inside" "$got" "0"
+expect "... and as they were after" "$(race_counts)" "$counts_before"
+
 # TRUNCATE of the distributed ai_call, which only aitrack.allow_drop lets
 # through (the drop guard): the calls go out of the rollups with it, as the
 # rollup trigger's TRUNCATE takes them out on one server; the budgets keep
@@ -686,6 +766,11 @@ if restart_coordinator "-c shared_preload_libraries=citus"; then
         "aitrack must be in shared_preload_libraries on a distributed install"
     got=$(DB=dist node 0 -c "SELECT record_ai_call('gpt-4o', 'v1', 'unhooked', '{}')")
     expect_error "... recording too" "$got" "aitrack must be in shared_preload_libraries on a distributed install"
+    calls_before=$(DB=dist node 0 -c "SELECT count(*) FROM ai_call")
+    got=$(DB=dist node 0 -c "SET aitrack.allow_drop = on" -c "TRUNCATE ai_call")
+    expect_error "... TRUNCATE too (nothing would empty the rollups)" "$got" \
+        "aitrack must be in shared_preload_libraries on a distributed install"
+    expect "... leaving the calls ($calls_before)" "$(DB=dist node 0 -c "SELECT count(*) FROM ai_call")" "$calls_before"
     node 0 -c "CREATE DATABASE unhooked" >/dev/null
     for i in 1 2; do node $i -c "CREATE DATABASE unhooked" >/dev/null; done
     DB=unhooked citus_cluster

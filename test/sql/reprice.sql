@@ -162,9 +162,12 @@ SELECT count(*) AS rows_written
  WHERE (c.*)::text IS DISTINCT FROM (a.*)::text;
 
 -- 1.12: ai_reprice_calls() rewrites the calls of a distributed ai_call
--- only (test/citus/run.sh); here it refuses, and null ids are refused.
+-- only (test/citus/run.sh); here it refuses, and null ids, null
+-- elements and a two-dimensional array are refused first.
 SELECT ai_reprice_calls(ARRAY[1, 2]::bigint[]);
 SELECT ai_reprice_calls(NULL);
+SELECT ai_reprice_calls(ARRAY[1, NULL, 3]::bigint[]);
+SELECT ai_reprice_calls(ARRAY[[1, 2], [3, 4]]::bigint[]);
 SELECT count(*) AS rows_written
   FROM ai_call c JOIN after_reprice a USING (id)
  WHERE (c.*)::text IS DISTINCT FROM (a.*)::text;
