@@ -11,7 +11,8 @@
 #      in the run folder), stop it again, and start its postmaster by hand
 #      under
 #        valgrind --quiet --trace-children=yes --num-callers=30
-#                 --log-file=$RUN/valgrind/%p.log
+#                 --log-file=$RUN/valgrind/%p.log, PostgreSQL's own
+#                 suppressions and test/valgrind/postgres-internal.supp
 #      with max_parallel_workers_per_gather=0; wait up to 120 s for
 #      pg_isready
 #   3. as postgres, in a postgres-owned copy of the tree, `make installcheck`
@@ -36,6 +37,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/cluster.sh
+source scripts/valgrind-logs.sh
 
 REPO=$AITRACK_REPO
 STARTUP_TIMEOUT=120   # seconds for pg_isready under valgrind
@@ -62,7 +64,10 @@ vg_start() {
     # set -m: the job gets its own process group, so that a postmaster that
     # never came up can still be killed, with its children, by that id.
     set -m
-    as_pg valgrind --quiet --trace-children=yes --num-callers=30 \
+    local major suppressions
+    major=$("$AITRACK_PG_CONFIG" --version | sed 's/^PostgreSQL \([0-9]*\).*/\1/')
+    mapfile -t suppressions < <(vg_suppressions "$major" "$VG_LOGS/..")
+    as_pg valgrind --quiet --trace-children=yes --num-callers=30 "${suppressions[@]}" \
         --log-file="$VG_LOGS/%p.log" \
         postgres -D "$CLUSTER_DIR/data" -c max_parallel_workers_per_gather=0 "$@" \
         </dev/null >>"$CLUSTER_DIR/server.log" 2>&1 &
@@ -134,78 +139,6 @@ run_regress() {
         fi
     fi
     return $rc
-}
-
-# analyse_logs: print the aitrack error reports of $VG_LOGS/*.log (each
-# distinct one once, with how many processes hit it) and a summary of the
-# others; the last line of its output is "N M", the two counts.
-analyse_logs() {
-    local files=() names
-    [[ -n $VG_LOGS && -d $VG_LOGS ]] && files=("$VG_LOGS"/*.log)
-    [[ -e ${files[0]:-} ]] || files=(/dev/null)
-    # aitrack's own source files, as valgrind names them in a frame
-    names=$(cd "$REPO/src" && ls -1 -- *.c *.h 2>/dev/null |
-            sed 's/[.]/[.]/g' | paste -sd'|')
-    awk -v names="$names" '
-        function flush(   key, where) {
-            if (nframes > 0 && header !~ /^(Warning|WARNING)/) {
-                where = pg_where != "" ? pg_where : any_where
-                key = body
-                gsub(/0x[0-9A-Fa-f]+/, "0x", key)   # addresses differ by process
-                if (in_ai) {
-                    n_ai++
-                    if (!(key in ai_n)) { ai_order[++n_ai_keys] = key; ai_text[key] = body; ai_file[key] = file }
-                    ai_n[key]++
-                } else {
-                    n_pg++
-                    key = header (where == "" ? "" : "  [" where "]")
-                    if (!(key in pg_n)) pg_order[++n_pg_keys] = key
-                    pg_n[key]++
-                }
-            }
-            header = ""; body = ""; nframes = 0; in_ai = 0; pg_where = ""; any_where = ""
-        }
-        BEGIN {
-            frame_re = "^ +(at|by) 0x[0-9A-Fa-f]+: "
-            ai_re = "[(](in [^)]*/aitrack[.]so|([^():]*/)?(" names "):[0-9]+)[)]$"
-        }
-        FNR == 1 { flush(); file = FILENAME }
-        {
-            line = $0
-            sub(/^==[0-9]+== ?/, "", line)
-            if (line ~ /^ *$/) { flush(); next }
-            if (header == "") header = line
-            body = body "    " line "\n"
-            if (line ~ frame_re) {
-                nframes++
-                if (line ~ ai_re) in_ai = 1
-                # where: the first named function of a PostgreSQL binary
-                # (a frame "(in /usr/lib/postgresql/...)"), else of any
-                if (line !~ /: [?]+ /) {
-                    fn = line
-                    sub(frame_re, "", fn)
-                    sub(/ [(].*$/, "", fn)
-                    if (line ~ /[(]in [^)]*\/postgresql\//) {
-                        if (pg_where == "") pg_where = fn
-                    } else if (any_where == "")
-                        any_where = fn
-                }
-            }
-        }
-        END {
-            flush()
-            for (i = 1; i <= n_ai_keys; i++) {
-                k = ai_order[i]
-                printf "\n==== aitrack error %d of %d: in %d process(es), e.g. %s ====\n%s",
-                       i, n_ai_keys, ai_n[k], ai_file[k], ai_text[k]
-            }
-            if (n_pg > 0) {
-                printf "\nvalgrind: %d report(s) entirely inside PostgreSQL (not failing):\n", n_pg
-                for (i = 1; i <= n_pg_keys; i++)
-                    printf "  %3dx %s\n", pg_n[pg_order[i]], pg_order[i]
-            }
-            printf "%d %d\n", n_ai, n_pg
-        }' "${files[@]}"
 }
 
 finish() {
